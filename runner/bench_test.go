@@ -1,0 +1,53 @@
+package runner_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/leakslope/leakslope/runner"
+)
+
+var sink int
+
+//go:noinline
+func bareOp(_ context.Context, i int) error {
+	sink += i & 1
+	return nil
+}
+
+// BenchmarkBareLoop is the floor BenchmarkHammer is compared against.
+func BenchmarkBareLoop(b *testing.B) {
+	ctx := context.Background()
+	for i := 0; b.Loop(); i++ {
+		_ = bareOp(ctx, i)
+	}
+}
+
+//go:noinline
+func pureOp(_ context.Context, i int) error {
+	if i < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+func BenchmarkHammer(b *testing.B) {
+	for _, workers := range []int{1, 4} {
+		b.Run(map[int]string{1: "workers=1", 4: "workers=4"}[workers], func(b *testing.B) {
+			h, err := runner.New(runner.Func(pureOp), runner.Config{Workers: workers, Jobs: 1000})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.Close()
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for h.Ops() < int64(b.N) {
+				if err := h.Round(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(h.Ops()), "ns/op-dispatched")
+		})
+	}
+}

@@ -1,0 +1,61 @@
+package runner
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config is the shape of the load: the seed's -t, -n and -w.
+type Config struct {
+	Workers int           // t: ops in flight at once; default 4
+	Jobs    int           // n: ops per round; default 100
+	Wait    time.Duration // w: pause between rounds; default 0
+	// KeepErrors is how many op errors are kept with their op number
+	// (all are counted); default 5.
+	KeepErrors int
+}
+
+// Defaults of Config, the seed's hammer of 4 workers with rounds large
+// enough that a quiesce point costs little per op.
+const (
+	DefaultWorkers    = 4
+	DefaultJobs       = 100
+	DefaultKeepErrors = 5
+)
+
+func (c Config) withDefaults() Config {
+	if c.Workers == 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.Jobs == 0 {
+		c.Jobs = DefaultJobs
+	}
+	if c.KeepErrors == 0 {
+		c.KeepErrors = DefaultKeepErrors
+	}
+	return c
+}
+
+// Validate names the first field that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.Workers < 0:
+		return fmt.Errorf("runner: Workers = %d, want ≥ 1", c.Workers)
+	case c.Jobs < 0:
+		return fmt.Errorf("runner: Jobs = %d, want ≥ 1", c.Jobs)
+	case c.Wait < 0:
+		return fmt.Errorf("runner: Wait = %v, want ≥ 0", c.Wait)
+	case c.KeepErrors < 0:
+		return fmt.Errorf("runner: KeepErrors = %d, want ≥ 0", c.KeepErrors)
+	}
+	return nil
+}
+
+func (c Config) String() string {
+	c = c.withDefaults()
+	s := fmt.Sprintf("%d workers × %d jobs/round", c.Workers, c.Jobs)
+	if c.Wait > 0 {
+		s += fmt.Sprintf(", %v wait", c.Wait)
+	}
+	return s
+}
