@@ -13,6 +13,10 @@ type Config struct {
 	// KeepErrors is how many op errors are kept with their op number
 	// (all are counted); default 5.
 	KeepErrors int
+	// Grace is how long a round waits, once its context is done, for ops
+	// already running to return; past it Round gives up with a
+	// *StuckError. Default 10s.
+	Grace time.Duration
 }
 
 // Defaults of Config, the seed's hammer of 4 workers with rounds large
@@ -21,6 +25,7 @@ const (
 	DefaultWorkers    = 4
 	DefaultJobs       = 100
 	DefaultKeepErrors = 5
+	DefaultGrace      = 10 * time.Second
 )
 
 func (c Config) withDefaults() Config {
@@ -32,6 +37,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.KeepErrors == 0 {
 		c.KeepErrors = DefaultKeepErrors
+	}
+	if c.Grace == 0 {
+		c.Grace = DefaultGrace
 	}
 	return c
 }
@@ -45,6 +53,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("runner: Jobs = %d, want ≥ 1", c.Jobs)
 	case c.Wait < 0:
 		return fmt.Errorf("runner: Wait = %v, want ≥ 0", c.Wait)
+	case c.Grace < 0:
+		return fmt.Errorf("runner: Grace = %v, want ≥ 0", c.Grace)
 	case c.KeepErrors < 0:
 		return fmt.Errorf("runner: KeepErrors = %d, want ≥ 0", c.KeepErrors)
 	}
@@ -53,7 +63,11 @@ func (c Config) Validate() error {
 
 func (c Config) String() string {
 	c = c.withDefaults()
-	s := fmt.Sprintf("%d workers × %d jobs/round", c.Workers, c.Jobs)
+	w := "workers"
+	if c.Workers == 1 {
+		w = "worker"
+	}
+	s := fmt.Sprintf("%d %s × %d jobs/round", c.Workers, w, c.Jobs)
 	if c.Wait > 0 {
 		s += fmt.Sprintf(", %v wait", c.Wait)
 	}

@@ -23,11 +23,14 @@ type Hammer struct {
 	// Set before a round starts; the start channels publish them.
 	ctx      context.Context
 	ctxDone  <-chan struct{}
-	next     atomic.Int64 // next op number to hand out
-	end      int64        // first op number past this round
-	stop     atomic.Bool  // a panic or cancellation: take no more ops
-	counts   []int64      // per worker ops completed this round (no sharing)
-	ops      int64        // completed, as of the last quiesce point
+	next     atomic.Int64   // next op number to hand out
+	end      int64          // first op number past this round
+	stop     atomic.Bool    // a panic or cancellation: take no more ops
+	counts   []int64        // per worker ops completed this round (no sharing)
+	current  []atomic.Int64 // per worker op in flight, -1 when idle
+	roundEnd chan struct{}  // closed when every worker is done with the round
+	stuck    *StuckError
+	ops      int64 // completed, as of the last quiesce point
 	rounds   int
 	mu       sync.Mutex // guards errs and panicked
 	errs     Errors
@@ -73,6 +76,9 @@ func (h *Hammer) Round(ctx context.Context) error {
 	if h.panicked != nil {
 		return h.panicked
 	}
+	if h.stuck != nil {
+		return h.stuck
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -86,7 +92,9 @@ func (h *Hammer) Round(ctx context.Context) error {
 	for _, w := range h.workers {
 		w <- struct{}{}
 	}
-	h.done.Wait()
+	if err := h.wait(ctx); err != nil {
+		return err
+	}
 	for i, c := range h.counts {
 		h.ops += c
 		h.counts[i] = 0
@@ -97,6 +105,39 @@ func (h *Hammer) Round(ctx context.Context) error {
 		return h.panicked
 	}
 	return ctx.Err()
+}
+
+// wait waits for the round to end. Once ctx is done, workers start no new
+// op, but one already running must return by itself; an op that ignores
+// its context for longer than Grace leaves the hammer stuck, reported
+// with the op numbers, rather than a run that never ends.
+func (h *Hammer) wait(ctx context.Context) error {
+	if ctx.Done() == nil {
+		h.done.Wait() // a context that never ends: no watcher needed
+		return nil
+	}
+	ended := make(chan struct{})
+	go func() { h.done.Wait(); close(ended) }()
+	select {
+	case <-ended:
+		return nil
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(h.cfg.Grace)
+	defer t.Stop()
+	select {
+	case <-ended:
+		return nil
+	case <-t.C:
+	}
+	e := &StuckError{Grace: h.cfg.Grace, Cause: ctx.Err()}
+	for i := range h.current {
+		if op := h.current[i].Load(); op >= 0 {
+			e.Ops = append(e.Ops, int(op))
+		}
+	}
+	h.stuck = e
+	return e
 }
 
 // Pause waits the configured Wait between rounds, or until ctx is done.
@@ -128,6 +169,10 @@ func (h *Hammer) Close() {
 func (h *Hammer) start() {
 	h.workers = make([]chan struct{}, h.cfg.Workers)
 	h.counts = make([]int64, h.cfg.Workers)
+	h.current = make([]atomic.Int64, h.cfg.Workers)
+	for i := range h.current {
+		h.current[i].Store(-1)
+	}
 	for i := range h.workers {
 		h.workers[i] = make(chan struct{}, 1)
 		go h.work(i, h.workers[i])
@@ -136,14 +181,14 @@ func (h *Hammer) start() {
 
 func (h *Hammer) work(id int, start <-chan struct{}) {
 	for range start {
-		h.counts[id] = h.runOps()
+		h.counts[id] = h.runOps(id)
 		h.done.Done()
 	}
 }
 
 // runOps takes op numbers until the round is out of them, returning how
 // many completed. Ops after a panic or cancellation are not started.
-func (h *Hammer) runOps() (completed int64) {
+func (h *Hammer) runOps(id int) (completed int64) {
 	ctx, done := h.ctx, h.ctxDone
 	for {
 		if h.stop.Load() {
@@ -158,7 +203,9 @@ func (h *Hammer) runOps() (completed int64) {
 		if i >= h.end {
 			return completed
 		}
+		h.current[id].Store(i)
 		err, ok := h.call(ctx, int(i))
+		h.current[id].Store(-1)
 		if !ok {
 			return completed // it panicked: not completed, and the run stops
 		}

@@ -191,3 +191,27 @@ func TestConfigString(t *testing.T) {
 		t.Errorf("String = %q", got)
 	}
 }
+
+func TestOpIgnoringContextIsReportedStuck(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	h := newHammer(t, runner.Func(func(_ context.Context, i int) error {
+		if i == 3 {
+			<-release // ignores its context
+		}
+		return nil
+	}), runner.Config{Workers: 2, Jobs: 100, Grace: 50 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err := h.Round(ctx)
+	var se *runner.StuckError
+	if !errors.As(err, &se) {
+		t.Fatalf("Round = %v, want *StuckError", err)
+	}
+	if len(se.Ops) != 1 || se.Ops[0] != 3 || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("stuck = %+v, want op 3 and the deadline as cause", se)
+	}
+	if !strings.Contains(err.Error(), "does not honour its context") {
+		t.Errorf("message %q", err)
+	}
+}

@@ -1,0 +1,78 @@
+// Package stack names and classifies stack frames: which frame of an
+// allocation or goroutine belongs to the user's code, which to the
+// standard library, to the runtime's own caches, or to leakslope itself.
+package stack
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// Frame is one resolved stack frame.
+type Frame struct {
+	Func string // fully qualified, as runtime.Frame.Function
+	File string
+	Line int
+}
+
+// Site is the frame's short function name and file:line, the form used in
+// symbols: "store.(*Store).Handle store.go:42".
+func (f Frame) Site() string {
+	return fmt.Sprintf("%s %s:%d", ShortName(f.Func), filepath.Base(f.File), f.Line)
+}
+
+// Frames resolves program counters (as runtime.MemProfileRecord.Stack
+// gives them) into frames, inlined calls expanded, innermost first.
+func Frames(pcs []uintptr) []Frame {
+	var out []Frame
+	it := runtime.CallersFrames(pcs)
+	for {
+		fr, more := it.Next()
+		if fr.Function != "" {
+			out = append(out, Frame{Func: fr.Function, File: fr.File, Line: fr.Line})
+		}
+		if !more {
+			return out
+		}
+	}
+}
+
+// Package returns the import path of a qualified function name:
+// "github.com/a/b.(*T).M.func1" → "github.com/a/b".
+func Package(fn string) string {
+	slash := strings.LastIndexByte(fn, '/')
+	dot := strings.IndexByte(fn[slash+1:], '.')
+	if dot < 0 {
+		return fn
+	}
+	return fn[:slash+1+dot]
+}
+
+// ShortName drops the import path but its last element, and names a
+// function literal by its enclosing named function:
+// "github.com/a/store.(*S).Get.func1.2" → "store.(*S).Get (closure)".
+// The file:line of the site tells closures of one function apart.
+func ShortName(fn string) string {
+	slash := strings.LastIndexByte(fn, '/')
+	short := fn[slash+1:]
+	if i := closureSuffix(short); i >= 0 {
+		return short[:i] + " (closure)"
+	}
+	return short
+}
+
+// closureSuffix finds where the compiler's closure naming starts: ".funcN"
+// after a named function, or "glob..funcN" for package-level literals.
+func closureSuffix(s string) int {
+	for i := 0; i+5 < len(s); i++ {
+		if s[i] == '.' && strings.HasPrefix(s[i+1:], "func") && i+5 < len(s) && s[i+5] >= '0' && s[i+5] <= '9' {
+			if strings.HasSuffix(s[:i], ".glob.") {
+				return i - len(".glob.")
+			}
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,114 @@
+package leaktest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+)
+
+// artifacts writes a run's files. A failure to write is a warning in the
+// report, never a lost report.
+type artifacts struct {
+	dir      string
+	paths    map[string]string
+	warnings []string
+	made     bool
+}
+
+// newArtifacts picks the directory: the ArtifactsDir option as given; or
+// NAME under LEAKSLOPE_ARTIFACTS / -leakslope.artifacts; or NAME under
+// $TMPDIR/leakslope. Each run overwrites its NAME's files, so disk use
+// stays bounded and the path stays predictable.
+func newArtifacts(c *config, name string) *artifacts {
+	dir := c.artifacts
+	switch {
+	case dir == "":
+		dir = filepath.Join(os.TempDir(), "leakslope", sanitize(name))
+	case c.artifactsIsRoot:
+		dir = filepath.Join(dir, sanitize(name))
+	}
+	return &artifacts{dir: dir, paths: map[string]string{}}
+}
+
+func sanitize(name string) string {
+	s := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '.', r == '_':
+			return r
+		}
+		return '_'
+	}, name)
+	if s == "" || s == "." || s == ".." {
+		return "run"
+	}
+	return s
+}
+
+func (a *artifacts) mkdir() bool {
+	if a.made {
+		return true
+	}
+	if err := os.MkdirAll(a.dir, 0o755); err != nil {
+		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %v", err))
+		return false
+	}
+	a.made = true
+	return true
+}
+
+func (a *artifacts) create(key, file string) (*os.File, bool) {
+	if !a.mkdir() {
+		return nil, false
+	}
+	path := filepath.Join(a.dir, file)
+	f, err := os.Create(path)
+	if err != nil {
+		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %v", err))
+		return nil, false
+	}
+	a.paths[key] = path
+	return f, true
+}
+
+// writeProfile writes the heap profile as of the last snapshot's GC:
+// key "first_profile" → first.pb.gz, "last_profile" → last.pb.gz.
+func (a *artifacts) writeProfile(key string, ok bool) {
+	if !ok {
+		return
+	}
+	file := strings.TrimSuffix(key, "_profile") + ".pb.gz"
+	f, ok := a.create(key, file)
+	if !ok {
+		return
+	}
+	err := pprof.Lookup("heap").WriteTo(f, 0)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		delete(a.paths, key)
+		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %s: %v", file, err))
+	}
+}
+
+func (a *artifacts) writeJSON(rep *Report) {
+	f, ok := a.create("json", "report.json")
+	if !ok {
+		return
+	}
+	// The JSON names itself and the profiles.
+	rep.Artifacts = a.paths
+	enc := json.NewEncoder(f)
+	enc.SetIndent("", "  ")
+	err := enc.Encode(rep)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		delete(a.paths, "json")
+		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: report.json: %v", err))
+	}
+}

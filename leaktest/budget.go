@@ -1,0 +1,121 @@
+package leaktest
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Budget is the slope a pattern of symbols may not exceed, written
+// "PATTERN <= AMOUNT/PER": "heap.bytes:* <= 0B/op",
+// "process.rss <= 1MiB/min", "gauge:queue.len <= 0/op". In the pattern
+// "*" matches any run of characters ("/" included). AMOUNT takes B, kB,
+// KiB, MB, MiB, GB, GiB or no unit; PER is op, s, min or h.
+type Budget struct {
+	Pattern string
+	Max     float64       // per op, or per PerTime
+	PerTime time.Duration // 0 for per op
+	text    string
+}
+
+// DefaultBudgets hold when no user budget matches a symbol: no growth at
+// all per op. Exact in-process accounting makes 0 the honest default.
+var DefaultBudgets = []string{
+	"heap.bytes:* <= 0B/op",
+	"heap.objects:* <= 0/op",
+	"goroutines:* <= 0/op",
+	"gauge:* <= 0/op",
+}
+
+// ParseBudget parses the budget syntax above. An error names the text and
+// the column where it went wrong.
+func ParseBudget(text string) (Budget, error) {
+	bad := func(col int, format string, args ...any) (Budget, error) {
+		return Budget{}, fmt.Errorf("budget %q: column %d: %s", text, col+1, fmt.Sprintf(format, args...))
+	}
+	op := strings.Index(text, "<=")
+	if op < 0 {
+		return bad(len(text), `want "PATTERN <= AMOUNT/PER", no "<="`)
+	}
+	pattern := strings.TrimSpace(text[:op])
+	if pattern == "" {
+		return bad(0, "empty pattern")
+	}
+	rest := text[op+2:]
+	col := op + 2 + len(rest) - len(strings.TrimLeft(rest, " \t"))
+	rest = strings.TrimSpace(rest)
+	amount, per, ok := strings.Cut(rest, "/")
+	if !ok {
+		return bad(col+len(rest), `want "/op", "/s", "/min" or "/h" after the amount`)
+	}
+	// Split the number from its unit.
+	i := 0
+	for i < len(amount) && (amount[i] >= '0' && amount[i] <= '9' || strings.ContainsRune(".+-eE", rune(amount[i]))) {
+		if (amount[i] == 'e' || amount[i] == 'E') && (i+1 >= len(amount) || !strings.ContainsRune("0123456789+-", rune(amount[i+1]))) {
+			break
+		}
+		i++
+	}
+	num, unit := amount[:i], strings.TrimSpace(amount[i:])
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return bad(col, "bad number %q", num)
+	}
+	scale, ok := byteUnits[unit]
+	if !ok {
+		return bad(col+i, "unknown unit %q (want B, kB, KiB, MB, MiB, GB, GiB or none)", unit)
+	}
+	b := Budget{Pattern: pattern, Max: v * scale, text: fmt.Sprintf("%s <= %s/%s", pattern, strings.TrimSpace(amount), strings.TrimSpace(per))}
+	switch strings.TrimSpace(per) {
+	case "op":
+	case "s", "sec":
+		b.PerTime = time.Second
+	case "min", "m":
+		b.PerTime = time.Minute
+	case "h", "hour":
+		b.PerTime = time.Hour
+	default:
+		return bad(col+len(amount)+1, "unknown rate %q (want op, s, min or h)", strings.TrimSpace(per))
+	}
+	return b, nil
+}
+
+var byteUnits = map[string]float64{
+	"": 1, "B": 1,
+	"kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9,
+	"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30,
+}
+
+// String is the budget as it would be written.
+func (b Budget) String() string { return b.text }
+
+// PerSecond is the budget's limit per second, for a per-time budget.
+func (b Budget) PerSecond() float64 {
+	return b.Max / b.PerTime.Seconds()
+}
+
+// Matches reports whether the budget's pattern covers sym.
+func (b Budget) Matches(sym Symbol) bool { return glob(b.Pattern, string(sym)) }
+
+// glob matches "*" against any run of characters, "/" included (symbol
+// sites hold import paths); everything else literally.
+func glob(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return strings.HasSuffix(s, parts[len(parts)-1])
+}

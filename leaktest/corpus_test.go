@@ -1,0 +1,105 @@
+package leaktest_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/leakslope/leakslope/leaktest"
+)
+
+// markerLines finds the lines of workloads_test.go carrying "LEAK name".
+func markerLines(t *testing.T, name string) map[string]bool {
+	t.Helper()
+	f, err := os.Open("workloads_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lines := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		if strings.HasSuffix(sc.Text(), "// LEAK "+name) || strings.Contains(sc.Text(), "// LEAK "+name+"\n") {
+			lines[fmt.Sprintf("workloads_test.go:%d", n)] = true
+		}
+	}
+	if len(lines) == 0 {
+		t.Fatalf("no LEAK %s marker in workloads_test.go", name)
+	}
+	return lines
+}
+
+func runWorkload(t *testing.T, w workload, opts ...leaktest.Option) *leaktest.Report {
+	t.Helper()
+	target, teardown := w.target()
+	defer teardown()
+	rep, err := leaktest.Run(context.Background(), target, append([]leaktest.Option{leaktest.Name("corpus-" + w.name)}, opts...)...)
+	if err != nil {
+		t.Fatalf("run failed: %v\n%s", err, rep)
+	}
+	return rep
+}
+
+func TestCorpus(t *testing.T) {
+	for _, w := range workloads {
+		t.Run(w.name, func(t *testing.T) {
+			rep := runWorkload(t, w, w.opts...)
+			leaks := rep.Leaks()
+			if !w.leak {
+				if len(leaks) > 0 {
+					t.Fatalf("clean workload got a leak verdict:\n%s", rep)
+				}
+				if rep.Stopped != "decided" {
+					t.Errorf("clean workload undecided at the cap (stopped: %s):\n%s", rep.Stopped, rep)
+				}
+				return
+			}
+			if len(leaks) == 0 {
+				t.Fatalf("leaky workload passed:\n%s", rep)
+			}
+			var found bool
+			var want map[string]bool
+			if w.marker != "" {
+				want = markerLines(t, w.marker)
+			}
+			for _, v := range leaks {
+				if v.Kind() != w.kind {
+					continue
+				}
+				if want == nil || want[v.Site] {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("no %s leak naming %v:\n%s", w.kind, keys(want), rep)
+			}
+			// The failure message names the site and says where the
+			// profiles went.
+			msg := rep.String()
+			for site := range want {
+				if strings.Contains(msg, site) {
+					goto named
+				}
+			}
+			if want != nil {
+				t.Errorf("message does not name %v:\n%s", keys(want), msg)
+			}
+		named:
+			if !strings.Contains(msg, "go tool pprof -diff_base ") && w.kind != "goroutines" {
+				t.Errorf("message lacks the pprof diff command:\n%s", msg)
+			}
+			t.Logf("%s: %d ops, %v", w.name, rep.Ops, rep.Duration)
+		})
+	}
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -1,0 +1,58 @@
+package leaktest
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Test flags, registered on the default flag set so that
+// `go test ./... -args -leakslope.max-duration=1h` works; they and the
+// environment override options in code, because a nightly soak must not
+// need a code change. A flag beats the environment.
+var (
+	flagMaxDuration = flag.Duration("leakslope.max-duration", 0, "leaktest: cap on each leak check (overrides code and LEAKSLOPE_MAX_DURATION)")
+	flagArtifacts   = flag.String("leakslope.artifacts", "", "leaktest: directory for profiles and reports (overrides LEAKSLOPE_ARTIFACTS)")
+	flagMinOps      = flag.Int64("leakslope.min-ops", 0, "leaktest: ops after warm-up before any verdict (overrides LEAKSLOPE_MIN_OPS)")
+)
+
+const (
+	EnvMaxDuration = "LEAKSLOPE_MAX_DURATION"
+	EnvArtifacts   = "LEAKSLOPE_ARTIFACTS"
+	EnvMinOps      = "LEAKSLOPE_MIN_OPS"
+)
+
+func (c *config) applyEnv() {
+	if v := os.Getenv(EnvMaxDuration); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("%s=%q: want a positive duration such as 1h", EnvMaxDuration, v))
+		} else {
+			c.maxDuration = d
+		}
+	}
+	if v := os.Getenv(EnvMinOps); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			c.errs = append(c.errs, fmt.Errorf("%s=%q: want a whole number ≥ 0", EnvMinOps, v))
+		} else {
+			c.minOps = n
+		}
+	}
+	if v := os.Getenv(EnvArtifacts); v != "" {
+		c.artifacts = v
+		c.artifactsIsRoot = true
+	}
+	if *flagMaxDuration > 0 {
+		c.maxDuration = *flagMaxDuration
+	}
+	if *flagMinOps > 0 {
+		c.minOps = *flagMinOps
+	}
+	if *flagArtifacts != "" {
+		c.artifacts = *flagArtifacts
+		c.artifactsIsRoot = true
+	}
+}

@@ -1,0 +1,5 @@
+package leaktest
+
+import "os"
+
+var exit = os.Exit

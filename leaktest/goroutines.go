@@ -1,0 +1,192 @@
+package leaktest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/onsi/gomega/gleak/goroutine"
+
+	"github.com/leakslope/leakslope/internal/stack"
+)
+
+// goroutineProbe counts live goroutines by creation site (the go
+// statement).
+//
+// Counting runs at every snapshot, possibly over tens of thousands of
+// leaked goroutines, so it scans runtime.Stack's text for the "created by"
+// lines only, allocation-free; gleak's parser, which builds each
+// goroutine's whole backtrace (about 20µs a goroutine), parses the one
+// stack a failure message shows. A test holds the two to the same sites.
+type goroutineProbe struct {
+	buf     []byte
+	symbols map[string]Symbol // raw "creator\x00file:line" → symbol, "" for our own
+	creator map[Symbol]goroutineSite
+}
+
+type goroutineSite struct {
+	fn, loc string // creator function, file:line of the go statement
+}
+
+func newGoroutineProbe() *goroutineProbe {
+	return &goroutineProbe{
+		buf:     make([]byte, 64<<10),
+		symbols: map[string]Symbol{},
+		creator: map[Symbol]goroutineSite{},
+	}
+}
+
+func (*goroutineProbe) Name() string { return "goroutines" }
+
+// settle waits, a bounded while, for goroutines that are finishing to be
+// gone: an op that waits for its goroutine's result returns while that
+// goroutine is still on its way out. It retries while the count keeps
+// falling, with a growing pause, as goleak retries: about 30ms at most.
+func settle(ctx context.Context) {
+	prev := runtime.NumGoroutine()
+	pause := 50 * time.Microsecond
+	for tries := 0; tries < 10; tries++ {
+		runtime.Gosched()
+		time.Sleep(pause)
+		n := runtime.NumGoroutine()
+		if n >= prev && tries > 0 || ctx.Err() != nil {
+			return
+		}
+		prev = n
+		pause = min(2*pause, 10*time.Millisecond)
+	}
+}
+
+func (p *goroutineProbe) Take(ctx context.Context) ([]Sample, error) {
+	settle(ctx)
+	var n int
+	for {
+		n = runtime.Stack(p.buf, true)
+		if n < len(p.buf) {
+			break
+		}
+		p.buf = make([]byte, 2*len(p.buf))
+	}
+	counts := map[Symbol]float64{}
+	total := 0.0
+	text := p.buf[:n]
+	first := true
+	for len(text) > 0 {
+		var block []byte
+		block, text, _ = bytes.Cut(text, []byte("\n\n"))
+		if first {
+			first = false // runtime.Stack lists the calling goroutine first: ours
+			continue
+		}
+		fn, loc, ok := createdBy(block)
+		if !ok {
+			total++ // the main goroutine
+			continue
+		}
+		var scratch [512]byte
+		key := append(append(append(scratch[:0], fn...), 0), loc...)
+		sym, seen := p.symbols[string(key)] // no allocation on a hit
+		if !seen {
+			sym = p.newSymbol(string(fn), string(loc))
+			p.symbols[string(key)] = sym
+		}
+		if sym == "" {
+			continue // the hammer's workers and leakslope's own
+		}
+		counts[sym]++
+		total++
+	}
+	out := make([]Sample, 0, len(counts)+1)
+	for sym, c := range counts {
+		out = append(out, Sample{sym, c})
+	}
+	return append(out, Sample{SymRuntimeGoroutine, total}), nil
+}
+
+// newSymbol names a creation site, or returns "" for leakslope's own.
+func (p *goroutineProbe) newSymbol(fn, loc string) Symbol {
+	if stack.IsOwn(stack.Package(fn)) {
+		return ""
+	}
+	sym := Symbol(fmt.Sprintf("%s:%s %s", KindGoroutines, stack.ShortName(fn), baseLocation(loc)))
+	p.creator[sym] = goroutineSite{fn: fn, loc: loc}
+	return sym
+}
+
+// createdBy finds "created by FUNC[ in goroutine N]\n\tFILE:LINE +0x…" in
+// one goroutine's block of runtime.Stack text.
+func createdBy(block []byte) (fn, loc []byte, ok bool) {
+	i := bytes.LastIndex(block, []byte("\ncreated by "))
+	if i < 0 {
+		return nil, nil, false
+	}
+	rest := block[i+len("\ncreated by "):]
+	line, after, _ := bytes.Cut(rest, []byte("\n"))
+	if j := bytes.Index(line, []byte(" in goroutine ")); j >= 0 {
+		line = line[:j]
+	}
+	locLine, _, _ := bytes.Cut(after, []byte("\n"))
+	locLine = bytes.TrimSpace(locLine)
+	if j := bytes.LastIndex(locLine, []byte(" +0x")); j >= 0 {
+		locLine = locLine[:j]
+	}
+	return line, locLine, len(line) > 0
+}
+
+func baseLocation(loc string) string {
+	if i := strings.LastIndexByte(loc, '/'); i >= 0 {
+		return loc[i+1:]
+	}
+	return loc
+}
+
+// Describe gives the creating function, the go statement's file:line, and
+// the stack of one live goroutine from that site, parsed by gleak.
+func (p *goroutineProbe) Describe(sym Symbol) (fn, site string, frames []string, ok bool) {
+	gs, ok := p.creator[sym]
+	if !ok {
+		return "", "", nil, false
+	}
+	fn, site = stack.ShortName(gs.fn), baseLocation(gs.loc)
+	for _, g := range goroutine.Goroutines() {
+		if g.CreatorFunction == gs.fn && g.BornAt == gs.loc {
+			return fn, site, backtraceFrames(g.Backtrace), true
+		}
+	}
+	return fn, site, nil, true
+}
+
+// inUserCode reports whether the go statement is in user code.
+func (p *goroutineProbe) inUserCode(sym Symbol) bool {
+	gs, ok := p.creator[sym]
+	if !ok {
+		return false
+	}
+	pkg := stack.Package(gs.fn)
+	return !stack.IsStd(pkg) && !stack.IsOwn(pkg)
+}
+
+// backtraceFrames turns a gleak backtrace ("func(args)\n\tfile:line +0x..")
+// into "func\n\tfile:line" entries.
+func backtraceFrames(bt string) []string {
+	lines := strings.Split(strings.TrimSpace(bt), "\n")
+	var out []string
+	for i := 0; i+1 < len(lines); i += 2 {
+		fn := strings.TrimSpace(lines[i])
+		if strings.HasPrefix(fn, "created by ") {
+			break // the message names the go statement already
+		}
+		if j := strings.LastIndexByte(fn, '('); j > 0 {
+			fn = fn[:j]
+		}
+		loc := strings.TrimSpace(lines[i+1])
+		if j := strings.LastIndex(loc, " +0x"); j > 0 {
+			loc = loc[:j]
+		}
+		out = append(out, fn+"\n\t"+loc)
+	}
+	return out
+}

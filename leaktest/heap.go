@@ -1,0 +1,204 @@
+package leaktest
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync"
+
+	"github.com/leakslope/leakslope/internal/stack"
+)
+
+// heapProbe reads in-use heap by allocation site from the runtime's own
+// memory profile, exactly: MemProfileRate is 1 for the run, so every
+// allocation is recorded, and each reading follows forced GCs with no op
+// in flight, so what is in use is what is live.
+type heapProbe struct {
+	records  []runtime.MemProfileRecord
+	stacks   map[[32]uintptr]*stackRef // one resolution per distinct stack
+	sites    map[string]*siteAgg
+	prevRate int
+	metric   []metrics.Sample
+	ownBytes float64 // in use by leakslope itself in the last reading
+}
+
+type stackRef struct {
+	class  stack.Class
+	frame  stack.Frame
+	site   string // "func file.go:LINE"
+	frames []stack.Frame
+}
+
+type siteAgg struct {
+	bytes, objects float64
+	top            *stackRef // the site's largest stack in the last reading
+	topBytes       float64
+}
+
+func newHeapProbe() *heapProbe {
+	return &heapProbe{
+		stacks: make(map[[32]uintptr]*stackRef),
+		sites:  make(map[string]*siteAgg),
+		metric: []metrics.Sample{{Name: "/gc/heap/live:bytes"}},
+	}
+}
+
+func (*heapProbe) Name() string { return "heap" }
+
+// profileRate is process state shared by every run; runs are serialized
+// (see Run), but Main may have set it before any of them.
+var profileRate sync.Mutex
+
+func (p *heapProbe) start() error {
+	profileRate.Lock()
+	defer profileRate.Unlock()
+	p.prevRate = runtime.MemProfileRate
+	// Every allocation from now on is recorded exactly. Allocations from
+	// before were sampled; those still live are constant, so they do not
+	// move a trend. The runtime notices the new rate at the next
+	// allocation on each P (mcache.memProfRate), so no sample is missed.
+	runtime.MemProfileRate = 1
+	return nil
+}
+
+func (p *heapProbe) stop() {
+	profileRate.Lock()
+	defer profileRate.Unlock()
+	if !mainSetRate {
+		runtime.MemProfileRate = p.prevRate
+	}
+}
+
+// Take forces two GCs and reads the profile. The runtime publishes the
+// profile at the end of a cycle's sweep and counts an allocation only
+// once a cycle after it has been swept; an op that allocated large
+// transient objects may also have a cycle of its own in progress. The
+// first GC finishes whatever was under way, the second leaves the profile
+// as of a mark with nothing in flight, so the reading is what is live now.
+func (p *heapProbe) Take(context.Context) ([]Sample, error) {
+	runtime.GC()
+	runtime.GC()
+	var n int
+	for {
+		var ok bool
+		n, ok = runtime.MemProfile(p.records, false)
+		if ok {
+			break
+		}
+		p.records = make([]runtime.MemProfileRecord, n+n/4+64)
+	}
+	for _, a := range p.sites {
+		a.bytes, a.objects, a.top, a.topBytes = 0, 0, nil, 0
+	}
+	p.ownBytes = 0
+	for i := range p.records[:n] {
+		r := &p.records[i]
+		ref := p.stacks[r.Stack0]
+		if ref == nil {
+			ref = p.resolve(r)
+		}
+		inBytes := float64(r.InUseBytes())
+		if ref.class == stack.Own {
+			p.ownBytes += inBytes
+		}
+		if ref.class == stack.Own || ref.class == stack.Runtime {
+			continue
+		}
+		a := p.sites[ref.site]
+		if a == nil {
+			a = &siteAgg{}
+			p.sites[ref.site] = a
+		}
+		// Records of one stack come split by object size; a site sums
+		// all its stacks and sizes.
+		a.bytes += inBytes
+		a.objects += float64(r.InUseObjects())
+		if inBytes > a.topBytes || a.top == nil {
+			a.top, a.topBytes = ref, inBytes
+		}
+	}
+	out := make([]Sample, 0, 2*len(p.sites)+1)
+	for site, a := range p.sites {
+		if a.bytes == 0 && a.objects == 0 {
+			continue
+		}
+		out = append(out,
+			Sample{Symbol(KindHeapBytes + ":" + site), a.bytes},
+			Sample{Symbol(KindHeapObjects + ":" + site), a.objects})
+	}
+	metrics.Read(p.metric)
+	if p.metric[0].Value.Kind() == metrics.KindUint64 {
+		live := float64(p.metric[0].Value.Uint64()) - p.ownBytes
+		out = append(out, Sample{SymRuntimeHeapBytes, max(live, 0)})
+	}
+	return out, nil
+}
+
+func (p *heapProbe) resolve(r *runtime.MemProfileRecord) *stackRef {
+	frames := stack.Frames(r.Stack())
+	fr, class := stack.Attribute(frames)
+	ref := &stackRef{class: class, frame: fr, frames: frames, site: fr.Site()}
+	p.stacks[r.Stack0] = ref
+	return ref
+}
+
+// Describe gives the charged function, file:line and the stack of the
+// site's largest stack in the last reading.
+func (p *heapProbe) Describe(sym Symbol) (fn, site string, frames []string, ok bool) {
+	k := sym.Kind()
+	if k != KindHeapBytes && k != KindHeapObjects {
+		return "", "", nil, false
+	}
+	a := p.sites[sym.Site()]
+	if a == nil || a.top == nil {
+		return "", "", nil, false
+	}
+	ref := a.top
+	return stack.ShortName(ref.frame.Func), fmt.Sprintf("%s:%d", filepath.Base(ref.frame.File), ref.frame.Line), renderFrames(ref.frames, ref.frame), true
+}
+
+// inUserCode reports whether a heap symbol is charged to user code rather
+// than to a standard-library frame with no user caller on its stack.
+func (p *heapProbe) inUserCode(sym Symbol) bool {
+	a := p.sites[sym.Site()]
+	return a != nil && a.top != nil && a.top.class == stack.User
+}
+
+// renderFrames formats a stack for a message, innermost first: the
+// runtime's allocator frames are cut, and so are leakslope's own frames and
+// the test runner's below the user's. A long run of library frames between
+// the innermost frame and the charged one is collapsed, so the charged
+// frame and its callers always show.
+func renderFrames(frames []stack.Frame, charged stack.Frame) []string {
+	i := 0
+	for i < len(frames)-1 && stack.Package(frames[i].Func) == "runtime" {
+		i++
+	}
+	j := len(frames)
+	for j > i+1 && (stack.IsOwn(stack.Package(frames[j-1].Func)) || frames[j-1].Func == "runtime.goexit" || strings.HasPrefix(frames[j-1].Func, "testing.")) {
+		j--
+	}
+	frames = frames[i:j]
+	c := -1
+	for k, f := range frames {
+		if f == charged {
+			c = k
+			break
+		}
+	}
+	var out []string
+	add := func(f stack.Frame) { out = append(out, fmt.Sprintf("%s\n\t%s:%d", f.Func, f.File, f.Line)) }
+	for k, f := range frames {
+		if c > 5 && k >= 3 && k < c-1 {
+			if k == 3 {
+				out = append(out, fmt.Sprintf("... %d frames ...", c-1-3))
+			}
+			continue
+		}
+		add(f)
+	}
+	return out
+}

@@ -1,0 +1,231 @@
+package leaktest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/leakslope/leakslope/runner"
+)
+
+// Option configures Run and Check.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	hammer          runner.Config
+	maxDuration     time.Duration
+	minOps          int64
+	warmUp          int64
+	spacing         int64
+	alpha           float64
+	budgets         []Budget
+	probes          []Probe
+	noHeap          bool
+	noGoroutine     bool
+	artifacts       string
+	artifactsIsRoot bool // artifacts is a root: the run writes to a NAME subdirectory
+	name            string
+	progress        io.Writer
+	ctx             context.Context
+	errs            []error
+	capTo           time.Duration // hard cap from the test deadline
+}
+
+// Defaults.
+const (
+	DefaultMaxDuration = 30 * time.Second
+	DefaultMinOps      = 10_000
+	DefaultWarmUp      = 1_000
+	DefaultAlpha       = 0.05
+)
+
+func newConfig(opts []Option) *config {
+	c := &config{
+		maxDuration: DefaultMaxDuration,
+		minOps:      DefaultMinOps,
+		warmUp:      DefaultWarmUp,
+		alpha:       DefaultAlpha,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(c)
+		}
+	}
+	c.applyEnv()
+	if c.capTo > 0 && c.capTo < c.maxDuration {
+		c.maxDuration = c.capTo
+	}
+	for _, text := range DefaultBudgets {
+		b, _ := ParseBudget(text)
+		c.budgets = append(c.budgets, b)
+	}
+	return c
+}
+
+func (c *config) err() error { return errors.Join(c.errs...) }
+
+// Workers sets how many ops are in flight at once (the seed's -t); 4.
+func Workers(n int) Option {
+	return optionFunc(func(c *config) {
+		if n < 1 {
+			c.errs = append(c.errs, fmt.Errorf("leaktest.Workers(%d): want ≥ 1", n))
+		}
+		c.hammer.Workers = n
+	})
+}
+
+// Jobs sets the ops per round (the seed's -n); 100. Snapshots are taken
+// between rounds, so it is also the finest snapshot spacing.
+func Jobs(n int) Option {
+	return optionFunc(func(c *config) {
+		if n < 1 {
+			c.errs = append(c.errs, fmt.Errorf("leaktest.Jobs(%d): want ≥ 1", n))
+		}
+		c.hammer.Jobs = n
+	})
+}
+
+// Wait sets the pause between rounds (the seed's -w); none.
+func Wait(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d < 0 {
+			c.errs = append(c.errs, fmt.Errorf("leaktest.Wait(%v): want ≥ 0", d))
+		}
+		c.hammer.Wait = d
+	})
+}
+
+// MaxDuration caps the run; 30s. A run still undecided at the cap passes
+// and reports the largest slope it could not rule out. The environment
+// variable LEAKSLOPE_MAX_DURATION and the test flag
+// -leakslope.max-duration override it, so a nightly soak can run for an
+// hour with no code change.
+func MaxDuration(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("leaktest.MaxDuration(%v): want > 0", d))
+		}
+		c.maxDuration = d
+	})
+}
+
+// MinOps sets how many ops after warm-up must run before any verdict;
+// 10,000. Until a cache has filled it looks exactly like a leak; this is
+// the largest cache (in entries added per op) that is sure not to fail a
+// run. Lower it for slow targets, raise it for bigger caches.
+// LEAKSLOPE_MIN_OPS overrides it.
+func MinOps(n int64) Option {
+	return optionFunc(func(c *config) {
+		if n < 0 {
+			c.errs = append(c.errs, fmt.Errorf("leaktest.MinOps(%d): want ≥ 0", n))
+		}
+		c.minOps = n
+	})
+}
+
+// WarmUp sets how many ops run before the first snapshot that is fitted;
+// 1,000. It is for one-time initialization (lazy globals, sync.Once, pools
+// sized to the workers, first connections), which depends only on running
+// at all; growth that takes longer is a cache, and caches are the
+// persistence rule's business, not warm-up's.
+func WarmUp(ops int64) Option {
+	return optionFunc(func(c *config) {
+		if ops < 0 {
+			c.errs = append(c.errs, fmt.Errorf("leaktest.WarmUp(%d): want ≥ 0", ops))
+		}
+		c.warmUp = ops
+	})
+}
+
+// SnapshotEvery sets the initial ops between snapshots (rounded up to whole
+// rounds); by default MinOps/32, so that the first possible verdict has
+// about 32 points. It doubles each time old snapshots are thinned.
+func SnapshotEvery(ops int64) Option {
+	return optionFunc(func(c *config) {
+		if ops < 1 {
+			c.errs = append(c.errs, fmt.Errorf("leaktest.SnapshotEvery(%d): want ≥ 1", ops))
+		}
+		c.spacing = ops
+	})
+}
+
+// Alpha sets the family-wise false-leak rate of a run, over all symbols
+// and all looks; 0.05.
+func Alpha(a float64) Option {
+	return optionFunc(func(c *config) {
+		if !(a > 0 && a < 1) {
+			c.errs = append(c.errs, fmt.Errorf("leaktest.Alpha(%g): want 0 < α < 1", a))
+		}
+		c.alpha = a
+	})
+}
+
+// WithBudget adds budgets, each "PATTERN <= AMOUNT/PER" (see Budget). The
+// first user budget whose pattern matches a symbol applies; the defaults
+// apply to symbols none matches.
+func WithBudget(budgets ...string) Option {
+	return optionFunc(func(c *config) {
+		for _, text := range budgets {
+			b, err := ParseBudget(text)
+			if err != nil {
+				c.errs = append(c.errs, fmt.Errorf("leaktest.WithBudget: %w", err))
+				continue
+			}
+			c.budgets = append(c.budgets, b)
+		}
+	})
+}
+
+// WithProbes adds probes (Gauge, or your own) to the built-in heap and
+// goroutine probes.
+func WithProbes(probes ...Probe) Option {
+	return optionFunc(func(c *config) {
+		for _, p := range probes {
+			if p == nil {
+				c.errs = append(c.errs, errors.New("leaktest.WithProbes: nil probe"))
+				continue
+			}
+			c.probes = append(c.probes, p)
+		}
+	})
+}
+
+// WithoutHeap leaves out the in-process heap probe (and MemProfileRate=1).
+func WithoutHeap() Option { return optionFunc(func(c *config) { c.noHeap = true }) }
+
+// WithoutGoroutines leaves out the goroutine probe.
+func WithoutGoroutines() Option { return optionFunc(func(c *config) { c.noGoroutine = true }) }
+
+// ArtifactsDir sets where the heap profiles and report.json are written;
+// by default $TMPDIR/leakslope/NAME. LEAKSLOPE_ARTIFACTS and the test flag
+// -leakslope.artifacts override it (then NAME is a subdirectory).
+func ArtifactsDir(dir string) Option {
+	return optionFunc(func(c *config) { c.artifacts = dir })
+}
+
+// Name names the run in messages and its artifacts directory; Check uses
+// the test's name.
+func Name(name string) Option {
+	return optionFunc(func(c *config) { c.name = name })
+}
+
+// Progress writes a line at each look of the run: ops, elapsed time,
+// snapshots, symbols still undecided.
+func Progress(w io.Writer) Option {
+	return optionFunc(func(c *config) { c.progress = w })
+}
+
+// Context makes the hammer honour ctx as well as Run's own context (a
+// Ginkgo SpecContext, a test's context): when either ends, the run stops
+// within one op and the report so far is kept.
+func Context(ctx context.Context) Option {
+	return optionFunc(func(c *config) { c.ctx = ctx })
+}

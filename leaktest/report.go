@@ -1,0 +1,161 @@
+package leaktest
+
+import (
+	"encoding/json"
+	"math"
+	"time"
+
+	"github.com/leakslope/leakslope/runner"
+)
+
+// Report is a run's result: its snapshots, trends and verdicts, where its
+// artifacts went, and, when the run itself failed or was cut short, why.
+// A partial report is still a report: everything collected is kept.
+type Report struct {
+	Name      string
+	Target    string
+	Hammer    runner.Config // with defaults filled in
+	Ops       int64
+	Rounds    int
+	Duration  time.Duration
+	Stopped   string // why the run ended: "decided", "max duration", "canceled", "panic", "error"
+	Err       error  // the run's own failure, if any (an op panic, a probe error, cancellation)
+	OpErrors  runner.Errors
+	Alpha     float64
+	MinOps    int64
+	WarmUp    int64
+	Verdicts  []Verdict // leaks first, most growth first; then undecided; then within
+	Snapshots []Snapshot
+	Artifacts map[string]string // "first_profile", "last_profile", "json" → path
+	Warnings  []string
+
+	series map[Symbol]Series
+}
+
+// Leaks returns the leak verdicts, most growth first.
+func (r *Report) Leaks() []Verdict {
+	var out []Verdict
+	for _, v := range r.Verdicts {
+		if v.Decision == Leak {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Failed reports whether any verdict is leak.
+func (r *Report) Failed() bool { return len(r.Leaks()) > 0 }
+
+// Series returns a reported symbol's series (for charts).
+func (r *Report) Series(sym Symbol) (Series, bool) {
+	s, ok := r.series[sym]
+	return s, ok
+}
+
+// jsonFloat writes NaN and ±Inf (an unbounded interval) as null, which
+// encoding/json cannot do for a float64.
+type jsonFloat float64
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(f))
+}
+
+type jsonVerdict struct {
+	Symbol       Symbol    `json:"symbol"`
+	Kind         string    `json:"kind"`
+	Decision     Decision  `json:"decision"`
+	SlopePerOp   jsonFloat `json:"slope_per_op"`
+	SlopePerOpLo jsonFloat `json:"slope_per_op_lo"`
+	SlopePerOpHi jsonFloat `json:"slope_per_op_hi"`
+	SlopePerS    jsonFloat `json:"slope_per_s"`
+	SlopePerSLo  jsonFloat `json:"slope_per_s_lo"`
+	SlopePerSHi  jsonFloat `json:"slope_per_s_hi"`
+	Level        jsonFloat `json:"level"`
+	P            jsonFloat `json:"p"`
+	Points       int       `json:"points"`
+	Budget       string    `json:"budget"`
+	First        jsonFloat `json:"first"`
+	Last         jsonFloat `json:"last"`
+	Stopped      bool      `json:"growth_stopped,omitempty"`
+	Func         string    `json:"func,omitempty"`
+	Site         string    `json:"site"`
+	Stack        []string  `json:"stack,omitempty"`
+}
+
+type jsonSnapshot struct {
+	Seconds jsonFloat            `json:"t_s"`
+	Ops     int64                `json:"ops"`
+	WarmUp  bool                 `json:"warm_up,omitempty"`
+	Values  map[Symbol]jsonFloat `json:"values"`
+}
+
+type jsonOpError struct {
+	Op    int    `json:"op"`
+	Error string `json:"error"`
+}
+
+type jsonReport struct {
+	Name        string            `json:"name"`
+	Target      string            `json:"target,omitempty"`
+	Workers     int               `json:"workers"`
+	Jobs        int               `json:"jobs"`
+	WaitS       jsonFloat         `json:"wait_s"`
+	Ops         int64             `json:"ops"`
+	Rounds      int               `json:"rounds"`
+	DurationS   jsonFloat         `json:"duration_s"`
+	Stopped     string            `json:"stopped"`
+	Error       string            `json:"error,omitempty"`
+	OpErrors    int64             `json:"op_errors"`
+	FirstErrors []jsonOpError     `json:"first_op_errors,omitempty"`
+	Alpha       float64           `json:"alpha"`
+	MinOps      int64             `json:"min_ops"`
+	WarmUpOps   int64             `json:"warm_up_ops"`
+	Verdicts    []jsonVerdict     `json:"verdicts"`
+	Artifacts   map[string]string `json:"artifacts"`
+	Warnings    []string          `json:"warnings,omitempty"`
+	Snapshots   []jsonSnapshot    `json:"snapshots"`
+}
+
+// MarshalJSON writes the report in the form DESIGN.md's contract fixes.
+func (r *Report) MarshalJSON() ([]byte, error) {
+	j := jsonReport{
+		Name: r.Name, Target: r.Target,
+		Workers: r.Hammer.Workers, Jobs: r.Hammer.Jobs, WaitS: jsonFloat(r.Hammer.Wait.Seconds()),
+		Ops: r.Ops, Rounds: r.Rounds, DurationS: jsonFloat(r.Duration.Seconds()),
+		Stopped: r.Stopped, OpErrors: r.OpErrors.Count,
+		Alpha: r.Alpha, MinOps: r.MinOps, WarmUpOps: r.WarmUp,
+		Verdicts: make([]jsonVerdict, 0, len(r.Verdicts)), Artifacts: r.Artifacts, Warnings: r.Warnings,
+		Snapshots: make([]jsonSnapshot, 0, len(r.Snapshots)),
+	}
+	if j.Artifacts == nil {
+		j.Artifacts = map[string]string{}
+	}
+	if r.Err != nil {
+		j.Error = r.Err.Error()
+	}
+	for _, e := range r.OpErrors.First {
+		j.FirstErrors = append(j.FirstErrors, jsonOpError{e.Op, e.Err.Error()})
+	}
+	for _, v := range r.Verdicts {
+		t := v.Trend
+		j.Verdicts = append(j.Verdicts, jsonVerdict{
+			Symbol: v.Symbol, Kind: v.Kind(), Decision: v.Decision,
+			SlopePerOp: jsonFloat(t.PerOp), SlopePerOpLo: jsonFloat(t.PerOpLo), SlopePerOpHi: jsonFloat(t.PerOpHi),
+			SlopePerS: jsonFloat(t.PerSecond), SlopePerSLo: jsonFloat(t.PerSecondLo), SlopePerSHi: jsonFloat(t.PerSecondHi),
+			Level: jsonFloat(t.Level), P: jsonFloat(t.P), Points: t.Points,
+			Budget: v.Budget.String(), First: jsonFloat(v.First), Last: jsonFloat(v.Last), Stopped: v.Stopped,
+			Func: v.Func, Site: v.Site, Stack: v.Stack,
+		})
+	}
+	for _, s := range r.Snapshots {
+		js := jsonSnapshot{Seconds: jsonFloat(s.Elapsed.Seconds()), Ops: s.Ops, WarmUp: s.WarmUp, Values: make(map[Symbol]jsonFloat, len(s.Values))}
+		for k, v := range s.Values {
+			js.Values[k] = jsonFloat(v)
+		}
+		j.Snapshots = append(j.Snapshots, js)
+	}
+	return json.Marshal(j)
+}

@@ -1,0 +1,452 @@
+package leaktest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/leakslope/leakslope/internal/decide"
+	"github.com/leakslope/leakslope/internal/stats"
+	"github.com/leakslope/leakslope/runner"
+)
+
+// runMu serializes runs. Heap accounting is process-wide (MemProfileRate,
+// forced GCs, every goroutine's allocations), so two runs at once would
+// see each other's ops; a second Run or Check waits for the first to end
+// rather than fail, so t.Parallel tests stay correct, only slower. Other
+// tests running in parallel still allocate: keep leak checks out of
+// t.Parallel.
+var runMu sync.Mutex
+
+// Run hammers target, snapshots its memory at quiesce points, and decides
+// for every symbol whether it leaks. It keeps hammering until every
+// symbol is decided, or MaxDuration, or ctx ends.
+//
+// The error is non-nil when the run itself failed: bad options (nil
+// report), an op that panicked, a probe that failed, or ctx ending. In all
+// but the first the report so far is returned with it.
+func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, error) {
+	c := newConfig(opts)
+	if target == nil {
+		c.errs = append(c.errs, errors.New("nil target"))
+	}
+	if err := c.err(); err != nil {
+		return nil, fmt.Errorf("leaktest: %w", err)
+	}
+	h, err := runner.New(target, c.hammer)
+	if err != nil {
+		return nil, fmt.Errorf("leaktest: %w", err)
+	}
+	defer h.Close()
+
+	runMu.Lock()
+	defer runMu.Unlock()
+
+	if c.ctx != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(c.ctx, cancel)()
+	}
+	r := &run{c: c, target: target, hammer: h, start: time.Now(), sticky: map[Symbol]bool{}}
+	return r.run(ctx)
+}
+
+type run struct {
+	c      *config
+	target runner.Target
+	hammer *runner.Hammer
+	probes []Probe
+	hist   *history
+	start  time.Time
+
+	spacing      int64
+	lastSnapOps  int64
+	lastSnapTime time.Time
+	firstFitOps  int64 // ops at the first snapshot after warm-up; -1 before
+	looks        int
+
+	sticky  map[Symbol]bool // leak verdicts are final once made
+	results map[Symbol]decide.Result
+	budgets map[Symbol]*Budget
+	order   []Symbol // the symbols of the last look
+
+	heap      *heapProbe
+	artifacts *artifacts
+}
+
+func (r *run) run(ctx context.Context) (*Report, error) {
+	c := r.c
+	r.hist = newHistory(r.start, defaultMaxPoints)
+	r.firstFitOps = -1
+	r.budgets = map[Symbol]*Budget{}
+	if !c.noHeap {
+		r.heap = newHeapProbe()
+		r.probes = append(r.probes, r.heap)
+	}
+	if !c.noGoroutine {
+		r.probes = append(r.probes, newGoroutineProbe())
+	}
+	r.probes = append(r.probes, c.probes...)
+	for _, p := range r.probes {
+		if lc, ok := p.(lifecycle); ok {
+			if err := lc.start(); err != nil {
+				return nil, fmt.Errorf("leaktest: probe %s: %w", p.Name(), err)
+			}
+			defer lc.stop()
+		}
+	}
+	r.artifacts = newArtifacts(c, r.runName())
+	r.spacing = c.spacing
+	if r.spacing == 0 {
+		r.spacing = max(1, c.minOps/32)
+	}
+	jobs := int64(r.hammer.Config().Jobs)
+	r.spacing = (r.spacing + jobs - 1) / jobs * jobs
+	maxGap := max(c.maxDuration/64, 100*time.Millisecond)
+	deadline := r.start.Add(c.maxDuration)
+
+	// Ops see the cap as their context's deadline, so a well-behaved op
+	// stops with the run.
+	parent := ctx
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	stopped, runErr := "max duration", error(nil)
+	// A baseline at op 0, before anything ran: a warm-up point for charts.
+	if err := r.snapshot(ctx, true); err != nil {
+		stopped, runErr = "error", err
+	}
+	for runErr == nil {
+		err := r.hammer.Round(ctx)
+		if err != nil {
+			var pe *runner.PanicError
+			var se *runner.StuckError
+			switch {
+			case errors.As(err, &pe):
+				stopped, runErr = "panic", err
+			case errors.As(err, &se):
+				stopped, runErr = "stuck", err
+			case parent.Err() != nil:
+				stopped, runErr = "canceled", err
+			case ctx.Err() != nil:
+				// Our own cap, reached mid-round: not a failure.
+			default:
+				stopped, runErr = "error", err
+			}
+			break
+		}
+		ops := r.hammer.Ops()
+		now := time.Now()
+		warm := ops < c.warmUp
+		firstFit := !warm && r.firstFitOps < 0
+		if firstFit || ops-r.lastSnapOps >= r.spacing || now.Sub(r.lastSnapTime) >= maxGap {
+			if err := r.snapshot(ctx, warm); err != nil {
+				stopped, runErr = "error", err
+				break
+			}
+			if firstFit {
+				r.firstFitOps = ops
+				r.artifacts.writeProfile("first_profile", r.heap != nil)
+			}
+			if r.look() {
+				stopped = "decided"
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		if err := r.hammer.Pause(ctx); err != nil && parent.Err() != nil {
+			stopped, runErr = "canceled", err
+		}
+	}
+	// The hammer is quiesced whatever stopped it (Round returns only when
+	// no op is in flight), so a last snapshot is honest; it gets its own
+	// short context, since the run's may be what ended.
+	if stopped != "error" && stopped != "stuck" {
+		if r.hammer.Ops() > r.lastSnapOps || r.hist.len() == 0 {
+			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := r.snapshot(fctx, r.hammer.Ops() < c.warmUp); err == nil {
+				if r.firstFitOps < 0 && r.hammer.Ops() >= c.warmUp {
+					r.firstFitOps = r.hammer.Ops()
+				}
+				if r.look() && runErr == nil {
+					stopped = "decided"
+				}
+			}
+			cancel()
+		}
+	}
+	if r.results == nil {
+		r.finalFits()
+	}
+	r.artifacts.writeProfile("last_profile", r.heap != nil && r.firstFitOps >= 0)
+	rep := r.report(stopped, runErr)
+	r.artifacts.writeJSON(rep)
+	rep.Artifacts = r.artifacts.paths
+	rep.Warnings = append(rep.Warnings, r.artifacts.warnings...)
+	if runErr != nil {
+		return rep, fmt.Errorf("leaktest: %s", strings.TrimPrefix(runErr.Error(), "leaktest: "))
+	}
+	return rep, nil
+}
+
+func (r *run) runName() string {
+	if r.c.name != "" {
+		return r.c.name
+	}
+	if s, ok := r.target.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return "run"
+}
+
+// snapshot takes every probe's values at a quiesce point.
+func (r *run) snapshot(ctx context.Context, warm bool) error {
+	now := time.Now()
+	ops := r.hammer.Ops()
+	var samples []Sample
+	for _, p := range r.probes {
+		s, err := p.Take(ctx)
+		if err != nil {
+			return fmt.Errorf("leaktest: probe %s at op %d: %w", p.Name(), ops, err)
+		}
+		samples = append(samples, s...)
+	}
+	if r.hist.full() {
+		r.hist.thin()
+		r.spacing *= 2
+	}
+	r.hist.add(now, ops, warm, samples)
+	r.lastSnapOps, r.lastSnapTime = ops, time.Now()
+	return nil
+}
+
+// budgetFor returns the budget of a symbol: the first user budget that
+// matches, else the first default that does, else none.
+func (r *run) budgetFor(sym Symbol) *Budget {
+	if b, ok := r.budgets[sym]; ok {
+		return b
+	}
+	var found *Budget
+	for i := range r.c.budgets {
+		if r.c.budgets[i].Matches(sym) {
+			found = &r.c.budgets[i]
+			break
+		}
+	}
+	r.budgets[sym] = found
+	return found
+}
+
+// look decides every budgeted symbol on the snapshots so far. It reports
+// whether all are decided, which ends the run.
+func (r *run) look() bool {
+	if r.firstFitOps < 0 {
+		return false
+	}
+	ops := r.hammer.Ops()
+	eligible := ops-r.firstFitOps >= r.c.minOps
+	if !eligible {
+		r.progress(ops, -1)
+		return false
+	}
+	r.looks++
+	r.decide(true)
+	undecided := 0
+	for _, sym := range r.order {
+		if !r.sticky[sym] && r.results[sym].Decision != decide.Within {
+			undecided++
+		}
+	}
+	r.progress(ops, undecided)
+	return undecided == 0
+}
+
+// decide runs the decision rule over all budgeted symbols.
+func (r *run) decide(eligible bool) {
+	r.order = r.order[:0]
+	var series []decide.Series
+	for _, sym := range r.hist.order {
+		b := r.budgetFor(sym)
+		if b == nil {
+			continue
+		}
+		ops, secs, vals := r.hist.fitted(sym)
+		x := ops
+		budget := b.Max
+		if b.PerTime > 0 {
+			x, budget = secs, b.PerSecond()
+		}
+		r.order = append(r.order, sym)
+		series = append(series, decide.Series{X: x, Y: vals, Budget: budget})
+	}
+	res := decide.Decide(series, decide.Config{Alpha: r.c.alpha, Look: max(r.looks, 1), Eligible: eligible})
+	r.results = make(map[Symbol]decide.Result, len(res))
+	for i, sym := range r.order {
+		r.results[sym] = res[i]
+		if res[i].Decision == decide.Leak {
+			r.sticky[sym] = true
+		}
+	}
+}
+
+// finalFits gives a run that never reached MinOps its trends, all
+// undecided.
+func (r *run) finalFits() {
+	if r.firstFitOps >= 0 {
+		r.decide(false)
+	}
+}
+
+func (r *run) progress(ops int64, undecided int) {
+	w := r.c.progress
+	if w == nil {
+		return
+	}
+	state := fmt.Sprintf("need %s ops after warm-up before deciding", groupDigits(r.c.minOps))
+	if undecided >= 0 {
+		state = fmt.Sprintf("%d of %d symbols undecided", undecided, len(r.order))
+	}
+	fmt.Fprintf(w, "leaktest: %s: %s ops, %s, %d snapshots, %s\n", r.runName(), groupDigits(ops), roundDuration(time.Since(r.start)), r.hist.len(), state)
+}
+
+// report assembles the Report.
+func (r *run) report(stopped string, runErr error) *Report {
+	c := r.c
+	rep := &Report{
+		Name: r.runName(), Hammer: r.hammer.Config(), Ops: r.hammer.Ops(), Rounds: r.hammer.Rounds(),
+		Duration: time.Since(r.start), Stopped: stopped, Err: runErr, OpErrors: r.hammer.Errors(),
+		Alpha: c.alpha, MinOps: c.minOps, WarmUp: c.warmUp, Snapshots: r.hist.snapshots(),
+		series: map[Symbol]Series{},
+	}
+	if s, ok := r.target.(fmt.Stringer); ok {
+		rep.Target = s.String()
+	}
+	undecided := 0
+	for _, sym := range r.order {
+		res := r.results[sym]
+		b := r.budgetFor(sym)
+		v := Verdict{Symbol: sym, Budget: *b, Stopped: res.Stopped}
+		switch {
+		case r.sticky[sym]:
+			v.Decision = Leak
+		case res.Decision == decide.Within:
+			v.Decision = Within
+		default:
+			v.Decision = Undecided
+			undecided++
+		}
+		ops, secs, vals := r.hist.fitted(sym)
+		other := secs
+		if b.PerTime > 0 {
+			other = ops
+		}
+		of := stats.TheilSen(other, vals, res.Level)
+		v.Trend = Trend{Level: res.Level, P: res.P, Points: len(vals)}
+		if b.PerTime > 0 {
+			v.Trend.PerSecond, v.Trend.PerSecondLo, v.Trend.PerSecondHi = res.Fit.Slope, res.Fit.Lo, res.Fit.Hi
+			v.Trend.PerOp, v.Trend.PerOpLo, v.Trend.PerOpHi = of.Slope, of.Lo, of.Hi
+		} else {
+			v.Trend.PerOp, v.Trend.PerOpLo, v.Trend.PerOpHi = res.Fit.Slope, res.Fit.Lo, res.Fit.Hi
+			v.Trend.PerSecond, v.Trend.PerSecondLo, v.Trend.PerSecondHi = of.Slope, of.Lo, of.Hi
+		}
+		if len(vals) > 0 {
+			v.First, v.Last = vals[0], vals[len(vals)-1]
+		}
+		for _, p := range r.probes {
+			if u, ok := p.(userCoder); ok && u.inUserCode(sym) {
+				v.UserCode = true
+			}
+		}
+		for _, p := range r.probes {
+			if d, ok := p.(Describer); ok {
+				if fn, site, stack, ok := d.Describe(sym); ok {
+					v.Func, v.Site, v.Stack = fn, site, stack
+					break
+				}
+			}
+		}
+		rep.Verdicts = append(rep.Verdicts, v)
+		if v.Decision != Within || v.First != v.Last {
+			rep.series[sym] = r.hist.series(sym)
+		}
+	}
+	for _, sym := range []Symbol{SymRuntimeHeapBytes, SymRuntimeGoroutine} {
+		if _, ok := r.hist.cols[sym]; ok {
+			rep.series[sym] = r.hist.series(sym)
+		}
+	}
+	sortVerdicts(rep.Verdicts)
+	fitted := r.hist.len() - r.hist.warm
+	switch {
+	case r.firstFitOps < 0:
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run ended in warm-up (%s of %s ops): nothing was decided", groupDigits(rep.Ops), groupDigits(c.warmUp)))
+	case rep.Ops-r.firstFitOps < c.minOps:
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("need ≥ %s ops after warm-up before any verdict (a cache may still be filling); ran %s: raise MaxDuration or lower MinOps",
+			groupDigits(c.minOps), groupDigits(rep.Ops-r.firstFitOps)))
+	case undecided > 0 && runErr == nil:
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s undecided at the %v cap pass; the largest slope not ruled out is shown, and a longer run (%s) narrows it",
+			undecided, plural(undecided, "symbol", "symbols"), c.maxDuration, EnvMaxDuration))
+	}
+	if fitted < 8 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("need ≥ 8 snapshots after warm-up to fit a trend; have %d", fitted))
+	}
+	return rep
+}
+
+// sortVerdicts puts leaks first: those charged to user code before those
+// charged to the standard library alone, then heap bytes, goroutines and
+// the rest, each by slope, most first. Then undecided by the slope not
+// ruled out, then within budget by name.
+func sortVerdicts(vs []Verdict) {
+	rank := map[Decision]int{Leak: 0, Undecided: 1, Within: 2}
+	kindRank := func(k string) int {
+		switch k {
+		case KindHeapBytes:
+			return 0
+		case KindGoroutines:
+			return 1
+		case KindHeapObjects:
+			return 3
+		}
+		return 2
+	}
+	key := func(v Verdict) float64 {
+		if v.Decision == Undecided {
+			return upper(v)
+		}
+		if v.Budget.PerTime > 0 {
+			return v.Trend.PerSecond
+		}
+		return v.Trend.PerOp
+	}
+	sort.SliceStable(vs, func(i, j int) bool {
+		a, b := vs[i], vs[j]
+		if rank[a.Decision] != rank[b.Decision] {
+			return rank[a.Decision] < rank[b.Decision]
+		}
+		if a.Decision == Within {
+			return a.Symbol < b.Symbol
+		}
+		if a.UserCode != b.UserCode {
+			return a.UserCode
+		}
+		if ka, kb := kindRank(a.Kind()), kindRank(b.Kind()); ka != kb {
+			return ka < kb
+		}
+		if x, y := key(a), key(b); x != y && !math.IsNaN(x) && !math.IsNaN(y) {
+			return x > y
+		}
+		return a.Symbol < b.Symbol
+	})
+}
+
+var _ io.Writer = (*strings.Builder)(nil)

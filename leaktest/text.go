@@ -1,0 +1,344 @@
+package leaktest
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// maxBlocks caps the leak blocks of a failure message; the rest are
+// counted ("and N more") and all are in report.json.
+const maxBlocks = 8
+
+// maxFrames caps each block's stack.
+const maxFrames = 12
+
+// String is the report as text: the failure message when something leaked
+// (what grew, where, how fast, where the profiles went), else what the run
+// ruled out.
+func (r *Report) String() string {
+	var b strings.Builder
+	leaks := r.Leaks()
+	name := ""
+	if r.Name != "" {
+		name = r.Name + ": "
+	}
+	shape := r.Hammer.String()
+	switch {
+	case len(leaks) > 0:
+		n := countSites(leaks)
+		fmt.Fprintf(&b, "leaktest: %s%d leaking %s in %s ops over %s (%s)\n", name, n, plural(n, "symbol", "symbols"), groupDigits(r.Ops), roundDuration(r.Duration), shape)
+		r.writeLeaks(&b, leaks)
+	default:
+		fmt.Fprintf(&b, "leaktest: %sno leak in %s ops over %s (%s)\n", name, groupDigits(r.Ops), roundDuration(r.Duration), shape)
+		r.writeRuledOut(&b)
+	}
+	if r.Err != nil {
+		fmt.Fprintf(&b, "\nthe run stopped early (%s), this report is partial:\n%s\n", r.Stopped, indent(r.Err.Error(), "    "))
+	}
+	if r.OpErrors.Count > 0 {
+		fmt.Fprintf(&b, "\nop errors: %s", groupDigits(r.OpErrors.Count))
+		for _, e := range r.OpErrors.First {
+			fmt.Fprintf(&b, "\n    %v", e)
+		}
+		b.WriteByte('\n')
+	}
+	r.writeArtifacts(&b, len(leaks) > 0)
+	for i, w := range r.Warnings {
+		if i == 0 {
+			b.WriteString("\nwarnings:\n")
+		}
+		fmt.Fprintf(&b, "    %s\n", w)
+	}
+	return b.String()
+}
+
+// writeLeaks writes one block per leaking site: a heap site's bytes and
+// objects share a block.
+func (r *Report) writeLeaks(b *strings.Builder, leaks []Verdict) {
+	objects := map[string]Verdict{}
+	for _, v := range leaks {
+		if v.Kind() == KindHeapObjects {
+			objects[v.Symbol.Site()] = v
+		}
+	}
+	blocks := 0
+	shown := map[string]bool{}
+	for _, v := range leaks {
+		if v.Kind() == KindHeapObjects {
+			if _, ok := findBytes(leaks, v.Symbol.Site()); ok {
+				continue // shown with its bytes
+			}
+		}
+		if blocks == maxBlocks {
+			more := countSites(leaks) - blocks
+			fmt.Fprintf(b, "\n... and %d more (all in the JSON report)\n", more)
+			return
+		}
+		blocks++
+		shown[v.Symbol.Site()] = true
+		fmt.Fprintf(b, "\n%s\n", v.Symbol)
+		fmt.Fprintf(b, "    slope   %s; budget %s\n", trendText(v), budgetText(v))
+		if o, ok := objects[v.Symbol.Site()]; ok && v.Kind() == KindHeapBytes {
+			fmt.Fprintf(b, "    objects %s\n", trendText(o))
+		}
+		fmt.Fprintf(b, "    value   %s → %s (first snapshot after warm-up → last)\n", formatValue(v.Symbol, v.First), formatValue(v.Symbol, v.Last))
+		if len(v.Stack) > 0 {
+			what := "allocated at"
+			if v.Kind() == KindGoroutines {
+				what = "created at " + v.Site + "; one of them is at"
+			}
+			fmt.Fprintf(b, "    %s\n", what)
+			for i, f := range v.Stack {
+				if i == maxFrames {
+					fmt.Fprintf(b, "        ... %d more frames\n", len(v.Stack)-maxFrames)
+					break
+				}
+				fmt.Fprintf(b, "        %s\n", strings.ReplaceAll(f, "\n\t", "\n            "))
+			}
+		}
+	}
+}
+
+func findBytes(leaks []Verdict, site string) (Verdict, bool) {
+	for _, v := range leaks {
+		if v.Kind() == KindHeapBytes && v.Symbol.Site() == site {
+			return v, true
+		}
+	}
+	return Verdict{}, false
+}
+
+// countSites counts leaking sites, a heap site's two symbols once.
+func countSites(leaks []Verdict) int {
+	n := 0
+	for _, v := range leaks {
+		if v.Kind() == KindHeapObjects {
+			if _, ok := findBytes(leaks, v.Symbol.Site()); ok {
+				continue
+			}
+		}
+		n++
+	}
+	return n
+}
+
+// writeRuledOut says, per kind, over what budget a leak was ruled out and
+// the largest slope that was not.
+func (r *Report) writeRuledOut(b *strings.Builder) {
+	type kindSum struct {
+		n, within, undecided int
+		budgets              map[string]bool
+		worst                *Verdict
+	}
+	kinds := map[string]*kindSum{}
+	var order []string
+	for i := range r.Verdicts {
+		v := &r.Verdicts[i]
+		k := v.Kind()
+		s := kinds[k]
+		if s == nil {
+			s = &kindSum{budgets: map[string]bool{}}
+			kinds[k] = s
+			order = append(order, k)
+		}
+		s.n++
+		s.budgets[budgetText(*v)] = true
+		if v.Decision == Within {
+			s.within++
+		} else {
+			s.undecided++
+		}
+		if s.worst == nil || upper(*v) > upper(*s.worst) {
+			s.worst = v
+		}
+	}
+	sort.Strings(order)
+	width := 0
+	for _, k := range order {
+		width = max(width, len(k))
+	}
+	for _, k := range order {
+		s := kinds[k]
+		var budgets []string
+		for t := range s.budgets {
+			budgets = append(budgets, t)
+		}
+		sort.Strings(budgets)
+		fmt.Fprintf(b, "    %-*s  ", width, k)
+		if s.undecided == 0 {
+			fmt.Fprintf(b, "no leak over %s at %d %s", strings.Join(budgets, ", "), s.n, plural(s.n, "site", "sites"))
+		} else {
+			fmt.Fprintf(b, "no leak found over %s at %d %s (%d undecided)", strings.Join(budgets, ", "), s.n, plural(s.n, "site", "sites"), s.undecided)
+		}
+		w := *s.worst
+		if hi := upper(w); math.IsInf(hi, 1) {
+			fmt.Fprintf(b, "; too few snapshots to bound the slope of %s\n", w.Symbol)
+		} else if hi <= 0 {
+			fmt.Fprintf(b, "; largest slope not ruled out: %s\n", formatRate(w, hi))
+		} else {
+			fmt.Fprintf(b, "; largest slope not ruled out: %s (%s)\n", formatRate(w, hi), w.Symbol)
+		}
+	}
+}
+
+// upper is the slope bound a verdict could not rule out, in its budget's
+// unit.
+func upper(v Verdict) float64 {
+	if v.Budget.PerTime > 0 {
+		return v.Trend.PerSecondHi
+	}
+	return v.Trend.PerOpHi
+}
+
+func (r *Report) writeArtifacts(b *strings.Builder, leaked bool) {
+	first, last := r.Artifacts["first_profile"], r.Artifacts["last_profile"]
+	if first == "" && last == "" && r.Artifacts["json"] == "" {
+		return
+	}
+	b.WriteByte('\n')
+	if first != "" && last != "" {
+		fmt.Fprintf(b, "profiles: go tool pprof -diff_base %s %s\n", first, last)
+	}
+	if j := r.Artifacts["json"]; j != "" {
+		fmt.Fprintf(b, "report:   %s\n", j)
+	}
+}
+
+func trendText(v Verdict) string {
+	t := v.Trend
+	s := fmt.Sprintf("%s [%s, %s]", formatSlope(v.Symbol, t.PerOp, "op"), formatNum(v.Symbol, t.PerOpLo), formatNum(v.Symbol, t.PerOpHi))
+	if !math.IsNaN(t.PerSecond) {
+		s += fmt.Sprintf(", %s", formatSlope(v.Symbol, t.PerSecond, "s"))
+	}
+	return s
+}
+
+func budgetText(v Verdict) string {
+	if v.Budget.PerTime > 0 {
+		per := map[float64]string{1: "s", 60: "min", 3600: "h"}[v.Budget.PerTime.Seconds()]
+		return formatSlope(v.Symbol, v.Budget.Max, per)
+	}
+	return formatSlope(v.Symbol, v.Budget.Max, "op")
+}
+
+func formatRate(v Verdict, rate float64) string {
+	if v.Budget.PerTime > 0 {
+		return formatSlope(v.Symbol, rate, "s")
+	}
+	return formatSlope(v.Symbol, rate, "op")
+}
+
+func formatSlope(sym Symbol, v float64, per string) string {
+	if sym.Bytes() {
+		return formatBytes(v) + "/" + per
+	}
+	return formatCount(v) + "/" + per
+}
+
+func formatNum(sym Symbol, v float64) string {
+	if sym.Bytes() {
+		return strings.TrimSuffix(formatBytes(v), " B")
+	}
+	return formatCount(v)
+}
+
+func formatValue(sym Symbol, v float64) string {
+	if sym.Bytes() {
+		return formatBytes(v)
+	}
+	return formatCount(v)
+}
+
+// formatBytes scales to B, KiB, MiB or GiB with three significant digits.
+func formatBytes(v float64) string {
+	switch {
+	case math.IsInf(v, 1):
+		return "∞ B"
+	case math.IsInf(v, -1):
+		return "-∞ B"
+	case math.IsNaN(v):
+		return "? B"
+	}
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for math.Abs(v) >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	return sig3(v) + " " + units[i]
+}
+
+func formatCount(v float64) string {
+	switch {
+	case math.IsInf(v, 1):
+		return "∞"
+	case math.IsInf(v, -1):
+		return "-∞"
+	case math.IsNaN(v):
+		return "?"
+	}
+	a := math.Abs(v)
+	switch {
+	case a >= 1e6:
+		return sig3(v/1e6) + "M"
+	case a >= 1e4:
+		return sig3(v/1e3) + "k"
+	case a >= 1000 && v == math.Trunc(v):
+		return groupDigits(int64(v))
+	}
+	return sig3(v)
+}
+
+// sig3 prints three significant digits without exponent noise.
+func sig3(v float64) string {
+	if v == 0 {
+		return "0"
+	}
+	a := math.Abs(v)
+	switch {
+	case a >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", v)
+	case a >= 1:
+		return fmt.Sprintf("%.2f", v)
+	case a >= 0.001:
+		return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.*f", 2-int(math.Floor(math.Log10(a))), v), "0"), ".")
+	}
+	return fmt.Sprintf("%.2g", v)
+}
+
+func groupDigits(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + groupDigits(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func indent(s, pre string) string {
+	return pre + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+pre)
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d > time.Minute:
+		return d.Round(time.Second)
+	case d > time.Second:
+		return d.Round(10 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
+}

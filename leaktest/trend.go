@@ -1,0 +1,12 @@
+package leaktest
+
+// Trend is a series' Theil–Sen slope per op and per second, each with the
+// bounds of Sen's interval at the level the decision used (Level, one
+// sided per bound). Infinite bounds mean too few points to bound it.
+type Trend struct {
+	PerOp, PerOpLo, PerOpHi             float64
+	PerSecond, PerSecondLo, PerSecondHi float64
+	Level                               float64 // one-sided level of each bound
+	P                                   float64 // p-value of "slope > budget" (intersection–union over the windows)
+	Points                              int     // snapshots in the fit (after warm-up)
+}
