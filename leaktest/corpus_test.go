@@ -14,7 +14,12 @@ import (
 // markerLines finds the lines of workloads_test.go carrying "LEAK name".
 func markerLines(t *testing.T, name string) map[string]bool {
 	t.Helper()
-	f, err := os.Open("workloads_test.go")
+	return markerLinesFile(t, "workloads_test.go", name)
+}
+
+func markerLinesFile(t *testing.T, file, name string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,11 +28,11 @@ func markerLines(t *testing.T, name string) map[string]bool {
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		if strings.HasSuffix(sc.Text(), "// LEAK "+name) || strings.Contains(sc.Text(), "// LEAK "+name+"\n") {
-			lines[fmt.Sprintf("workloads_test.go:%d", n)] = true
+			lines[fmt.Sprintf("%s:%d", file, n)] = true
 		}
 	}
 	if len(lines) == 0 {
-		t.Fatalf("no LEAK %s marker in workloads_test.go", name)
+		t.Fatalf("no LEAK %s marker in %s", name, file)
 	}
 	return lines
 }

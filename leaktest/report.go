@@ -25,7 +25,9 @@ type Report struct {
 	MinOps    int64
 	WarmUp    int64
 	Verdicts  []Verdict // leaks first, most growth first; then undecided; then within
-	Snapshots []Snapshot
+	Snapshots []Snapshot // kept: old ones are thinned to bound memory
+	// SnapshotsTaken counts every snapshot, kept or thinned.
+	SnapshotsTaken int
 	Artifacts map[string]string // "first_profile", "last_profile", "json" → path
 	Warnings  []string
 
@@ -117,6 +119,7 @@ type jsonReport struct {
 	Artifacts   map[string]string `json:"artifacts"`
 	Warnings    []string          `json:"warnings,omitempty"`
 	Snapshots   []jsonSnapshot    `json:"snapshots"`
+	Taken       int               `json:"snapshots_taken"`
 }
 
 // MarshalJSON writes the report in the form DESIGN.md's contract fixes.
@@ -128,7 +131,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Stopped: r.Stopped, OpErrors: r.OpErrors.Count,
 		Alpha: r.Alpha, MinOps: r.MinOps, WarmUpOps: r.WarmUp,
 		Verdicts: make([]jsonVerdict, 0, len(r.Verdicts)), Artifacts: r.Artifacts, Warnings: r.Warnings,
-		Snapshots: make([]jsonSnapshot, 0, len(r.Snapshots)),
+		Snapshots: make([]jsonSnapshot, 0, len(r.Snapshots)), Taken: r.SnapshotsTaken,
 	}
 	if j.Artifacts == nil {
 		j.Artifacts = map[string]string{}

@@ -70,6 +70,7 @@ type run struct {
 	lastSnapOps  int64
 	lastSnapTime time.Time
 	firstFitOps  int64 // ops at the first snapshot after warm-up; -1 before
+	taken        int   // snapshots taken, kept or thinned
 	looks        int
 
 	sticky  map[Symbol]bool // leak verdicts are final once made
@@ -193,7 +194,7 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	rep.Artifacts = r.artifacts.paths
 	rep.Warnings = append(rep.Warnings, r.artifacts.warnings...)
 	if runErr != nil {
-		return rep, fmt.Errorf("leaktest: %s", strings.TrimPrefix(runErr.Error(), "leaktest: "))
+		return rep, fmt.Errorf("leaktest: %w", runErr)
 	}
 	return rep, nil
 }
@@ -216,7 +217,7 @@ func (r *run) snapshot(ctx context.Context, warm bool) error {
 	for _, p := range r.probes {
 		s, err := p.Take(ctx)
 		if err != nil {
-			return fmt.Errorf("leaktest: probe %s at op %d: %w", p.Name(), ops, err)
+			return fmt.Errorf("probe %s at op %d: %w", p.Name(), ops, err)
 		}
 		samples = append(samples, s...)
 	}
@@ -225,6 +226,7 @@ func (r *run) snapshot(ctx context.Context, warm bool) error {
 		r.spacing *= 2
 	}
 	r.hist.add(now, ops, warm, samples)
+	r.taken++
 	r.lastSnapOps, r.lastSnapTime = ops, time.Now()
 	return nil
 }
@@ -324,7 +326,7 @@ func (r *run) report(stopped string, runErr error) *Report {
 	rep := &Report{
 		Name: r.runName(), Hammer: r.hammer.Config(), Ops: r.hammer.Ops(), Rounds: r.hammer.Rounds(),
 		Duration: time.Since(r.start), Stopped: stopped, Err: runErr, OpErrors: r.hammer.Errors(),
-		Alpha: c.alpha, MinOps: c.minOps, WarmUp: c.warmUp, Snapshots: r.hist.snapshots(),
+		Alpha: c.alpha, MinOps: c.minOps, WarmUp: c.warmUp, Snapshots: r.hist.snapshots(), SnapshotsTaken: r.taken,
 		series: map[Symbol]Series{},
 	}
 	if s, ok := r.target.(fmt.Stringer); ok {

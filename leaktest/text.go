@@ -299,6 +299,8 @@ func sig3(v float64) string {
 	}
 	a := math.Abs(v)
 	switch {
+	case v == math.Trunc(v) && a < 1e4:
+		return fmt.Sprintf("%.0f", v)
 	case a >= 100:
 		return fmt.Sprintf("%.0f", v)
 	case a >= 10:
