@@ -25,6 +25,9 @@ type goroutineProbe struct {
 	buf     []byte
 	symbols map[string]Symbol // raw "creator\x00file:line" → symbol, "" for our own
 	creator map[Symbol]goroutineSite
+	// One gleak parse serves every Describe until the next Take.
+	parsed []goroutine.Goroutine
+	stale  bool
 }
 
 type goroutineSite struct {
@@ -62,6 +65,7 @@ func settle(ctx context.Context) {
 
 func (p *goroutineProbe) Take(ctx context.Context) ([]Sample, error) {
 	settle(ctx)
+	p.parsed, p.stale = nil, true
 	var n int
 	for {
 		n = runtime.Stack(p.buf, true)
@@ -151,7 +155,10 @@ func (p *goroutineProbe) Describe(sym Symbol) (fn, site string, frames []string,
 		return "", "", nil, false
 	}
 	fn, site = stack.ShortName(gs.fn), baseLocation(gs.loc)
-	for _, g := range goroutine.Goroutines() {
+	if p.stale {
+		p.parsed, p.stale = goroutine.Goroutines(), false
+	}
+	for _, g := range p.parsed {
 		if g.CreatorFunction == gs.fn && g.BornAt == gs.loc {
 			return fn, site, backtraceFrames(g.Backtrace), true
 		}

@@ -33,9 +33,13 @@ type stackRef struct {
 }
 
 type siteAgg struct {
-	bytes, objects float64
-	top            *stackRef // the site's largest stack in the last reading
-	topBytes       float64
+	// The site's symbols, built once: every allocation leakslope makes
+	// during a snapshot is itself profiled (a stack walk each), so the
+	// snapshot allocates as little as it can.
+	bytesSym, objectsSym Symbol
+	bytes, objects       float64
+	top                  *stackRef // the site's largest stack in the last reading
+	topBytes             float64
 }
 
 func newHeapProbe() *heapProbe {
@@ -109,7 +113,7 @@ func (p *heapProbe) Take(context.Context) ([]Sample, error) {
 		}
 		a := p.sites[ref.site]
 		if a == nil {
-			a = &siteAgg{}
+			a = &siteAgg{bytesSym: Symbol(KindHeapBytes + ":" + ref.site), objectsSym: Symbol(KindHeapObjects + ":" + ref.site)}
 			p.sites[ref.site] = a
 		}
 		// Records of one stack come split by object size; a site sums
@@ -121,13 +125,11 @@ func (p *heapProbe) Take(context.Context) ([]Sample, error) {
 		}
 	}
 	out := make([]Sample, 0, 2*len(p.sites)+1)
-	for site, a := range p.sites {
+	for _, a := range p.sites {
 		if a.bytes == 0 && a.objects == 0 {
 			continue
 		}
-		out = append(out,
-			Sample{Symbol(KindHeapBytes + ":" + site), a.bytes},
-			Sample{Symbol(KindHeapObjects + ":" + site), a.objects})
+		out = append(out, Sample{a.bytesSym, a.bytes}, Sample{a.objectsSym, a.objects})
 	}
 	metrics.Read(p.metric)
 	if p.metric[0].Value.Kind() == metrics.KindUint64 {

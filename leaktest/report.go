@@ -24,12 +24,12 @@ type Report struct {
 	Alpha     float64
 	MinOps    int64
 	WarmUp    int64
-	Verdicts  []Verdict // leaks first, most growth first; then undecided; then within
+	Verdicts  []Verdict  // leaks first, most growth first; then undecided; then within
 	Snapshots []Snapshot // kept: old ones are thinned to bound memory
 	// SnapshotsTaken counts every snapshot, kept or thinned.
 	SnapshotsTaken int
-	Artifacts map[string]string // "first_profile", "last_profile", "json" → path
-	Warnings  []string
+	Artifacts      map[string]string // "first_profile", "last_profile", "json" → path
+	Warnings       []string
 
 	series map[Symbol]Series
 }

@@ -25,7 +25,7 @@ func TestJSONCarriesTheContractFields(t *testing.T) {
 	rep, err := leaktest.Run(context.Background(), runner.Func(func(context.Context, int) error {
 		held = append(held, make([]byte, 32))
 		return nil
-	}), leaktest.ArtifactsDir(dir))
+	}), leaktest.ArtifactsDir(dir), leaktest.Workers(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestUndecidedAtTheCapPassesAndSaysSo(t *testing.T) {
 	rep, err := leaktest.Run(context.Background(), runner.Func(func(context.Context, int) error {
 		held = append(held, make([]byte, 8))
 		return nil
-	}), leaktest.MaxDuration(time.Second), leaktest.MinOps(1<<40))
+	}), leaktest.MaxDuration(time.Second), leaktest.MinOps(1<<40), leaktest.Workers(1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -282,12 +282,12 @@ func formatCount(v float64) string {
 	}
 	a := math.Abs(v)
 	switch {
+	case a >= 1000 && a < 1e6 && v == math.Trunc(v):
+		return groupDigits(int64(v))
 	case a >= 1e6:
 		return sig3(v/1e6) + "M"
 	case a >= 1e4:
 		return sig3(v/1e3) + "k"
-	case a >= 1000 && v == math.Trunc(v):
-		return groupDigits(int64(v))
 	}
 	return sig3(v)
 }

@@ -38,11 +38,15 @@ type session struct {
 
 var workloads = []workload{
 	{name: "global-slice", leak: true, kind: "heap.bytes", marker: "global-slice", target: func() (runner.Target, func()) {
+		var mu sync.Mutex
 		var held [][]byte
 		return runner.Func(func(_ context.Context, i int) error {
-			held = append(held, make([]byte, 256)) // LEAK global-slice
+			b := make([]byte, 256) // LEAK global-slice
+			mu.Lock()
+			held = append(held, b) // LEAK global-slice
+			mu.Unlock()
 			return nil
-		}), func() { held = nil }
+		}), func() { mu.Lock(); held = nil; mu.Unlock() }
 	}},
 	{name: "map-registry", leak: true, kind: "heap.bytes", marker: "map-registry", target: func() (runner.Target, func()) {
 		var mu sync.Mutex
@@ -123,7 +127,7 @@ var workloads = []workload{
 		}), func() {}
 	}},
 	{name: "large-transient-allocations", target: simple(func(_ context.Context, i int) error {
-		buf := make([]byte, 1<<20)
+		buf := make([]byte, 256<<10)
 		buf[i%len(buf)] = 1
 		sinkBytes(buf)
 		return nil

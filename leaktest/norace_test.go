@@ -1,0 +1,5 @@
+//go:build !race
+
+package leaktest_test
+
+const repeatRuns = 24
