@@ -39,10 +39,10 @@ func BenchmarkTimeToLeakVerdict(b *testing.B) {
 // BenchmarkTimeToCleanVerdict: a clean op. Goal: decided within 2s.
 func BenchmarkTimeToCleanVerdict(b *testing.B) {
 	var secs float64
-	buf := make([]byte, 64)
 	for i := 0; i < b.N; i++ {
 		rep, err := leaktest.Run(context.Background(), runner.Func(func(_ context.Context, i int) error {
-			copy(buf, fmt.Sprint(i))
+			var buf [64]byte
+			copy(buf[:], fmt.Sprint(i))
 			return nil
 		}), leaktest.Name("bench-clean"))
 		if err != nil || rep.Failed() || rep.Stopped != "decided" {

@@ -3,6 +3,7 @@ package leaktest_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -87,9 +88,13 @@ func TestCheckFailsTheTestWithTheMessage(t *testing.T) {
 
 func TestCheckPassSaysWhatWasRuledOut(t *testing.T) {
 	ft := &fakeTB{name: "TestClean"}
-	buf := make([]byte, 64)
+	var mu sync.Mutex
+	recent := make([]string, 16) // a ring: live, but bounded
 	leaktest.Check(ft, runner.Func(func(_ context.Context, i int) error {
-		copy(buf, fmt.Sprint(i))
+		s := fmt.Sprint(i)
+		mu.Lock()
+		recent[i%len(recent)] = s
+		mu.Unlock()
 		return nil
 	}))
 	if len(ft.errors) != 0 {
@@ -99,6 +104,9 @@ func TestCheckPassSaysWhatWasRuledOut(t *testing.T) {
 		t.Fatalf("logs = %v, want one pass message", ft.logs)
 	}
 	msg := ft.logs[0]
+	if !regexp.MustCompile(`goroutines +no leak: none of the target's goroutines was alive at any snapshot`).MatchString(msg) {
+		t.Errorf("pass message does not say goroutines were checked:\n%s", msg)
+	}
 	for _, want := range []string{"leaktest: TestClean: no leak in ", "heap.bytes", "no leak over 0 B/op", "largest slope not ruled out: 0 B/op", "heap.objects"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("pass message lacks %q:\n%s", want, msg)
@@ -131,4 +139,20 @@ func TestBadOptionFailsWithClearError(t *testing.T) {
 func markerLinesIn(t *testing.T, file, name string) map[string]bool {
 	t.Helper()
 	return markerLinesFile(t, file, name)
+}
+
+func TestPassWithNothingLiveSaysSo(t *testing.T) {
+	ft := &fakeTB{name: "TestNothingLive"}
+	leaktest.Check(ft, runner.Func(func(_ context.Context, i int) error {
+		_ = fmt.Sprint(i) // garbage at once
+		return nil
+	}))
+	if len(ft.errors) != 0 || len(ft.logs) != 1 {
+		t.Fatalf("errors %v logs %v", ft.errors, ft.logs)
+	}
+	for _, want := range []string{`heap.bytes +no leak: nothing the target allocated was live at any snapshot`, `goroutines +no leak: none of the target's goroutines was alive`} {
+		if !regexp.MustCompile(want).MatchString(ft.logs[0]) {
+			t.Errorf("pass message lacks %q:\n%s", want, ft.logs[0])
+		}
+	}
 }

@@ -30,6 +30,7 @@ type Report struct {
 	SnapshotsTaken int
 	Artifacts      map[string]string // "first_profile", "last_profile", "json" → path
 	Warnings       []string
+	Probes         []string // names of the probes that ran
 
 	series map[Symbol]Series
 }
@@ -118,6 +119,7 @@ type jsonReport struct {
 	Verdicts    []jsonVerdict     `json:"verdicts"`
 	Artifacts   map[string]string `json:"artifacts"`
 	Warnings    []string          `json:"warnings,omitempty"`
+	Probes      []string          `json:"probes"`
 	Snapshots   []jsonSnapshot    `json:"snapshots"`
 	Taken       int               `json:"snapshots_taken"`
 }
@@ -130,7 +132,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Ops: r.Ops, Rounds: r.Rounds, DurationS: jsonFloat(r.Duration.Seconds()),
 		Stopped: r.Stopped, OpErrors: r.OpErrors.Count,
 		Alpha: r.Alpha, MinOps: r.MinOps, WarmUpOps: r.WarmUp,
-		Verdicts: make([]jsonVerdict, 0, len(r.Verdicts)), Artifacts: r.Artifacts, Warnings: r.Warnings,
+		Verdicts: make([]jsonVerdict, 0, len(r.Verdicts)), Artifacts: r.Artifacts, Warnings: r.Warnings, Probes: r.Probes,
 		Snapshots: make([]jsonSnapshot, 0, len(r.Snapshots)), Taken: r.SnapshotsTaken,
 	}
 	if j.Artifacts == nil {

@@ -332,6 +332,9 @@ func (r *run) report(stopped string, runErr error) *Report {
 	if s, ok := r.target.(fmt.Stringer); ok {
 		rep.Target = s.String()
 	}
+	for _, p := range r.probes {
+		rep.Probes = append(rep.Probes, p.Name())
+	}
 	undecided := 0
 	for _, sym := range r.order {
 		res := r.results[sym]

@@ -31,6 +31,9 @@ func (r *Report) String() string {
 		n := countSites(leaks)
 		fmt.Fprintf(&b, "leaktest: %s%d leaking %s in %s ops over %s (%s)\n", name, n, plural(n, "symbol", "symbols"), groupDigits(r.Ops), roundDuration(r.Duration), shape)
 		r.writeLeaks(&b, leaks)
+	case r.Err != nil:
+		fmt.Fprintf(&b, "leaktest: %sno leak found before the run stopped (%s) after %s ops over %s (%s)\n", name, r.Stopped, groupDigits(r.Ops), roundDuration(r.Duration), shape)
+		r.writeRuledOut(&b)
 	default:
 		fmt.Fprintf(&b, "leaktest: %sno leak in %s ops over %s (%s)\n", name, groupDigits(r.Ops), roundDuration(r.Duration), shape)
 		r.writeRuledOut(&b)
@@ -155,6 +158,20 @@ func (r *Report) writeRuledOut(b *strings.Builder) {
 			s.worst = v
 		}
 	}
+	// A probe that ran but saw nothing of the target's still gets its
+	// line: the check was made.
+	empty := map[string]string{}
+	for _, p := range r.Probes {
+		switch {
+		case p == "goroutines" && kinds[KindGoroutines] == nil:
+			empty[KindGoroutines] = "no leak: none of the target's goroutines was alive at any snapshot"
+		case p == "heap" && kinds[KindHeapBytes] == nil:
+			empty[KindHeapBytes] = "no leak: nothing the target allocated was live at any snapshot"
+		}
+	}
+	for k := range empty {
+		order = append(order, k)
+	}
 	sort.Strings(order)
 	width := 0
 	for _, k := range order {
@@ -162,16 +179,24 @@ func (r *Report) writeRuledOut(b *strings.Builder) {
 	}
 	for _, k := range order {
 		s := kinds[k]
+		if s == nil {
+			fmt.Fprintf(b, "    %-*s  %s\n", width, k, empty[k])
+			continue
+		}
 		var budgets []string
 		for t := range s.budgets {
 			budgets = append(budgets, t)
 		}
 		sort.Strings(budgets)
 		fmt.Fprintf(b, "    %-*s  ", width, k)
+		where := ""
+		if strings.Contains(string(s.worst.Symbol), ":") {
+			where = fmt.Sprintf(" at %d %s", s.n, plural(s.n, "site", "sites"))
+		}
 		if s.undecided == 0 {
-			fmt.Fprintf(b, "no leak over %s at %d %s", strings.Join(budgets, ", "), s.n, plural(s.n, "site", "sites"))
+			fmt.Fprintf(b, "no leak over %s%s", strings.Join(budgets, ", "), where)
 		} else {
-			fmt.Fprintf(b, "no leak found over %s at %d %s (%d undecided)", strings.Join(budgets, ", "), s.n, plural(s.n, "site", "sites"), s.undecided)
+			fmt.Fprintf(b, "no leak found over %s%s (%d undecided)", strings.Join(budgets, ", "), where, s.undecided)
 		}
 		w := *s.worst
 		if hi := upper(w); math.IsInf(hi, 1) {
@@ -218,17 +243,28 @@ func trendText(v Verdict) string {
 
 func budgetText(v Verdict) string {
 	if v.Budget.PerTime > 0 {
-		per := map[float64]string{1: "s", 60: "min", 3600: "h"}[v.Budget.PerTime.Seconds()]
-		return formatSlope(v.Symbol, v.Budget.Max, per)
+		return formatSlope(v.Symbol, v.Budget.Max, perName(v.Budget.PerTime))
 	}
 	return formatSlope(v.Symbol, v.Budget.Max, "op")
 }
 
+// formatRate writes a slope (per op, or per second for a per-time budget)
+// in the budget's own unit, so a bound reads against its budget.
 func formatRate(v Verdict, rate float64) string {
 	if v.Budget.PerTime > 0 {
-		return formatSlope(v.Symbol, rate, "s")
+		return formatSlope(v.Symbol, rate*v.Budget.PerTime.Seconds(), perName(v.Budget.PerTime))
 	}
 	return formatSlope(v.Symbol, rate, "op")
+}
+
+func perName(d time.Duration) string {
+	switch d {
+	case time.Minute:
+		return "min"
+	case time.Hour:
+		return "h"
+	}
+	return "s"
 }
 
 func formatSlope(sym Symbol, v float64, per string) string {

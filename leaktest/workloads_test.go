@@ -181,6 +181,27 @@ var workloads = []workload{
 		_ = time.NewTicker(time.Hour)
 		return nil
 	})},
+	// The runtime's caches: goroutines blocking on a contended mutex and on
+	// a channel make the runtime allocate sudogs and g structs, which it
+	// keeps in free lists sized to the peak concurrency seen so far.
+	{name: "contended-mutex-and-channels", target: func() (runner.Target, func()) {
+		var mu sync.Mutex
+		counter := 0
+		return runner.Func(func(_ context.Context, i int) error {
+			ch := make(chan int)
+			go func() {
+				mu.Lock()
+				counter++
+				mu.Unlock()
+				ch <- i
+			}()
+			mu.Lock()
+			counter++
+			mu.Unlock()
+			<-ch
+			return nil
+		}), func() {}
+	}},
 	{name: "context-cancelled", target: func() (runner.Target, func()) {
 		root, stop := context.WithCancel(context.Background())
 		return runner.Func(func(_ context.Context, i int) error {
