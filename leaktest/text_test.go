@@ -60,7 +60,9 @@ func goldenReports() map[string]*Report {
 		Err:      &runner.PanicError{Op: 2500, Value: "boom", Stack: []byte("goroutine 7 [running]:\nmain.op()\n\t/src/op.go:3")},
 		Warnings: []string{"need ≥ 10,000 ops after warm-up before any verdict (a cache may still be filling); ran 1,500: raise MaxDuration or lower MinOps"},
 	}
-	return map[string]*Report{"leak": leak, "pass": pass, "partial": partial}
+	// Probes ran but saw nothing of the target's: say the check was made.
+	empty := &Report{Name: "TestNothingLive", Hammer: hammer, Ops: 11000, Duration: 300 * time.Millisecond, Stopped: "decided", Probes: []string{"heap", "goroutines"}}
+	return map[string]*Report{"leak": leak, "pass": pass, "partial": partial, "empty": empty}
 }
 
 func TestReportTextGolden(t *testing.T) {
