@@ -140,4 +140,3 @@ func markerLinesIn(t *testing.T, file, name string) map[string]bool {
 	t.Helper()
 	return markerLinesFile(t, file, name)
 }
-
