@@ -18,7 +18,6 @@ import (
 // in flight, so what is in use is what is live.
 type heapProbe struct {
 	records  []runtime.MemProfileRecord
-	stacks   map[[32]uintptr]*stackRef // one resolution per distinct stack
 	sites    map[string]*siteAgg
 	prevRate int
 	metric   []metrics.Sample
@@ -42,9 +41,16 @@ type siteAgg struct {
 	topBytes             float64
 }
 
+// stacks resolves each distinct stack once per process: a PC array means
+// the same frames for the life of the program, and a suite with many
+// checks would otherwise resolve every live stack again in each run.
+var stacks = struct {
+	sync.Mutex
+	m map[[32]uintptr]*stackRef
+}{m: make(map[[32]uintptr]*stackRef)}
+
 func newHeapProbe() *heapProbe {
 	return &heapProbe{
-		stacks: make(map[[32]uintptr]*stackRef),
 		sites:  make(map[string]*siteAgg),
 		metric: []metrics.Sample{{Name: "/gc/heap/live:bytes"}},
 	}
@@ -98,11 +104,13 @@ func (p *heapProbe) Take(context.Context) ([]Sample, error) {
 		a.bytes, a.objects, a.top, a.topBytes = 0, 0, nil, 0
 	}
 	p.ownBytes = 0
+	stacks.Lock()
+	defer stacks.Unlock()
 	for i := range p.records[:n] {
 		r := &p.records[i]
-		ref := p.stacks[r.Stack0]
+		ref := stacks.m[r.Stack0]
 		if ref == nil {
-			ref = p.resolve(r)
+			ref = resolve(r)
 		}
 		inBytes := float64(r.InUseBytes())
 		if ref.class == stack.Own {
@@ -139,11 +147,11 @@ func (p *heapProbe) Take(context.Context) ([]Sample, error) {
 	return out, nil
 }
 
-func (p *heapProbe) resolve(r *runtime.MemProfileRecord) *stackRef {
+func resolve(r *runtime.MemProfileRecord) *stackRef {
 	frames := stack.Frames(r.Stack())
 	fr, class := stack.Attribute(frames)
 	ref := &stackRef{class: class, frame: fr, frames: frames, site: fr.Site()}
-	p.stacks[r.Stack0] = ref
+	stacks.m[r.Stack0] = ref
 	return ref
 }
 
