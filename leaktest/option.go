@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/leakslope/leakslope/runner"
 )
 
@@ -37,6 +39,9 @@ type config struct {
 	ctx             context.Context
 	errs            []error
 	capTo           time.Duration // hard cap from the test deadline
+	teardown        []func()
+	goleak          bool
+	goleakOpts      []goleak.Option
 }
 
 // Defaults.

@@ -31,6 +31,9 @@ type Report struct {
 	Artifacts      map[string]string // "first_profile", "last_profile", "json" → path
 	Warnings       []string
 	Probes         []string // names of the probes that ran
+	// Goleak is goleak's report of goroutines alive after teardown that
+	// were not alive before the run (with VerifyNone); empty when none.
+	Goleak string
 
 	series map[Symbol]Series
 }
@@ -46,8 +49,13 @@ func (r *Report) Leaks() []Verdict {
 	return out
 }
 
-// Failed reports whether any verdict is leak.
-func (r *Report) Failed() bool { return len(r.Leaks()) > 0 }
+// Failed reports whether any verdict is leak, or goleak found goroutines
+// left behind.
+func (r *Report) Failed() bool { return len(r.Leaks()) > 0 || r.Goleak != "" }
+
+// GomegaString lets Gomega's format print a report as its text, so a
+// failed matcher shows the failure message rather than a struct dump.
+func (r *Report) GomegaString() string { return r.String() }
 
 // Series returns a reported symbol's series (for charts).
 func (r *Report) Series(sym Symbol) (Series, bool) {
@@ -120,6 +128,7 @@ type jsonReport struct {
 	Artifacts   map[string]string `json:"artifacts"`
 	Warnings    []string          `json:"warnings,omitempty"`
 	Probes      []string          `json:"probes"`
+	Goleak      string            `json:"goleak,omitempty"`
 	Snapshots   []jsonSnapshot    `json:"snapshots"`
 	Taken       int               `json:"snapshots_taken"`
 }
@@ -132,7 +141,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Ops: r.Ops, Rounds: r.Rounds, DurationS: jsonFloat(r.Duration.Seconds()),
 		Stopped: r.Stopped, OpErrors: r.OpErrors.Count,
 		Alpha: r.Alpha, MinOps: r.MinOps, WarmUpOps: r.WarmUp,
-		Verdicts: make([]jsonVerdict, 0, len(r.Verdicts)), Artifacts: r.Artifacts, Warnings: r.Warnings, Probes: r.Probes,
+		Verdicts: make([]jsonVerdict, 0, len(r.Verdicts)), Artifacts: r.Artifacts, Warnings: r.Warnings, Probes: r.Probes, Goleak: r.Goleak,
 		Snapshots: make([]jsonSnapshot, 0, len(r.Snapshots)), Taken: r.SnapshotsTaken,
 	}
 	if j.Artifacts == nil {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/leakslope/leakslope/internal/decide"
 	"github.com/leakslope/leakslope/internal/stats"
 	"github.com/leakslope/leakslope/runner"
@@ -80,10 +82,13 @@ type run struct {
 
 	heap      *heapProbe
 	artifacts *artifacts
+
+	goleakBefore goleak.Option
 }
 
 func (r *run) run(ctx context.Context) (*Report, error) {
 	c := r.c
+	r.goleakBaseline()
 	r.hist = newHistory(r.start, defaultMaxPoints)
 	r.firstFitOps = -1
 	r.budgets = map[Symbol]*Budget{}
@@ -189,7 +194,17 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 		r.finalFits()
 	}
 	r.artifacts.writeProfile("last_profile", r.heap != nil && r.firstFitOps >= 0)
+	// The hammer's workers go first, then the target's teardown, then
+	// goleak's check of what is left.
+	if stopped != "stuck" {
+		r.hammer.Close()
+	}
+	for _, f := range c.teardown {
+		f()
+	}
+	leftover := r.goleakCheck()
 	rep := r.report(stopped, runErr)
+	rep.Goleak = leftover
 	r.artifacts.writeJSON(rep)
 	rep.Artifacts = r.artifacts.paths
 	rep.Warnings = append(rep.Warnings, r.artifacts.warnings...)

@@ -27,6 +27,9 @@ func (r *Report) String() string {
 	}
 	shape := r.Hammer.String()
 	switch {
+	case len(leaks) == 0 && r.Goleak != "":
+		fmt.Fprintf(&b, "leaktest: %sgoroutines left behind after %s ops over %s (%s)\n", name, groupDigits(r.Ops), roundDuration(r.Duration), shape)
+		r.writeRuledOut(&b)
 	case len(leaks) > 0:
 		n := countSites(leaks)
 		fmt.Fprintf(&b, "leaktest: %s%d leaking %s in %s ops over %s (%s)\n", name, n, plural(n, "symbol", "symbols"), groupDigits(r.Ops), roundDuration(r.Duration), shape)
@@ -37,6 +40,9 @@ func (r *Report) String() string {
 	default:
 		fmt.Fprintf(&b, "leaktest: %sno leak in %s ops over %s (%s)\n", name, groupDigits(r.Ops), roundDuration(r.Duration), shape)
 		r.writeRuledOut(&b)
+	}
+	if r.Goleak != "" {
+		fmt.Fprintf(&b, "\ngoroutines alive after teardown that were not before the run (goleak):\n%s\n", indent(r.Goleak, "    "))
 	}
 	if r.Err != nil {
 		fmt.Fprintf(&b, "\nthe run stopped early (%s), this report is partial:\n%s\n", r.Stopped, indent(r.Err.Error(), "    "))
