@@ -1,0 +1,48 @@
+package matchers
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/onsi/ginkgo/v2"
+)
+
+// Summary returns a ReportAfterSuite body that lists every spec that ran a
+// leak check: its verdict and where its report went.
+//
+//	var _ = ReportAfterSuite("leakslope", matchers.Summary(os.Stdout))
+func Summary(w io.Writer) func(ginkgo.Report) {
+	return func(r ginkgo.Report) {
+		var lines []string
+		for _, spec := range r.SpecReports {
+			for _, entry := range spec.ReportEntries {
+				if entry.Name != EntryName {
+					continue
+				}
+				e, ok := entry.Value.GetRawValue().(Entry)
+				if !ok {
+					// From another parallel process: only the JSON crossed.
+					if json.Unmarshal([]byte(entry.Value.AsJSON), &e) != nil {
+						continue
+					}
+				}
+				verdict := "no leak"
+				switch {
+				case len(e.Leaks) > 0:
+					verdict = fmt.Sprintf("LEAK (%d symbols, first %s)", len(e.Leaks), e.Leaks[0])
+				case e.Goleak:
+					verdict = "LEAK (goroutines left behind)"
+				}
+				lines = append(lines, fmt.Sprintf("  %-8s %s: %s\n           report: %s", spec.State, spec.FullText(), verdict, e.Artifacts["json"]))
+			}
+		}
+		if len(lines) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "leakslope: %d leak %s\n", len(lines), map[bool]string{true: "check", false: "checks"}[len(lines) == 1])
+		for _, l := range lines {
+			fmt.Fprintln(w, l)
+		}
+	}
+}
