@@ -73,6 +73,7 @@ type run struct {
 	lastSnapTime time.Time
 	firstFitOps  int64 // ops at the first snapshot after warm-up; -1 before
 	taken        int   // snapshots taken, kept or thinned
+	lastProgress time.Time
 	looks        int
 
 	sticky  map[Symbol]bool // leak verdicts are final once made
@@ -323,11 +324,17 @@ func (r *run) finalFits() {
 	}
 }
 
+// progress writes a line at the first look, then at most one a second,
+// and at the look that decides everything.
 func (r *run) progress(ops int64, undecided int) {
 	w := r.c.progress
 	if w == nil {
 		return
 	}
+	if undecided != 0 && !r.lastProgress.IsZero() && time.Since(r.lastProgress) < time.Second {
+		return
+	}
+	r.lastProgress = time.Now()
 	state := fmt.Sprintf("need %s ops after warm-up before deciding", groupDigits(r.c.minOps))
 	if undecided >= 0 {
 		state = fmt.Sprintf("%d of %d symbols undecided", undecided, len(r.order))

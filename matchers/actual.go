@@ -12,8 +12,8 @@ import (
 	"github.com/leakslope/leakslope/runner"
 )
 
-// EntryName is the name of the report entry a run attaches to its spec.
-const EntryName = "leakslope"
+// LeakEntryName is the name of the report entry a run attaches to its spec.
+const LeakEntryName = "leakslope"
 
 // reportOf turns a matcher's actual into a report: a report is used as
 // it is; a target is run. A run that failed (an op panicked, the spec's
@@ -59,14 +59,30 @@ func specOptions() []leaktest.Option {
 	return []leaktest.Option{leaktest.Name(ginkgo.CurrentSpecReport().FullText()), leaktest.Progress(ginkgo.GinkgoWriter)}
 }
 
-// Entry is what a run attaches to its spec's report.
-type Entry struct {
+// LeakEntry is what a run attaches to its spec's report.
+type LeakEntry struct {
 	Name      string            `json:"name"`
 	Failed    bool              `json:"failed"`
 	Leaks     []string          `json:"leaks,omitempty"`
 	Goleak    bool              `json:"goleak,omitempty"`
 	Artifacts map[string]string `json:"artifacts"`
 	Report    json.RawMessage   `json:"report"`
+}
+
+// String is how Ginkgo shows the entry in its reports: the verdict and
+// where the report went (the JSON stays in --json-report).
+func (e LeakEntry) String() string {
+	verdict := "no leak"
+	switch {
+	case len(e.Leaks) > 0:
+		verdict = fmt.Sprintf("LEAK: %s", e.Leaks[0])
+		if len(e.Leaks) > 1 {
+			verdict += fmt.Sprintf(" and %d more", len(e.Leaks)-1)
+		}
+	case e.Goleak:
+		verdict = "LEAK: goroutines left behind"
+	}
+	return fmt.Sprintf("%s: %s; report: %s", e.Name, verdict, e.Artifacts["json"])
 }
 
 func attach(rep *leaktest.Report) {
@@ -77,11 +93,11 @@ func attach(rep *leaktest.Report) {
 	if err != nil {
 		raw = nil
 	}
-	e := Entry{Name: rep.Name, Failed: rep.Failed(), Goleak: rep.Goleak != "", Artifacts: rep.Artifacts, Report: raw}
+	e := LeakEntry{Name: rep.Name, Failed: rep.Failed(), Goleak: rep.Goleak != "", Artifacts: rep.Artifacts, Report: raw}
 	for _, v := range rep.Leaks() {
 		e.Leaks = append(e.Leaks, string(v.Symbol))
 	}
-	ginkgo.AddReportEntry(EntryName, e, ginkgo.ReportEntryVisibilityFailureOrVerbose)
+	ginkgo.AddReportEntry(LeakEntryName, e, ginkgo.ReportEntryVisibilityFailureOrVerbose)
 }
 
 // report is the form a report takes in a matcher's message: its text, as

@@ -34,8 +34,8 @@ var _ = Describe("leak specs", Serial, Label("leak"), func() {
 		Expect(leakyTarget()).To(matchers.LeakMemory(leaktest.Context(ctx)))
 		entries := CurrentSpecReport().ReportEntries
 		Expect(entries).To(HaveLen(1))
-		Expect(entries[0].Name).To(Equal(matchers.EntryName))
-		e := entries[0].Value.GetRawValue().(matchers.Entry)
+		Expect(entries[0].Name).To(Equal(matchers.LeakEntryName))
+		e := entries[0].Value.GetRawValue().(matchers.LeakEntry)
 		Expect(e.Failed).To(BeTrue())
 		Expect(e.Name).To(Equal("leak specs catches a leaky target"))
 		Expect(e.Artifacts).To(HaveKey("json"))
@@ -72,7 +72,7 @@ var _ = ReportAfterSuite("leakslope summary", func(r Report) {
 		return // the child runs the soak spec alone
 	}
 	out := summary.String()
-	for _, want := range []string{"leakslope: 4 leak checks", "leak specs catches a leaky target: LEAK (", "leak specs passes a clean target: no leak", "report: "} {
+	for _, want := range []string{"leakslope: 4 leak checks", "leak specs catches a leaky target: LEAK: heap.bytes:", "leak specs passes a clean target: no leak; report: "} {
 		if !strings.Contains(out, want) {
 			Fail("summary lacks " + want + ":\n" + out)
 		}

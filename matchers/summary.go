@@ -17,24 +17,17 @@ func Summary(w io.Writer) func(ginkgo.Report) {
 		var lines []string
 		for _, spec := range r.SpecReports {
 			for _, entry := range spec.ReportEntries {
-				if entry.Name != EntryName {
+				if entry.Name != LeakEntryName {
 					continue
 				}
-				e, ok := entry.Value.GetRawValue().(Entry)
+				e, ok := entry.Value.GetRawValue().(LeakEntry)
 				if !ok {
 					// From another parallel process: only the JSON crossed.
 					if json.Unmarshal([]byte(entry.Value.AsJSON), &e) != nil {
 						continue
 					}
 				}
-				verdict := "no leak"
-				switch {
-				case len(e.Leaks) > 0:
-					verdict = fmt.Sprintf("LEAK (%d symbols, first %s)", len(e.Leaks), e.Leaks[0])
-				case e.Goleak:
-					verdict = "LEAK (goroutines left behind)"
-				}
-				lines = append(lines, fmt.Sprintf("  %-8s %s: %s\n           report: %s", spec.State, spec.FullText(), verdict, e.Artifacts["json"]))
+				lines = append(lines, fmt.Sprintf("  %-8s %s", spec.State, e))
 			}
 		}
 		if len(lines) == 0 {

@@ -56,7 +56,7 @@ func TestSpecTimeoutStopsTheHammer(t *testing.T) {
 	var found bool
 	for _, spec := range reports[0].SpecReports {
 		for _, e := range spec.ReportEntries {
-			if e.Name == matchers.EntryName && strings.Contains(e.Value.AsJSON, `"stopped":"canceled"`) {
+			if e.Name == matchers.LeakEntryName && strings.Contains(e.Value.AsJSON, `"stopped":"canceled"`) {
 				found = true
 			}
 		}
