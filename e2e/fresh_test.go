@@ -83,6 +83,85 @@ func TestPricingIsClean(t *testing.T) {
 }
 `
 
+const freshSuite = `package fresh
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/leakslope/leakslope/leaktest"
+	. "github.com/leakslope/leakslope/matchers"
+	"github.com/leakslope/leakslope/runner"
+)
+
+func TestSuite(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "fresh")
+}
+
+type Bus struct {
+	mu   sync.Mutex
+	subs []func(string)
+}
+
+func (b *Bus) Subscribe(f func(string)) {
+	b.mu.Lock()
+	b.subs = append(b.subs, f)
+	b.mu.Unlock()
+}
+
+type Bucket struct {
+	mu     sync.Mutex
+	tokens int
+}
+
+func (b *Bucket) Take() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.tokens == 0 {
+		b.tokens = 100
+	}
+	b.tokens--
+	return true
+}
+
+var _ = Describe("never-seen workloads", Serial, Label("leak"), func() {
+	It("finds the bus that never unsubscribes", func(ctx SpecContext) {
+		bus := &Bus{}
+		Expect(runner.Func(func(ctx context.Context, i int) error {
+			n := i
+			bus.Subscribe(func(string) { _ = n })
+			return nil
+		})).To(LeakMemory(leaktest.Context(ctx)))
+	}, SpecTimeout(time.Minute))
+
+	It("passes the token bucket", func(ctx SpecContext) {
+		b := &Bucket{}
+		Expect(runner.Func(func(ctx context.Context, i int) error {
+			b.Take()
+			return nil
+		})).To(HaveNoLeaks(leaktest.Context(ctx)))
+	}, SpecTimeout(time.Minute))
+
+	It("finds the fan-out that never closes", func(ctx SpecContext) {
+		Expect(runner.Func(func(ctx context.Context, i int) error {
+			out := make(chan int)
+			go func() {
+				for range out {
+				}
+			}()
+			out <- i
+			return nil
+		})).To(LeakGoroutines(leaktest.Context(ctx)))
+	}, SpecTimeout(time.Minute))
+})
+`
+
 func TestFreshModuleGetsTheRightVerdicts(t *testing.T) {
 	_, self, _, _ := runtime.Caller(0)
 	repo := filepath.Dir(filepath.Dir(self))
@@ -99,10 +178,13 @@ func TestFreshModuleGetsTheRightVerdicts(t *testing.T) {
 	}
 	write("go.sum", string(sum))
 	write("fresh_test.go", freshTest)
+	write("suite_test.go", freshSuite)
 	jsonPath := filepath.Join(dir, "clean.json")
 	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "FRESH_JSON="+jsonPath, "LEAKSLOPE_ARTIFACTS="+filepath.Join(dir, "artifacts"))
 
-	tidy := exec.Command("go", "mod", "tidy")
+	// -e: tidy also wants the tests of dependencies (goleak's use testify),
+	// which are not in the module cache offline and not needed here.
+	tidy := exec.Command("go", "mod", "tidy", "-e")
 	tidy.Dir, tidy.Env = dir, env
 	if out, err := tidy.CombinedOutput(); err != nil {
 		t.Fatalf("go mod tidy: %v\n%s", err, out)
@@ -147,6 +229,11 @@ func TestFreshModuleGetsTheRightVerdicts(t *testing.T) {
 		if !strings.Contains(msg, want) || !strings.Contains(msg, "report:   "+filepath.Join(dir, "artifacts", name, "report.json")) {
 			t.Errorf("%s: message lacks %q or the report path:\n%s", name, want, msg)
 		}
+	}
+	// The Ginkgo suite asserts the right verdict for each workload with
+	// the matchers: it passes only if all three are right.
+	if results["TestSuite"] != "pass" {
+		t.Errorf("Ginkgo suite: %q, want pass\n%s", results["TestSuite"], outputs["TestSuite"])
 	}
 	if results["TestPricingIsClean"] != "pass" {
 		t.Errorf("TestPricingIsClean: %q, want pass\n%s", results["TestPricingIsClean"], outputs["TestPricingIsClean"])
