@@ -3,10 +3,12 @@ package matchers_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/leakslope/leakslope/leaktest"
 	"github.com/leakslope/leakslope/matchers"
+	"github.com/leakslope/leakslope/runner"
 )
 
 func TestHaveSlopeAtMost(t *testing.T) {
@@ -38,4 +40,31 @@ func TestHaveSlopeAtMost(t *testing.T) {
 		t.Errorf("bad amount: %v", err)
 	}
 	wrongActual(t, matchers.HaveSlopeAtMost("x", "1/op"), "HaveSlopeAtMost")
+}
+
+// The message's own part, after the report's text, on a run that is
+// exact: a gauge that grows by exactly one per op.
+func TestHaveSlopeAtMostMessageGolden(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	rep, err := leaktest.Run(context.Background(), runner.Func(func(context.Context, int) error {
+		mu.Lock()
+		n++
+		mu.Unlock()
+		return nil
+	}), leaktest.WithoutHeap(), leaktest.WithoutGoroutines(), leaktest.Workers(1),
+		leaktest.WithProbes(leaktest.Gauge("queue.len", func() float64 { mu.Lock(); defer mu.Unlock(); return float64(n) })))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := matchers.HaveSlopeAtMost("gauge:*", "0.5/op")
+	if match(t, m, rep) {
+		t.Fatal("1/op is at most 0.5/op?")
+	}
+	msg := m.FailureMessage(rep)
+	i := strings.Index(msg, "\nto have slopes of ")
+	if i < 0 || !strings.HasPrefix(msg, "Expected\n    <matchers.report>: leaktest: ") {
+		t.Fatalf("message:\n%s", msg)
+	}
+	golden(t, "have_slope_at_most", msg[i+1:])
 }
