@@ -70,7 +70,7 @@ func TestCheckFailsTheTestWithTheMessage(t *testing.T) {
 		"allocated at",
 		"github.com/leakslope/leakslope/leaktest_test.(*store).Handle\n",
 		"go tool pprof -diff_base ",
-		"first.pb.gz", "last.pb.gz", "report.json",
+		"first.pb.gz", "last.pb.gz", "report.json", "charts:   ", "report.html",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q:\n%s", want, msg)

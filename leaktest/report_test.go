@@ -58,7 +58,7 @@ func TestJSONCarriesTheContractFields(t *testing.T) {
 	if v["decision"] != "leak" || v["kind"] != "heap.bytes" || !strings.HasPrefix(v["site"].(string), "report_test.go:") || v["budget"] != "heap.bytes:* <= 0B/op" {
 		t.Errorf("first verdict = %v", v)
 	}
-	for _, name := range []string{"first_profile", "last_profile", "json"} {
+	for _, name := range []string{"first_profile", "last_profile", "json", "html"} {
 		p := j.Artifacts[name]
 		if !strings.HasPrefix(p, dir) {
 			t.Errorf("artifact %s = %q, want under %s", name, p, dir)
@@ -68,6 +68,11 @@ func TestJSONCarriesTheContractFields(t *testing.T) {
 	disk, err := os.ReadFile(j.Artifacts["json"])
 	if err != nil || !bytes.Contains(disk, []byte(`"decision": "leak"`)) {
 		t.Errorf("report.json: %v\n%.300s", err, disk)
+	}
+	// The page charts the leaking symbol, offline.
+	page, err := os.ReadFile(j.Artifacts["html"])
+	if err != nil || !bytes.Contains(page, []byte(`<svg class="chart"`)) || !bytes.Contains(page, []byte("report_test.go:")) || !bytes.Contains(page, []byte(`<tr class="leak">`)) {
+		t.Errorf("report.html: %v\n%.300s", err, page)
 	}
 	// The profiles are real pprof heap profiles, the last holding more.
 	first, last := readProfile(t, j.Artifacts["first_profile"]), readProfile(t, j.Artifacts["last_profile"])

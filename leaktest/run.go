@@ -206,6 +206,7 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	leftover := r.goleakCheck()
 	rep := r.report(stopped, runErr)
 	rep.Goleak = leftover
+	r.artifacts.writeHTML(rep)
 	r.artifacts.writeJSON(rep)
 	rep.Artifacts = r.artifacts.paths
 	rep.Warnings = append(rep.Warnings, r.artifacts.warnings...)

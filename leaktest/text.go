@@ -233,6 +233,9 @@ func (r *Report) writeArtifacts(b *strings.Builder, leaked bool) {
 	if first != "" && last != "" {
 		fmt.Fprintf(b, "profiles: go tool pprof -diff_base %s %s\n", first, last)
 	}
+	if h := r.Artifacts["html"]; h != "" {
+		fmt.Fprintf(b, "charts:   %s\n", h)
+	}
 	if j := r.Artifacts["json"]; j != "" {
 		fmt.Fprintf(b, "report:   %s\n", j)
 	}

@@ -1,0 +1,125 @@
+package leaktest
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"sort"
+
+	"github.com/leakslope/leakslope/internal/render"
+	"github.com/leakslope/leakslope/internal/stats"
+)
+
+// maxCharts caps the page: every leak and undecided symbol first, then the
+// largest within-budget ones, then the runtime totals.
+const maxCharts = 12
+
+// page turns the report into the HTML page's data.
+func (r *Report) page() *render.Page {
+	p := &render.Page{
+		Title: r.Name, Target: r.Target, Hammer: r.Hammer.String(), Ops: r.Ops,
+		Duration: roundDuration(r.Duration).String(), Stopped: r.Stopped, Warnings: r.Warnings,
+		Failed: r.Failed(), Goleak: r.Goleak, Verdict: "no leak",
+	}
+	switch {
+	case len(r.Leaks()) > 0:
+		p.Verdict = "leak"
+	case r.Goleak != "":
+		p.Verdict = "goroutines left behind"
+	case r.Err != nil:
+		p.Verdict = "run stopped early: " + r.Stopped
+	}
+	if r.Err != nil {
+		p.Error = r.Err.Error()
+	}
+	for _, v := range r.Verdicts {
+		decision := string(v.Decision)
+		if v.Stopped {
+			decision = "within (growth stopped)"
+		}
+		row := render.Symbol{Name: string(v.Symbol), Class: string(v.Decision), Decision: decision, Budget: budgetText(v),
+			Slope:  fmt.Sprintf("%s [%s, %s]", formatSlope(v.Symbol, v.Trend.PerOp, "op"), formatNum(v.Symbol, v.Trend.PerOpLo), formatNum(v.Symbol, v.Trend.PerOpHi)),
+			PerSec: formatSlope(v.Symbol, v.Trend.PerSecond, "s"),
+			Values: formatValue(v.Symbol, v.First) + " → " + formatValue(v.Symbol, v.Last)}
+		if v.Decision != Within {
+			row.Stack = v.Stack
+		}
+		p.Symbols = append(p.Symbols, row)
+	}
+	p.Charts = r.charts()
+	for _, k := range []string{"first_profile", "last_profile", "json", "html"} {
+		if path := r.Artifacts[k]; path != "" {
+			p.Artifacts = append(p.Artifacts, render.Artifact{Name: k, Path: path})
+		}
+	}
+	if f, l := r.Artifacts["first_profile"], r.Artifacts["last_profile"]; f != "" && l != "" {
+		p.PprofDiff = fmt.Sprintf("go tool pprof -diff_base %s %s", f, l)
+	}
+	return p
+}
+
+func (r *Report) charts() []render.Chart {
+	var out []render.Chart
+	add := func(sym Symbol, decision string, slope, lo, hi, budget float64) {
+		s, ok := r.series[sym]
+		if !ok || len(out) >= maxCharts {
+			return
+		}
+		out = append(out, render.Chart{Symbol: string(sym), Decision: decision, Bytes: sym.Bytes(),
+			Ops: s.Ops, Seconds: s.Seconds, Values: s.Values, WarmUp: s.WarmUp,
+			Slope: slope, Lo: lo, Hi: hi, Budget: budget})
+	}
+	verdictChart := func(v Verdict) {
+		budget := v.Budget.Max
+		if v.Budget.PerTime > 0 {
+			budget = math.NaN()
+		}
+		add(v.Symbol, string(v.Decision), v.Trend.PerOp, v.Trend.PerOpLo, v.Trend.PerOpHi, budget)
+	}
+	var within []Verdict
+	for _, v := range r.Verdicts {
+		if v.Kind() == KindHeapObjects {
+			continue // its bytes chart tells the same story
+		}
+		if v.Decision == Within {
+			within = append(within, v)
+			continue
+		}
+		verdictChart(v)
+	}
+	sort.SliceStable(within, func(i, j int) bool { return within[i].Last > within[j].Last })
+	for i, v := range within {
+		if i == 3 {
+			break
+		}
+		verdictChart(v)
+	}
+	for _, sym := range []Symbol{SymRuntimeHeapBytes, SymRuntimeGoroutine} {
+		if s, ok := r.series[sym]; ok && len(s.Ops) > s.WarmUp {
+			f := stats.TheilSen(s.Ops[s.WarmUp:], s.Values[s.WarmUp:], r.Alpha)
+			add(sym, "no budget", f.Slope, f.Lo, f.Hi, math.NaN())
+		}
+	}
+	return out
+}
+
+// writeHTML writes report.html; the JSON's path is listed before it is
+// written (same directory), so the page and the JSON name each other.
+func (a *artifacts) writeHTML(rep *Report) {
+	f, ok := a.create("html", "report.html")
+	if !ok {
+		return
+	}
+	if _, ok := a.paths["json"]; !ok && a.made {
+		a.paths["json"] = filepath.Join(a.dir, "report.json")
+	}
+	rep.Artifacts = a.paths
+	err := rep.page().WriteHTML(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		delete(a.paths, "html")
+		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: report.html: %v", err))
+	}
+}
