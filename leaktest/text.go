@@ -34,12 +34,14 @@ func (r *Report) String() string {
 		n := countSites(leaks)
 		fmt.Fprintf(&b, "leaktest: %s%d leaking %s in %s ops over %s (%s)\n", name, n, plural(n, "symbol", "symbols"), groupDigits(r.Ops), roundDuration(r.Duration), shape)
 		r.writeLeaks(&b, leaks)
+		r.writeTable(&b, true)
 	case r.Err != nil:
 		fmt.Fprintf(&b, "leaktest: %sno leak found before the run stopped (%s) after %s ops over %s (%s)\n", name, r.Stopped, groupDigits(r.Ops), roundDuration(r.Duration), shape)
 		r.writeRuledOut(&b)
 	default:
 		fmt.Fprintf(&b, "leaktest: %sno leak in %s ops over %s (%s)\n", name, groupDigits(r.Ops), roundDuration(r.Duration), shape)
 		r.writeRuledOut(&b)
+		r.writeTable(&b, false)
 	}
 	if r.Goleak != "" {
 		fmt.Fprintf(&b, "\ngoroutines alive after teardown that were not before the run (goleak):\n%s\n", indent(r.Goleak, "    "))

@@ -1,0 +1,81 @@
+package leaktest
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"text/tabwriter"
+)
+
+// maxRows caps the text table; report.json and report.html have all.
+const maxRows = 12
+
+// writeTable writes, benchstat-style, the symbols that moved during the
+// run and were not shown in a leak block: aligned columns, units scaled,
+// "~" for within budget, "?" for undecided, and footnotes for what a
+// number alone would hide.
+func (r *Report) writeTable(b *strings.Builder, skipLeaks bool) {
+	var rows []Verdict
+	for _, v := range r.Verdicts {
+		if v.Kind() == KindHeapObjects || (skipLeaks && v.Decision == Leak) {
+			continue
+		}
+		if v.Decision == Within && v.First == v.Last && v.Trend.PerOpHi == 0 {
+			continue // flat: nothing to read
+		}
+		rows = append(rows, v)
+	}
+	if len(rows) == 0 {
+		return
+	}
+	notes := []string{}
+	note := func(text string) string {
+		for i, n := range notes {
+			if n == text {
+				return superscript(i + 1)
+			}
+		}
+		notes = append(notes, text)
+		return superscript(len(notes))
+	}
+	b.WriteString("\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "    symbol\tslope/op\tinterval\t/s\tbudget\tfirst → last\tverdict")
+	for i, v := range rows {
+		if i == maxRows {
+			fmt.Fprintf(tw, "    ... and %d more (all in report.json)\n", len(rows)-maxRows)
+			break
+		}
+		mark := map[Decision]string{Leak: "LEAK", Within: "~", Undecided: "?"}[v.Decision]
+		switch {
+		case v.Stopped:
+			mark += " " + note("within budget because the growth stopped: the last quarter of the run is flat")
+		case v.Decision == Undecided && (math.IsInf(v.Trend.PerOpHi, 0) || math.IsInf(v.Trend.PerOpLo, 0)):
+			mark += " " + note("too few snapshots to bound the slope")
+		case v.Decision == Undecided:
+			mark += " " + note("undecided: the interval holds the budget; a longer run narrows it")
+		}
+		// The interval is the one the decision used: per op, or per the
+		// budget's time unit.
+		interval := fmt.Sprintf("[%s, %s]", formatNum(v.Symbol, v.Trend.PerOpLo), formatNum(v.Symbol, v.Trend.PerOpHi))
+		if v.Budget.PerTime > 0 {
+			interval = fmt.Sprintf("[%s, %s]", formatRate(v, v.Trend.PerSecondLo), formatRate(v, v.Trend.PerSecondHi))
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s → %s\t%s\n", v.Symbol,
+			formatSlope(v.Symbol, v.Trend.PerOp, "op"), interval,
+			formatSlope(v.Symbol, v.Trend.PerSecond, "s"), budgetText(v), formatValue(v.Symbol, v.First), formatValue(v.Symbol, v.Last), mark)
+	}
+	tw.Flush()
+	for i, n := range notes {
+		fmt.Fprintf(b, "    %s %s\n", superscript(i+1), n)
+	}
+}
+
+func superscript(n int) string {
+	digits := []string{"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"}
+	s := ""
+	for _, c := range fmt.Sprint(n) {
+		s += digits[c-'0']
+	}
+	return s
+}
