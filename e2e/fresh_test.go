@@ -257,4 +257,13 @@ func TestFreshModuleGetsTheRightVerdicts(t *testing.T) {
 		t.Logf("go test output:\n%s", out)
 	}
 	t.Logf("TestWorkersLeak said:\n%s", outputs["TestWorkersLeak"])
+
+	// The leaky run's page, opened offline in a real browser: the leak's
+	// row, its chart, and the user's file:line.
+	dom := chromiumDOM(t, filepath.Join(dir, "artifacts", "TestOrdersLeak", "report.html"))
+	for _, want := range []string{`<tr class="leak">`, `<svg class="chart"`, `<polygon class="band"`, `<line class="fit"`, siteLine("orders")} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("report.html in the browser lacks %q", want)
+		}
+	}
 }
