@@ -200,7 +200,7 @@ func TestUndecidedAtTheCapPassesAndSaysSo(t *testing.T) {
 	rep, err := leaktest.Run(context.Background(), runner.Func(func(context.Context, int) error {
 		held = append(held, make([]byte, 8))
 		return nil
-	}), leaktest.MaxDuration(time.Second), leaktest.MinOps(1<<40), leaktest.SnapshotEvery(200), leaktest.Workers(1))
+	}), leaktest.MaxDuration(2*time.Second), leaktest.MinOps(1<<40), leaktest.WarmUp(0), leaktest.Jobs(50), leaktest.SnapshotEvery(50), leaktest.Workers(1))
 	if err != nil {
 		t.Fatal(err)
 	}

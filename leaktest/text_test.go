@@ -2,17 +2,13 @@ package leaktest
 
 import (
 	"errors"
-	"flag"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/leakslope/leakslope/internal/golden"
 	"github.com/leakslope/leakslope/runner"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 func mustBudget(text string) Budget {
 	b, err := ParseBudget(text)
@@ -67,20 +63,6 @@ func goldenReports() map[string]*Report {
 
 func TestReportTextGolden(t *testing.T) {
 	for name, rep := range goldenReports() {
-		got := rep.String()
-		path := filepath.Join("testdata", "golden", name+".txt")
-		if *update {
-			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test -run TestReportTextGolden -update)", err)
-		}
-		if got != string(want) {
-			t.Errorf("%s: text differs from %s (rerun with -update if intended)\n--- got\n%s\n--- want\n%s", name, path, got, want)
-		}
+		golden.Check(t, name+".txt", rep.String())
 	}
 }

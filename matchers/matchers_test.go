@@ -2,9 +2,6 @@ package matchers_test
 
 import (
 	"context"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,30 +9,14 @@ import (
 
 	"github.com/onsi/gomega/types"
 
+	goldenfile "github.com/leakslope/leakslope/internal/golden"
+
 	"github.com/leakslope/leakslope/leaktest"
 	"github.com/leakslope/leakslope/runner"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/golden")
-
 // golden compares a message with testdata/golden/NAME.txt.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".txt")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (rerun with -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s (rerun with -update if intended)\n--- got\n%s\n--- want\n%s", name, path, got, want)
-	}
-}
+func golden(t *testing.T, name, got string) { t.Helper(); goldenfile.Check(t, name+".txt", got) }
 
 func budget(text string) leaktest.Budget {
 	b, err := leaktest.ParseBudget(text)

@@ -2,35 +2,16 @@ package render
 
 import (
 	"bytes"
-	"flag"
 	"math"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	goldenfile "github.com/leakslope/leakslope/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/golden")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (rerun with -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s (rerun with -update if intended)", name, path)
-	}
-}
+func golden(t *testing.T, name, got string) { t.Helper(); goldenfile.Check(t, name, got) }
 
 // samplePage: a leak growing 64 B/op after a warm-up, and a flat site.
 func samplePage() *Page {
