@@ -1,0 +1,140 @@
+// Package dump parses memory snapshots taken elsewhere: WinDbg/SOS
+// `!dumpheap -stat` logs (this file); pprof heap profiles and goroutine
+// dumps are to follow for `leakslope analyze`.
+package dump
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// ClassStat is one row of `!dumpheap -stat`: a type's live object count
+// and their total size.
+type ClassStat struct {
+	MT    string // method table address, hex
+	Count int64
+	Bytes int64
+	Class string
+}
+
+// DumpheapStat is one parsed `!dumpheap -stat` output.
+type DumpheapStat struct {
+	Classes []ClassStat
+	// TotalObjects and TotalBytes from the "Total …" line, when present
+	// (-1 when absent).
+	TotalObjects, TotalBytes int64
+}
+
+// ParseDumpheapStat reads the Statistics table of `!dumpheap -stat` (the
+// MT / Count / TotalSize / Class Name columns), as WinDbg's SOS and
+// dotnet-dump print it: counts and sizes with or without thousands
+// separators, class names with spaces (generic instantiations), the
+// "Free" pseudo-class, anything before the table ignored. name is used in
+// errors, which give file:line and what was wrong.
+func ParseDumpheapStat(name string, r io.Reader) (*DumpheapStat, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	out := &DumpheapStat{TotalObjects: -1, TotalBytes: -1}
+	inTable := false
+	sawHeader := false
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
+		fields := strings.Fields(line)
+		switch {
+		case line == "":
+			continue
+		case isHeader(fields):
+			inTable, sawHeader = true, true
+			continue
+		case !inTable:
+			continue
+		case fields[0] == "Total":
+			if err := parseTotal(line, out); err != nil {
+				return out, fmt.Errorf("%s:%d: %v", name, n, err)
+			}
+			inTable = false
+			continue
+		}
+		if len(fields) < 4 {
+			return out, fmt.Errorf("%s:%d: want MT, Count, TotalSize and a class name, got %q", name, n, line)
+		}
+		mt := strings.TrimPrefix(strings.ToLower(fields[0]), "0x")
+		if _, err := strconv.ParseUint(strings.ReplaceAll(mt, "`", ""), 16, 64); err != nil {
+			return out, fmt.Errorf("%s:%d: MT %q is not a hex address", name, n, fields[0])
+		}
+		count, err := number(fields[1])
+		if err != nil {
+			return out, fmt.Errorf("%s:%d: Count %q: %v", name, n, fields[1], err)
+		}
+		size, err := number(fields[2])
+		if err != nil {
+			return out, fmt.Errorf("%s:%d: TotalSize %q: %v", name, n, fields[2], err)
+		}
+		// The class name is the rest of the line: it may hold spaces.
+		class := afterFields(line, 3)
+		if class == "" {
+			return out, fmt.Errorf("%s:%d: no class name in %q", name, n, line)
+		}
+		out.Classes = append(out.Classes, ClassStat{MT: mt, Count: count, Bytes: size, Class: class})
+	}
+	if err := sc.Err(); err != nil {
+		return out, fmt.Errorf("%s: %v", name, err)
+	}
+	if !sawHeader {
+		return out, fmt.Errorf("%s: no `!dumpheap -stat` table (a line \"MT Count TotalSize Class Name\")", name)
+	}
+	return out, nil
+}
+
+// afterFields returns what follows the first n fields of line, trimmed,
+// with the same notion of white space as strings.Fields.
+func afterFields(line string, n int) string {
+	rest := line
+	for i := 0; i < n; i++ {
+		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+		end := strings.IndexFunc(rest, unicode.IsSpace)
+		if end < 0 {
+			return ""
+		}
+		rest = rest[end:]
+	}
+	return strings.TrimSpace(rest)
+}
+
+func isHeader(f []string) bool {
+	return len(f) == 5 && f[0] == "MT" && f[1] == "Count" && f[2] == "TotalSize" && f[3] == "Class" && f[4] == "Name"
+}
+
+// number parses a count or size, with "," or "." as thousands separators.
+func number(s string) (int64, error) {
+	v, err := strconv.ParseInt(strings.NewReplacer(",", "", ".", "").Replace(s), 10, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("not a whole number ≥ 0")
+	}
+	return v, nil
+}
+
+var totalRE = regexp.MustCompile(`^Total\s+([\d,.]+)\s+objects?(?:,\s*([\d,.]+)\s+bytes?)?`)
+
+// parseTotal reads "Total 12345 objects" or "Total 1,234 objects, 56,789 bytes".
+func parseTotal(line string, out *DumpheapStat) error {
+	m := totalRE.FindStringSubmatch(line)
+	if m == nil {
+		return fmt.Errorf("total line %q: want \"Total N objects[, M bytes]\"", line)
+	}
+	var err error
+	if out.TotalObjects, err = number(m[1]); err != nil {
+		return fmt.Errorf("total line %q: %v", line, err)
+	}
+	if m[2] != "" {
+		if out.TotalBytes, err = number(m[2]); err != nil {
+			return fmt.Errorf("total line %q: %v", line, err)
+		}
+	}
+	return nil
+}
