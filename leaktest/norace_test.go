@@ -2,4 +2,4 @@
 
 package leaktest_test
 
-const repeatRuns = 24
+const repeatRuns = 12
