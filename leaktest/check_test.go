@@ -59,7 +59,7 @@ func TestCheckFailsTheTestWithTheMessage(t *testing.T) {
 	}
 	msg := ft.errors[0]
 	site := ""
-	for l := range markerLinesIn(t, "check_test.go", "store") {
+	for l := range markerLinesFile(t, "check_test.go", "store") {
 		site = l
 	}
 	for _, want := range []string{
@@ -134,9 +134,4 @@ func TestBadOptionFailsWithClearError(t *testing.T) {
 			t.Errorf("error lacks %q: %s", want, ft.errors[0])
 		}
 	}
-}
-
-func markerLinesIn(t *testing.T, file, name string) map[string]bool {
-	t.Helper()
-	return markerLinesFile(t, file, name)
 }

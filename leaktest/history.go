@@ -8,14 +8,13 @@ import "time"
 // symbols × cap however long the run, and the points stay evenly spread,
 // which is what the fit wants.
 type history struct {
-	max    int
-	start  time.Time
-	ops    []float64
-	secs   []float64
-	warm   int // points [0, warm) are warm-up
-	cols   map[Symbol][]float64
-	order  []Symbol // first-seen order, for stable reports
-	values []float64
+	max   int
+	start time.Time
+	ops   []float64
+	secs  []float64
+	warm  int // points [0, warm) are warm-up
+	cols  map[Symbol][]float64
+	order []Symbol // first-seen order, for stable reports
 }
 
 const (

@@ -35,15 +35,13 @@ func TestFailureMessageCapsBlocksWithAndNMore(t *testing.T) {
 	}
 	msg := rep.String()
 	m := regexp.MustCompile(`\.\.\. and (\d+) more \(all in the JSON report\)`).FindStringSubmatch(msg)
-	if m == nil || m[1] != itoa(len(sites)-8) {
+	if m == nil || m[1] != strconv.Itoa(len(sites)-8) {
 		t.Errorf("want \"... and %d more\" after 8 blocks:\n%s", len(sites)-8, msg)
 	}
 	if n := strings.Count(msg, "\n    slope   "); n != 8 {
 		t.Errorf("%d blocks shown, want 8", n)
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // Runs are serialized: a leaky and a clean check started together each
 // get their own verdict, the clean one seeing none of the leaky one's

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -476,5 +474,3 @@ func sortVerdicts(vs []Verdict) {
 		return a.Symbol < b.Symbol
 	})
 }
-
-var _ io.Writer = (*strings.Builder)(nil)

@@ -26,9 +26,6 @@ func reportOf(matcher string, actual any, opts []leaktest.Option) (*leaktest.Rep
 		}
 		return a, nil
 	case runner.Target:
-		if a == nil {
-			break
-		}
 		rep, err := leaktest.Run(context.Background(), a, append(specOptions(), opts...)...)
 		if rep != nil {
 			attach(rep)
