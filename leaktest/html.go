@@ -38,7 +38,7 @@ func (r *Report) page() *render.Page {
 			decision = "within (growth stopped)"
 		}
 		row := render.Symbol{Name: string(v.Symbol), Class: string(v.Decision), Decision: decision, Budget: budgetText(v),
-			Slope:  fmt.Sprintf("%s [%s, %s]", formatSlope(v.Symbol, v.Trend.PerOp, "op"), formatNum(v.Symbol, v.Trend.PerOpLo), formatNum(v.Symbol, v.Trend.PerOpHi)),
+			Slope:  formatSlope(v.Symbol, v.Trend.PerOp, "op") + " " + opInterval(v),
 			PerSec: formatSlope(v.Symbol, v.Trend.PerSecond, "s"),
 			Values: formatValue(v.Symbol, v.First) + " → " + formatValue(v.Symbol, v.Last)}
 		if v.Decision != Within {

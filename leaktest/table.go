@@ -57,7 +57,7 @@ func (r *Report) writeTable(b *strings.Builder, skipLeaks bool) {
 		}
 		// The interval is the one the decision used: per op, or per the
 		// budget's time unit.
-		interval := fmt.Sprintf("[%s, %s]", formatNum(v.Symbol, v.Trend.PerOpLo), formatNum(v.Symbol, v.Trend.PerOpHi))
+		interval := opInterval(v)
 		if v.Budget.PerTime > 0 {
 			interval = fmt.Sprintf("[%s, %s]", formatRate(v, v.Trend.PerSecondLo), formatRate(v, v.Trend.PerSecondHi))
 		}

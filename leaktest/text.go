@@ -245,11 +245,17 @@ func (r *Report) writeArtifacts(b *strings.Builder, leaked bool) {
 
 func trendText(v Verdict) string {
 	t := v.Trend
-	s := fmt.Sprintf("%s [%s, %s]", formatSlope(v.Symbol, t.PerOp, "op"), formatNum(v.Symbol, t.PerOpLo), formatNum(v.Symbol, t.PerOpHi))
+	s := formatSlope(v.Symbol, t.PerOp, "op") + " " + opInterval(v)
 	if !math.IsNaN(t.PerSecond) {
 		s += fmt.Sprintf(", %s", formatSlope(v.Symbol, t.PerSecond, "s"))
 	}
 	return s
+}
+
+// opInterval is the per-op slope's interval, "[lo, hi]" in the symbol's
+// unit: the message, the table and the HTML page all show it so.
+func opInterval(v Verdict) string {
+	return fmt.Sprintf("[%s, %s]", formatNum(v.Symbol, v.Trend.PerOpLo), formatNum(v.Symbol, v.Trend.PerOpHi))
 }
 
 func budgetText(v Verdict) string {
