@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/leakslope/leakslope/internal/browser"
 )
 
 const freshTest = `package fresh
@@ -260,7 +262,7 @@ func TestFreshModuleGetsTheRightVerdicts(t *testing.T) {
 
 	// The leaky run's page, opened offline in a real browser: the leak's
 	// row, its chart, and the user's file:line.
-	dom := chromiumDOM(t, filepath.Join(dir, "artifacts", "TestOrdersLeak", "report.html"))
+	dom := browser.DOM(t, filepath.Join(dir, "artifacts", "TestOrdersLeak", "report.html"))
 	for _, want := range []string{`<tr class="leak">`, `<svg class="chart"`, `<polygon class="band"`, `<line class="fit"`, siteLine("orders")} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("report.html in the browser lacks %q", want)

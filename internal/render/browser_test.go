@@ -2,51 +2,17 @@ package render
 
 import (
 	"bytes"
-	"context"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/leakslope/leakslope/internal/browser"
 )
 
-// chromium finds the browser; .ci/run installs Debian's chromium. Missing
-// in CI it is a failure; on a developer's machine, a skip that says how to
-// get it.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not found; .ci/run installs it (apt-get install -y chromium)")
-	}
-	t.Skip("chromium not installed (apt-get install -y chromium); CI runs this test")
-	return ""
-}
-
-func headless(t *testing.T, bin string, args ...string) []byte {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + t.TempDir()}
-	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %v: %v\n%s", args, err, errb.String())
-	}
-	return out.Bytes()
-}
-
 func TestPageInARealBrowser(t *testing.T) {
-	bin := chromium(t)
+	bin := browser.Find(t)
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
 	var b bytes.Buffer
@@ -56,7 +22,7 @@ func TestPageInARealBrowser(t *testing.T) {
 	if err := os.WriteFile(page, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dom := string(headless(t, bin, "--dump-dom", "file://"+page))
+	dom := string(browser.Headless(t, bin, "--dump-dom", "file://"+page))
 	for want, n := range map[string]int{
 		`<svg class="chart"`:                        2,
 		`<table id="symbols">`:                      1,
@@ -75,7 +41,7 @@ func TestPageInARealBrowser(t *testing.T) {
 	}
 
 	shot := filepath.Join(dir, "shot.png")
-	headless(t, bin, "--window-size=900,1100", "--screenshot="+shot, "file://"+page)
+	browser.Headless(t, bin, "--window-size=900,1100", "--screenshot="+shot, "file://"+page)
 	f, err := os.Open(shot)
 	if err != nil {
 		t.Fatal(err)
