@@ -112,3 +112,19 @@ func (a *artifacts) writeJSON(rep *Report) {
 		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: report.json: %v", err))
 	}
 }
+
+// writeBytes writes a profile read from elsewhere (a remote service's).
+func (a *artifacts) writeBytes(key, file string, data []byte) {
+	f, ok := a.create(key, file)
+	if !ok {
+		return
+	}
+	_, err := f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		delete(a.paths, key)
+		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %s: %v", file, err))
+	}
+}

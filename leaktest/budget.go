@@ -21,12 +21,31 @@ type Budget struct {
 }
 
 // DefaultBudgets hold when no user budget matches a symbol: no growth at
-// all per op. Exact in-process accounting makes 0 the honest default.
+// all per op, but for a process's resident set. Exact in-process
+// accounting makes 0 the honest default.
 var DefaultBudgets = []string{
 	"heap.bytes:* <= 0B/op",
 	"heap.objects:* <= 0/op",
 	"goroutines:* <= 0/op",
 	"gauge:* <= 0/op",
+	// A resident set moves in pages, at the allocator's discretion: a clean
+	// Go service was seen creeping ~10 B/op for seconds after a burst.
+	// The tolerance is far under any per-request leak worth finding.
+	"process.rss <= 64B/op",
+	"process.fds <= 0/op",
+	"process.threads <= 0/op",
+}
+
+// DefaultWatchBudgets are Watch's defaults: with no ops to count, no
+// growth per second (the resident set: under 1 MiB an hour).
+var DefaultWatchBudgets = []string{
+	"heap.bytes:* <= 0B/s",
+	"heap.objects:* <= 0/s",
+	"goroutines:* <= 0/s",
+	"gauge:* <= 0/s",
+	"process.rss <= 1MiB/h", // pages and allocator creep, as above
+	"process.fds <= 0/s",
+	"process.threads <= 0/s",
 }
 
 // ParseBudget parses the budget syntax above. An error names the text and

@@ -32,13 +32,16 @@ func (r *Report) page() *render.Page {
 	if r.Err != nil {
 		p.Error = r.Err.Error()
 	}
+	if r.Axis == AxisSeconds || r.Axis == AxisDumps {
+		p.Hammer = r.extent() // no hammer ran
+	}
 	for _, v := range r.Verdicts {
 		decision := string(v.Decision)
 		if v.Stopped {
 			decision = "within (growth stopped)"
 		}
 		row := render.Symbol{Name: string(v.Symbol), Class: string(v.Decision), Decision: decision, Budget: budgetText(v),
-			Slope:  formatSlope(v.Symbol, v.Trend.PerOp, "op") + " " + opInterval(v),
+			Slope:  slopeText(v),
 			PerSec: formatSlope(v.Symbol, v.Trend.PerSecond, "s"),
 			Values: formatValue(v.Symbol, v.First) + " → " + formatValue(v.Symbol, v.Last)}
 		if v.Decision != Within {
@@ -65,11 +68,22 @@ func (r *Report) charts() []render.Chart {
 		if !ok || len(out) >= maxCharts {
 			return
 		}
-		out = append(out, render.Chart{Symbol: string(sym), Decision: decision, Bytes: sym.Bytes(),
+		ch := render.Chart{Symbol: string(sym), Decision: decision, Bytes: sym.Bytes(),
 			Ops: s.Ops, Seconds: s.Seconds, Values: s.Values, WarmUp: s.WarmUp,
-			Slope: slope, Lo: lo, Hi: hi, Budget: budget})
+			Slope: slope, Lo: lo, Hi: hi, Budget: budget}
+		switch r.Axis {
+		case AxisSeconds:
+			ch.Ops, ch.Seconds, ch.XName = s.Seconds, nil, "seconds"
+		case AxisDumps:
+			ch.Seconds, ch.XName = nil, "dump"
+		}
+		out = append(out, ch)
 	}
 	verdictChart := func(v Verdict) {
+		if r.Axis == AxisSeconds {
+			add(v.Symbol, string(v.Decision), v.Trend.PerSecond, v.Trend.PerSecondLo, v.Trend.PerSecondHi, v.Budget.PerSecond())
+			return
+		}
 		budget := v.Budget.Max
 		if v.Budget.PerTime > 0 {
 			budget = math.NaN()
@@ -96,7 +110,11 @@ func (r *Report) charts() []render.Chart {
 	}
 	for _, sym := range []Symbol{SymRuntimeHeapBytes, SymRuntimeGoroutine} {
 		if s, ok := r.series[sym]; ok && len(s.Ops) > s.WarmUp {
-			f := stats.TheilSen(s.Ops[s.WarmUp:], s.Values[s.WarmUp:], r.Alpha)
+			x := s.Ops
+			if r.Axis == AxisSeconds {
+				x = s.Seconds
+			}
+			f := stats.TheilSen(x[s.WarmUp:], s.Values[s.WarmUp:], r.Alpha)
 			add(sym, "no budget", f.Slope, f.Lo, f.Hi, math.NaN())
 		}
 	}

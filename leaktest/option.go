@@ -22,26 +22,28 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
-	hammer          runner.Config
-	maxDuration     time.Duration
-	minOps          int64
-	warmUp          int64
-	spacing         int64
-	alpha           float64
-	budgets         []Budget
-	probes          []Probe
-	noHeap          bool
-	noGoroutine     bool
-	artifacts       string
-	artifactsIsRoot bool // artifacts is a root: the run writes to a NAME subdirectory
-	name            string
-	progress        io.Writer
-	ctx             context.Context
-	errs            []error
-	capTo           time.Duration // hard cap from the test deadline
-	teardown        []func()
-	goleak          bool
-	goleakOpts      []goleak.Option
+	hammer            runner.Config
+	maxDuration       time.Duration
+	minOps            int64
+	warmUp            int64
+	spacing           int64
+	alpha             float64
+	budgets           []Budget
+	probes            []Probe
+	noHeap            bool
+	noGoroutine       bool
+	artifacts         string
+	artifactsIsRoot   bool // artifacts is a root: the run writes to a NAME subdirectory
+	name              string
+	progress          io.Writer
+	ctx               context.Context
+	errs              []error
+	capTo             time.Duration // hard cap from the test deadline
+	interval          time.Duration // Watch: between snapshots
+	stopAfterFailures int64
+	teardown          []func()
+	goleak            bool
+	goleakOpts        []goleak.Option
 }
 
 // Defaults.
@@ -50,6 +52,7 @@ const (
 	DefaultMinOps      = 10_000
 	DefaultWarmUp      = 1_000
 	DefaultAlpha       = 0.05
+	DefaultInterval    = time.Second
 )
 
 func newConfig(opts []Option) *config {
@@ -58,6 +61,7 @@ func newConfig(opts []Option) *config {
 		minOps:      DefaultMinOps,
 		warmUp:      DefaultWarmUp,
 		alpha:       DefaultAlpha,
+		interval:    DefaultInterval,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -68,11 +72,19 @@ func newConfig(opts []Option) *config {
 	if c.capTo > 0 && c.capTo < c.maxDuration {
 		c.maxDuration = c.capTo
 	}
-	for _, text := range DefaultBudgets {
-		b, _ := ParseBudget(text)
+	return c
+}
+
+// addDefaults appends the default budgets after the user's, so that a
+// user budget matching a symbol wins.
+func (c *config) addDefaults(texts []string) {
+	for _, text := range texts {
+		b, err := ParseBudget(text)
+		if err != nil {
+			panic(err) // the defaults are constants; a test parses them all
+		}
 		c.budgets = append(c.budgets, b)
 	}
-	return c
 }
 
 func (c *config) err() error { return errors.Join(c.errs...) }
@@ -233,4 +245,28 @@ func Progress(w io.Writer) Option {
 // within one op and the report so far is kept.
 func Context(ctx context.Context) Option {
 	return optionFunc(func(c *config) { c.ctx = ctx })
+}
+
+// Interval sets the time between snapshots of Watch; 1s. (A hammered run
+// snapshots at quiesce points instead: see SnapshotEvery.)
+func Interval(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("leaktest.Interval(%v): want > 0", d))
+		}
+		c.interval = d
+	})
+}
+
+// StopAfterFailures ends the run with an error, and the report so far,
+// once n ops in a row have failed (counted in whole rounds): a service
+// that stopped answering is not worth hammering. Off by default, since an
+// in-process target may fail every op on purpose; the CLI sets it.
+func StopAfterFailures(n int64) Option {
+	return optionFunc(func(c *config) {
+		if n < 0 {
+			c.errs = append(c.errs, fmt.Errorf("leaktest.StopAfterFailures(%d): want ≥ 0", n))
+		}
+		c.stopAfterFailures = n
+	})
 }

@@ -33,3 +33,17 @@ type lifecycle interface {
 type userCoder interface {
 	inUserCode(sym Symbol) bool
 }
+
+// warner is implemented by probes whose data has limits a reader must
+// know of (sampled heap profiles): their warnings join the report's.
+type warner interface {
+	warnings(rep *Report) []string
+}
+
+// profiler is implemented by probes that read a heap profile at each
+// snapshot (a remote service's): the first after warm-up and the last are
+// written as the report's first/last profiles.
+type profiler interface {
+	markFirst() // the profile just read is the first after warm-up
+	profiles() (first, last []byte)
+}

@@ -12,8 +12,12 @@ import (
 // artifacts went, and, when the run itself failed or was cut short, why.
 // A partial report is still a report: everything collected is kept.
 type Report struct {
-	Name      string
-	Target    string
+	Name   string
+	Target string
+	// Axis is what the x of every trend counted: AxisOps (a hammer),
+	// AxisSeconds (Watch) or AxisDumps (Analyze).
+	Axis      string
+	Interval  time.Duration // Watch's time between snapshots
 	Hammer    runner.Config // with defaults filled in
 	Ops       int64
 	Rounds    int
@@ -36,6 +40,17 @@ type Report struct {
 	Goleak string
 
 	series map[Symbol]Series
+}
+
+// per is the unit of the per-x slopes: "op", "s" or "dump".
+func (r *Report) per() string {
+	switch r.Axis {
+	case AxisSeconds:
+		return "s"
+	case AxisDumps:
+		return "dump"
+	}
+	return "op"
 }
 
 // Leaks returns the leak verdicts, most growth first.
@@ -111,6 +126,7 @@ type jsonOpError struct {
 type jsonReport struct {
 	Name        string            `json:"name"`
 	Target      string            `json:"target,omitempty"`
+	X           string            `json:"x"`
 	Workers     int               `json:"workers"`
 	Jobs        int               `json:"jobs"`
 	WaitS       jsonFloat         `json:"wait_s"`
@@ -136,7 +152,7 @@ type jsonReport struct {
 // MarshalJSON writes the report in the form DESIGN.md's contract fixes.
 func (r *Report) MarshalJSON() ([]byte, error) {
 	j := jsonReport{
-		Name: r.Name, Target: r.Target,
+		Name: r.Name, Target: r.Target, X: r.Axis,
 		Workers: r.Hammer.Workers, Jobs: r.Hammer.Jobs, WaitS: jsonFloat(r.Hammer.Wait.Seconds()),
 		Ops: r.Ops, Rounds: r.Rounds, DurationS: jsonFloat(r.Duration.Seconds()),
 		Stopped: r.Stopped, OpErrors: r.OpErrors.Count,

@@ -33,6 +33,7 @@ var runMu sync.Mutex
 // but the first the report so far is returned with it.
 func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, error) {
 	c := newConfig(opts)
+	c.addDefaults(DefaultBudgets)
 	if target == nil {
 		c.errs = append(c.errs, errors.New("nil target"))
 	}
@@ -58,7 +59,33 @@ func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, er
 	return r.run(ctx)
 }
 
+// runMode is what the x axis counts.
+type runMode int
+
+const (
+	modeHammer  runMode = iota // ops of a hammer (Run, Check)
+	modeWatch                  // seconds (Watch)
+	modeAnalyze                // dump files, in order (Analyze)
+)
+
+// Axis names, as Report.Axis and JSON "x" give them.
+const (
+	AxisOps     = "ops"
+	AxisSeconds = "seconds"
+	AxisDumps   = "dumps"
+)
+
+func (m runMode) axis() string {
+	return [...]string{AxisOps, AxisSeconds, AxisDumps}[m]
+}
+
+// watchMinPoints is how many snapshots after the baseline Watch and
+// Analyze-like runs need before a verdict: twice decide's window minimum,
+// so the last-half window holds a full 8.
+const watchMinPoints = 16
+
 type run struct {
+	mode   runMode
 	c      *config
 	target runner.Target
 	hammer *runner.Hammer
@@ -83,6 +110,19 @@ type run struct {
 	artifacts *artifacts
 
 	goleakBefore goleak.Option
+	minPoints    int      // decide's window minimum; 0 for its default
+	flat         []Symbol // Analyze: grew, but not over the last half
+	failing      int64    // consecutive failed ops, as of the last round (StopAfterFailures)
+	prevOps      int64    // ops and op errors as of the round before
+	prevErrs     int64
+}
+
+// ops is the hammer's count; 0 when watching.
+func (r *run) ops() int64 {
+	if r.hammer == nil {
+		return 0
+	}
+	return r.hammer.Ops()
 }
 
 func (r *run) run(ctx context.Context) (*Report, error) {
@@ -147,6 +187,10 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 			}
 			break
 		}
+		if err := r.checkFailing(); err != nil {
+			stopped, runErr = "error", err
+			break
+		}
 		ops := r.hammer.Ops()
 		now := time.Now()
 		warm := ops < c.warmUp
@@ -158,7 +202,7 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 			}
 			if firstFit {
 				r.firstFitOps = ops
-				r.artifacts.writeProfile("first_profile", r.heap != nil)
+				r.markFirst()
 			}
 			if r.look() {
 				stopped = "decided"
@@ -189,9 +233,6 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 			cancel()
 		}
 	}
-	if r.results == nil {
-		r.finalFits()
-	}
 	r.artifacts.writeProfile("last_profile", r.heap != nil && r.firstFitOps >= 0)
 	// The hammer's workers go first, then the target's teardown, then
 	// goleak's check of what is left.
@@ -201,12 +242,21 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	for _, f := range c.teardown {
 		f()
 	}
-	leftover := r.goleakCheck()
+	return r.finish(stopped, runErr, r.goleakCheck())
+}
+
+// finish decides what is left undecided, assembles the report and writes
+// its artifacts. The report comes back whatever ended the run.
+func (r *run) finish(stopped string, runErr error, leftover string) (*Report, error) {
+	if r.results == nil {
+		r.finalFits()
+	}
 	rep := r.report(stopped, runErr)
 	rep.Goleak = leftover
+	r.writeProbeProfiles()
+	rep.Artifacts = r.artifacts.paths
 	r.artifacts.writeHTML(rep)
 	r.artifacts.writeJSON(rep)
-	rep.Artifacts = r.artifacts.paths
 	rep.Warnings = append(rep.Warnings, r.artifacts.warnings...)
 	if runErr != nil {
 		return rep, fmt.Errorf("leaktest: %w", runErr)
@@ -224,10 +274,30 @@ func (r *run) runName() string {
 	return "run"
 }
 
+// checkFailing ends a run whose target stopped answering: the last
+// StopAfterFailures ops, counted in whole rounds, all failed.
+func (r *run) checkFailing() error {
+	if r.c.stopAfterFailures <= 0 {
+		return nil
+	}
+	e := r.hammer.Errors()
+	ops, errs := r.hammer.Ops()-r.prevOps, e.Count-r.prevErrs
+	r.prevOps, r.prevErrs = r.hammer.Ops(), e.Count
+	if ops > 0 && errs >= ops {
+		r.failing += ops
+	} else {
+		r.failing = 0
+	}
+	if r.failing >= r.c.stopAfterFailures {
+		return fmt.Errorf("the target stopped answering: the last %s ops all failed; the last: %v", groupDigits(r.failing), e.Last)
+	}
+	return nil
+}
+
 // snapshot takes every probe's values at a quiesce point.
 func (r *run) snapshot(ctx context.Context, warm bool) error {
 	now := time.Now()
-	ops := r.hammer.Ops()
+	ops := r.ops()
 	var samples []Sample
 	for _, p := range r.probes {
 		s, err := p.Take(ctx)
@@ -269,8 +339,11 @@ func (r *run) look() bool {
 	if r.firstFitOps < 0 {
 		return false
 	}
-	ops := r.hammer.Ops()
+	ops := r.ops()
 	eligible := ops-r.firstFitOps >= r.c.minOps
+	if r.mode != modeHammer {
+		eligible = r.hist.len()-r.hist.warm >= watchMinPoints
+	}
 	if !eligible {
 		r.progress(ops, -1)
 		return false
@@ -305,7 +378,7 @@ func (r *run) decide(eligible bool) {
 		r.order = append(r.order, sym)
 		series = append(series, decide.Series{X: x, Y: vals, Budget: budget})
 	}
-	res := decide.Decide(series, decide.Config{Alpha: r.c.alpha, Look: max(r.looks, 1), Eligible: eligible})
+	res := decide.Decide(series, decide.Config{Alpha: r.c.alpha, Look: max(r.looks, 1), Eligible: eligible, MinPoints: r.minPoints})
 	r.results = make(map[Symbol]decide.Result, len(res))
 	for i, sym := range r.order {
 		r.results[sym] = res[i]
@@ -335,20 +408,34 @@ func (r *run) progress(ops int64, undecided int) {
 	}
 	r.lastProgress = time.Now()
 	state := fmt.Sprintf("need %s ops after warm-up before deciding", groupDigits(r.c.minOps))
+	if r.mode != modeHammer {
+		state = fmt.Sprintf("need %d snapshots after the first before deciding", watchMinPoints)
+	}
 	if undecided >= 0 {
 		state = fmt.Sprintf("%d of %d symbols undecided", undecided, len(r.order))
 	}
-	fmt.Fprintf(w, "leaktest: %s: %s ops, %s, %d snapshots, %s\n", r.runName(), groupDigits(ops), roundDuration(time.Since(r.start)), r.hist.len(), state)
+	done := groupDigits(ops) + " ops, "
+	if r.mode != modeHammer {
+		done = ""
+	}
+	fmt.Fprintf(w, "leaktest: %s: %s%s, %d snapshots, %s\n", r.runName(), done, roundDuration(time.Since(r.start)), r.hist.len(), state)
 }
 
 // report assembles the Report.
 func (r *run) report(stopped string, runErr error) *Report {
 	c := r.c
 	rep := &Report{
-		Name: r.runName(), Hammer: r.hammer.Config(), Ops: r.hammer.Ops(), Rounds: r.hammer.Rounds(),
-		Duration: time.Since(r.start), Stopped: stopped, Err: runErr, OpErrors: r.hammer.Errors(),
-		Alpha: c.alpha, MinOps: c.minOps, WarmUp: c.warmUp, Snapshots: r.hist.snapshots(), SnapshotsTaken: r.taken,
+		Name: r.runName(), Axis: r.mode.axis(),
+		Duration: time.Since(r.start), Stopped: stopped, Err: runErr,
+		Alpha: c.alpha, Snapshots: r.hist.snapshots(), SnapshotsTaken: r.taken,
 		series: map[Symbol]Series{},
+	}
+	if r.hammer != nil {
+		rep.Hammer, rep.Ops, rep.Rounds, rep.OpErrors = r.hammer.Config(), r.hammer.Ops(), r.hammer.Rounds(), r.hammer.Errors()
+		rep.MinOps, rep.WarmUp = c.minOps, c.warmUp
+	}
+	if r.mode == modeWatch {
+		rep.Interval = c.interval
 	}
 	if s, ok := r.target.(fmt.Stringer); ok {
 		rep.Target = s.String()
@@ -376,7 +463,14 @@ func (r *run) report(stopped string, runErr error) *Report {
 			other = ops
 		}
 		of := stats.TheilSen(other, vals, res.Level)
+		if r.mode == modeWatch {
+			// No ops were counted: no slope per op.
+			of = stats.Fit{Slope: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+		}
 		v.Trend = Trend{Level: res.Level, P: res.P, Points: len(vals)}
+		if r.mode == modeAnalyze {
+			v.Trend.Per = "dump"
+		}
 		if b.PerTime > 0 {
 			v.Trend.PerSecond, v.Trend.PerSecondLo, v.Trend.PerSecondHi = res.Fit.Slope, res.Fit.Lo, res.Fit.Hi
 			v.Trend.PerOp, v.Trend.PerOpLo, v.Trend.PerOpHi = of.Slope, of.Lo, of.Hi
@@ -411,7 +505,20 @@ func (r *run) report(stopped string, runErr error) *Report {
 		}
 	}
 	sortVerdicts(rep.Verdicts)
+	for _, p := range r.probes {
+		if w, ok := p.(warner); ok {
+			rep.Warnings = append(rep.Warnings, w.warnings(rep)...)
+		}
+	}
 	fitted := r.hist.len() - r.hist.warm
+	switch r.mode {
+	case modeWatch:
+		r.watchWarnings(rep, fitted, undecided, runErr)
+		return rep
+	case modeAnalyze:
+		r.analyzeWarnings(rep)
+		return rep
+	}
 	switch {
 	case r.firstFitOps < 0:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run ended in warm-up (%s of %s ops): nothing was decided", groupDigits(rep.Ops), groupDigits(c.warmUp)))
@@ -473,4 +580,32 @@ func sortVerdicts(vs []Verdict) {
 		}
 		return a.Symbol < b.Symbol
 	})
+}
+
+// writeProbeProfiles writes the first/last heap profiles of a probe that
+// reads them from elsewhere, when the run has no in-process heap probe.
+func (r *run) writeProbeProfiles() {
+	if r.heap != nil {
+		return
+	}
+	for _, p := range r.probes {
+		if pr, ok := p.(profiler); ok {
+			first, last := pr.profiles()
+			if first != nil && last != nil {
+				r.artifacts.writeBytes("first_profile", "first.pb.gz", first)
+				r.artifacts.writeBytes("last_profile", "last.pb.gz", last)
+				return
+			}
+		}
+	}
+}
+
+// markFirst keeps the heap profile of the first snapshot after warm-up.
+func (r *run) markFirst() {
+	r.artifacts.writeProfile("first_profile", r.heap != nil)
+	for _, p := range r.probes {
+		if pr, ok := p.(profiler); ok {
+			pr.markFirst()
+		}
+	}
 }

@@ -20,7 +20,7 @@ func (r *Report) writeTable(b *strings.Builder, skipLeaks bool) {
 		if v.Kind() == KindHeapObjects || (skipLeaks && v.Decision == Leak) {
 			continue
 		}
-		if v.Decision == Within && v.First == v.Last && v.Trend.PerOpHi == 0 {
+		if v.Decision == Within && v.First == v.Last && upper(v) == 0 {
 			continue // flat: nothing to read
 		}
 		rows = append(rows, v)
@@ -40,7 +40,7 @@ func (r *Report) writeTable(b *strings.Builder, skipLeaks bool) {
 	}
 	b.WriteString("\n")
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "    symbol\tslope/op\tinterval\t/s\tbudget\tfirst → last\tverdict")
+	fmt.Fprintf(tw, "    symbol\tslope/%s\tinterval\t/s\tbudget\tfirst → last\tverdict\n", r.per())
 	for i, v := range rows {
 		if i == maxRows {
 			fmt.Fprintf(tw, "    ... and %d more (all in report.json)\n", len(rows)-maxRows)
@@ -55,6 +55,12 @@ func (r *Report) writeTable(b *strings.Builder, skipLeaks bool) {
 		case v.Decision == Undecided:
 			mark += " " + note("undecided: the interval holds the budget; a longer run narrows it")
 		}
+		slope := func(v Verdict) string {
+			if math.IsNaN(v.Trend.PerOp) {
+				return formatRate(v, v.Trend.PerSecond)
+			}
+			return formatSlope(v.Symbol, v.Trend.PerOp, v.Trend.per())
+		}
 		// The interval is the one the decision used: per op, or per the
 		// budget's time unit.
 		interval := opInterval(v)
@@ -62,7 +68,7 @@ func (r *Report) writeTable(b *strings.Builder, skipLeaks bool) {
 			interval = fmt.Sprintf("[%s, %s]", formatRate(v, v.Trend.PerSecondLo), formatRate(v, v.Trend.PerSecondHi))
 		}
 		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s → %s\t%s\n", v.Symbol,
-			formatSlope(v.Symbol, v.Trend.PerOp, "op"), interval,
+			slope(v), interval,
 			formatSlope(v.Symbol, v.Trend.PerSecond, "s"), budgetText(v), formatValue(v.Symbol, v.First), formatValue(v.Symbol, v.Last), mark)
 	}
 	tw.Flush()

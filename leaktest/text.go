@@ -25,21 +25,20 @@ func (r *Report) String() string {
 	if r.Name != "" {
 		name = r.Name + ": "
 	}
-	shape := r.Hammer.String()
 	switch {
 	case len(leaks) == 0 && r.Goleak != "":
-		fmt.Fprintf(&b, "leaktest: %sgoroutines left behind after %s ops over %s (%s)\n", name, groupDigits(r.Ops), roundDuration(r.Duration), shape)
+		fmt.Fprintf(&b, "leaktest: %sgoroutines left behind after %s\n", name, r.extent())
 		r.writeRuledOut(&b)
 	case len(leaks) > 0:
 		n := countSites(leaks)
-		fmt.Fprintf(&b, "leaktest: %s%d leaking %s in %s ops over %s (%s)\n", name, n, plural(n, "symbol", "symbols"), groupDigits(r.Ops), roundDuration(r.Duration), shape)
+		fmt.Fprintf(&b, "leaktest: %s%d leaking %s in %s\n", name, n, plural(n, "symbol", "symbols"), r.extent())
 		r.writeLeaks(&b, leaks)
 		r.writeTable(&b, true)
 	case r.Err != nil:
-		fmt.Fprintf(&b, "leaktest: %sno leak found before the run stopped (%s) after %s ops over %s (%s)\n", name, r.Stopped, groupDigits(r.Ops), roundDuration(r.Duration), shape)
+		fmt.Fprintf(&b, "leaktest: %sno leak found before the run stopped (%s) after %s\n", name, r.Stopped, r.extent())
 		r.writeRuledOut(&b)
 	default:
-		fmt.Fprintf(&b, "leaktest: %sno leak in %s ops over %s (%s)\n", name, groupDigits(r.Ops), roundDuration(r.Duration), shape)
+		fmt.Fprintf(&b, "leaktest: %sno leak in %s\n", name, r.extent())
 		r.writeRuledOut(&b)
 		r.writeTable(&b, false)
 	}
@@ -245,11 +244,24 @@ func (r *Report) writeArtifacts(b *strings.Builder, leaked bool) {
 
 func trendText(v Verdict) string {
 	t := v.Trend
-	s := formatSlope(v.Symbol, t.PerOp, "op") + " " + opInterval(v)
+	s := slopeText(v)
+	if math.IsNaN(t.PerOp) {
+		return s // a watch: time is the only axis
+	}
 	if !math.IsNaN(t.PerSecond) {
 		s += fmt.Sprintf(", %s", formatSlope(v.Symbol, t.PerSecond, "s"))
 	}
 	return s
+}
+
+// slopeText is the slope on the run's own axis with its interval: per op
+// (per dump), or per the budget's time unit in a watch.
+func slopeText(v Verdict) string {
+	t := v.Trend
+	if math.IsNaN(t.PerOp) && !math.IsNaN(t.PerSecond) {
+		return fmt.Sprintf("%s [%s, %s]", formatRate(v, t.PerSecond), formatRate(v, t.PerSecondLo), formatRate(v, t.PerSecondHi))
+	}
+	return formatSlope(v.Symbol, t.PerOp, t.per()) + " " + opInterval(v)
 }
 
 // opInterval is the per-op slope's interval, "[lo, hi]" in the symbol's
@@ -262,7 +274,7 @@ func budgetText(v Verdict) string {
 	if v.Budget.PerTime > 0 {
 		return formatSlope(v.Symbol, v.Budget.Max, perName(v.Budget.PerTime))
 	}
-	return formatSlope(v.Symbol, v.Budget.Max, "op")
+	return formatSlope(v.Symbol, v.Budget.Max, v.Trend.per())
 }
 
 // formatRate writes a slope (per op, or per second for a per-time budget)
@@ -271,7 +283,7 @@ func formatRate(v Verdict, rate float64) string {
 	if v.Budget.PerTime > 0 {
 		return formatSlope(v.Symbol, rate*v.Budget.PerTime.Seconds(), perName(v.Budget.PerTime))
 	}
-	return formatSlope(v.Symbol, rate, "op")
+	return formatSlope(v.Symbol, rate, v.Trend.per())
 }
 
 func perName(d time.Duration) string {

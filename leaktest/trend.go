@@ -9,4 +9,14 @@ type Trend struct {
 	Level                               float64 // one-sided level of each bound
 	P                                   float64 // p-value of "slope > budget" (intersection–union over the windows)
 	Points                              int     // snapshots in the fit (after warm-up)
+	// Per names the unit of the PerOp fields: "op", or "dump" when
+	// Analyze trended dump files (x is then the dump's number).
+	Per string
+}
+
+func (t Trend) per() string {
+	if t.Per == "" {
+		return "op"
+	}
+	return t.Per
 }

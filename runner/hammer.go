@@ -235,6 +235,7 @@ func (h *Hammer) record(i int, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.errs.Count++
+	h.errs.Last = OpError{Op: i, Err: err}
 	if len(h.errs.First) < h.cfg.KeepErrors {
 		h.errs.First = append(h.errs.First, OpError{Op: i, Err: err})
 	}

@@ -16,4 +16,5 @@ func (e OpError) Unwrap() error { return e.Err }
 type Errors struct {
 	Count int64
 	First []OpError
+	Last  OpError // the most recent (Err nil when none)
 }

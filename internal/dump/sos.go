@@ -1,6 +1,6 @@
-// Package dump parses memory snapshots taken elsewhere: WinDbg/SOS
-// `!dumpheap -stat` logs (this file); pprof heap profiles and goroutine
-// dumps are to follow for `leakslope analyze`.
+// Package dump parses memory snapshots taken elsewhere, for probes of
+// remote services and for `leakslope analyze`: pprof heap profiles,
+// goroutine dumps (debug=2 text) and WinDbg/SOS `!dumpheap -stat` logs.
 package dump
 
 import (

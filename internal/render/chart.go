@@ -78,7 +78,11 @@ func (c Chart) SVG() string {
 		x := px(t)
 		fmt.Fprintf(&b, `<line class="tickmark" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/><text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x, padT+plotH, x, padT+plotH+4, x, padT+plotH+16, label(t))
 	}
-	fmt.Fprintf(&b, `<text class="axis" x="%d" y="%d" text-anchor="middle">ops</text>`, padL+plotW/2, chartH-6)
+	xName := c.XName
+	if xName == "" {
+		xName = "ops"
+	}
+	fmt.Fprintf(&b, `<text class="axis" x="%d" y="%d" text-anchor="middle">%s</text>`, padL+plotW/2, chartH-6, html.EscapeString(xName))
 	if len(c.Seconds) == n && c.Seconds[n-1] > c.Seconds[0] {
 		// The second scale: seconds at the ops where they were reached.
 		s0, s1 := c.Seconds[0], c.Seconds[n-1]

@@ -47,8 +47,9 @@ type Chart struct {
 	Symbol   string
 	Decision string
 	Bytes    bool      // values are bytes (axis in B/KiB/MiB)
-	Ops      []float64 // x: ops
-	Seconds  []float64 // the same points in seconds (second scale)
+	Ops      []float64 // x: ops (or what XName says)
+	XName    string    // the x axis's name; "ops" when empty
+	Seconds  []float64 // the same points in seconds (second scale); nil for none
 	Values   []float64
 	WarmUp   int     // the first WarmUp points are warm-up (greyed)
 	Slope    float64 // per op, over the fitted points

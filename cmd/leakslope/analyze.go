@@ -1,0 +1,67 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/leakslope/leakslope/leaktest"
+)
+
+const analyzeUsage = `usage: leakslope analyze [flags] FILE...
+
+Trends dumps taken at intervals, given in the order they were taken: pprof
+heap profiles (go tool pprof's .pb.gz, /debug/pprof/heap), goroutine dumps
+(/debug/pprof/goroutine?debug=2 text) and WinDbg/SOS "!dumpheap -stat"
+logs (symbol = class name, values = TotalSize and Count). Slopes and
+budgets are per dump (written per op). A handful of dumps may be too few
+to prove a leak: then the report ranks the suspects by how steadily they
+grew and says how many more dumps would decide.
+
+example:
+  leakslope analyze heap-1.pb.gz heap-2.pb.gz heap-3.pb.gz heap-4.pb.gz
+  leakslope analyze --budget 'heap.bytes:* <= 1KiB/op' dumpheap-*.log
+`
+
+func analyzeCmd(stdout, stderr io.Writer, args []string) error {
+	fs := newFlagSet("analyze", analyzeUsage)
+	var c common
+	c.register(fs)
+	pos, tail, help, err := parse(fs, args, stdout)
+	if err != nil || help {
+		return err
+	}
+	files := append(pos, tail...)
+	if len(files) == 0 {
+		return usageErr("analyze: no dump files (see leakslope analyze --help)")
+	}
+	for _, b := range c.budgets {
+		if bb, _ := leaktest.ParseBudget(b); bb.PerTime > 0 {
+			return usageErr("analyze: --budget %q is per time; dumps are counted, not timed: give it per op (per dump)", b)
+		}
+	}
+	for _, f := range files {
+		if _, err := os.Stat(f); err != nil {
+			return usageErr("analyze: %v", unwrapPath(err))
+		}
+	}
+	rep, err := leaktest.AnalyzeFiles(files, c.options("analyze")...)
+	if rep == nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	ferr := finish(stdout, stderr, rep, nil, nil, c.json)
+	if err != nil {
+		// Malformed input: what could be read was trended above.
+		return &exitError{code: exitUsage, err: fmt.Errorf("analyze: %w", errors.Unwrap(err))}
+	}
+	return ferr
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/leakslope/leakslope/leaktest"
+)
+
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ", ") }
+func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
+
+// budgetFlag is a repeatable --budget, checked as it is parsed so the
+// error names the flag and the column.
+type budgetFlag []string
+
+func (b *budgetFlag) String() string { return strings.Join(*b, ", ") }
+func (b *budgetFlag) Set(s string) error {
+	if _, err := leaktest.ParseBudget(s); err != nil {
+		return err
+	}
+	*b = append(*b, s)
+	return nil
+}
+
+// common holds the flags every command shares.
+type common struct {
+	budgets budgetFlag
+	json    string
+	out     string
+	name    string
+	alpha   float64
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.Var(&c.budgets, "budget", "a budget `'PATTERN <= AMOUNT/PER'`, e.g. 'process.rss <= 1MiB/min' (repeatable; the first that matches a symbol applies)")
+	fs.StringVar(&c.json, "json", "", "also write the report as JSON to `FILE`")
+	fs.StringVar(&c.out, "out", "", "write the artifacts (report.json, report.html, profiles) to `DIR` (default $TMPDIR/leakslope/NAME)")
+	fs.StringVar(&c.name, "name", "", "name the run in the report and its artifacts directory")
+	fs.Float64Var(&c.alpha, "alpha", leaktest.DefaultAlpha, "family-wise false-leak rate over all symbols")
+}
+
+func (c *common) options(defaultName string) []leaktest.Option {
+	name := c.name
+	if name == "" {
+		name = defaultName
+	}
+	opts := []leaktest.Option{leaktest.Name(name), leaktest.Alpha(c.alpha)}
+	if len(c.budgets) > 0 {
+		opts = append(opts, leaktest.WithBudget(c.budgets...))
+	}
+	if c.out != "" {
+		opts = append(opts, leaktest.ArtifactsDir(c.out))
+	}
+	return opts
+}
+
+// newFlagSet makes a command's flag set. flag's own printing is off:
+// parse prints --help's usage to stdout, and an error once, by main.
+func newFlagSet(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	usages[fs] = usage
+	return fs
+}
+
+var usages = map[*flag.FlagSet]string{}
+
+func printUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, usages[fs])
+	fmt.Fprintln(w, "\nflags:")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// parse parses flags and positional arguments in any order, up to a "--";
+// what follows "--" is returned apart. An error names the flag (flag's
+// own wording) and points to --help.
+func parse(fs *flag.FlagSet, args []string, stdout io.Writer) (pos, tail []string, help bool, err error) {
+	for i, a := range args {
+		if a == "--" {
+			args, tail = args[:i], args[i+1:]
+			if len(tail) == 0 {
+				tail = []string{}
+			}
+			break
+		}
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printUsage(stdout, fs)
+				return nil, nil, true, nil
+			}
+			return nil, nil, false, &exitError{code: exitUsage, err: fmt.Errorf("%s: %v (see leakslope %s --help)", fs.Name(), err, fs.Name())}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, tail, false, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/leakslope/leakslope/leaktest"
+	"github.com/leakslope/leakslope/runner"
+)
+
+const hammerUsage = `usage: leakslope hammer [flags] URL
+       leakslope hammer [flags] -- COMMAND ARGS...
+
+Hammers URL (one request per op over keep-alive connections) or runs
+COMMAND once per op, in rounds of -n ops over -t workers with -w between
+rounds; at the quiesce points between rounds it snapshots what it watches
+(--pid, --pprof; at least one), and stops when every symbol is decided or
+at --max-duration. Ctrl-C stops it and prints the report so far.
+
+example:
+  leakslope hammer -t 4 -n 100 --pid 4242 --pprof http://127.0.0.1:6060/debug/pprof \
+      --budget 'process.rss <= 64B/op' http://127.0.0.1:8080/api/session
+`
+
+// watched are the probe flags of hammer and watch.
+type watched struct {
+	pid   int
+	pprof string
+}
+
+func (w *watched) register(fs *flag.FlagSet) {
+	fs.IntVar(&w.pid, "pid", 0, "watch the process `PID` (any language): process.rss, process.fds, process.threads")
+	fs.StringVar(&w.pprof, "pprof", "", "watch a Go service by its net/http/pprof `BASEURL` (http://HOST:PORT/debug/pprof): heap by allocation site, goroutines by creation site")
+}
+
+func (w *watched) probes(cmd string) ([]leaktest.Probe, error) {
+	var out []leaktest.Probe
+	if w.pid < 0 {
+		return nil, usageErr("%s: --pid %d: want a process id > 0", cmd, w.pid)
+	}
+	if w.pid > 0 {
+		if ok, _ := processExists(w.pid); !ok {
+			return nil, usageErr("%s: --pid %d: no such process", cmd, w.pid)
+		}
+		out = append(out, leaktest.Process(w.pid))
+	}
+	if w.pprof != "" {
+		u, err := url.Parse(w.pprof)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, usageErr("%s: --pprof %q: want an http(s) URL such as http://127.0.0.1:6060/debug/pprof", cmd, w.pprof)
+		}
+		out = append(out, leaktest.Pprof(w.pprof))
+	}
+	if len(out) == 0 {
+		return nil, usageErr("%s: nothing to watch: give --pid PID or --pprof BASEURL (see leakslope %s --help)", cmd, cmd)
+	}
+	return out, nil
+}
+
+func hammerCmd(stdout, stderr io.Writer, args []string) error {
+	fs := newFlagSet("hammer", hammerUsage)
+	var (
+		c       common
+		w       watched
+		workers = fs.Int("t", 4, "workers: ops in flight at once")
+		jobs    = fs.Int("n", 100, "jobs per round; snapshots are taken between rounds")
+		wait    = fs.Duration("w", 0, "wait between rounds")
+		maxDur  = fs.Duration("max-duration", 2*time.Minute, "stop after `D` even if undecided (undecided passes)")
+		minOps  = fs.Int64("min-ops", leaktest.DefaultMinOps, "ops after warm-up before any verdict (the largest cache sure not to fail the run)")
+		warmUp  = fs.Int64("warm-up", leaktest.DefaultWarmUp, "ops before the first fitted snapshot")
+		method  = fs.String("X", "GET", "HTTP `method`")
+		data    = fs.String("data", "", "request `body`")
+		timeout = fs.Duration("timeout", 10*time.Second, "per-op timeout")
+		status  = fs.String("status", "", "comma-separated `codes` that count as success (default any 2xx)")
+		headers multi
+	)
+	fs.Var(&headers, "H", "request `header` 'Key: Value' (repeatable)")
+	c.register(fs)
+	w.register(fs)
+	pos, tail, help, err := parse(fs, args, stdout)
+	if err != nil || help {
+		return err
+	}
+	switch {
+	case *workers < 1:
+		return usageErr("hammer: -t %d: want ≥ 1 worker", *workers)
+	case *jobs < 1:
+		return usageErr("hammer: -n %d: want ≥ 1 job per round", *jobs)
+	case *wait < 0:
+		return usageErr("hammer: -w %v: want ≥ 0", *wait)
+	case *maxDur <= 0:
+		return usageErr("hammer: --max-duration %v: want > 0", *maxDur)
+	case *minOps < 0:
+		return usageErr("hammer: --min-ops %d: want ≥ 0", *minOps)
+	case *warmUp < 0:
+		return usageErr("hammer: --warm-up %d: want ≥ 0", *warmUp)
+	case *timeout <= 0:
+		return usageErr("hammer: --timeout %v: want > 0", *timeout)
+	}
+	var target runner.Target
+	switch {
+	case tail != nil && len(pos) > 0:
+		return usageErr("hammer: both a URL (%s) and a command after --: give one", pos[0])
+	case tail != nil && len(tail) == 0:
+		return usageErr("hammer: no command after --")
+	case tail != nil:
+		target = runner.Command(tail[0], tail[1:]...)
+	case len(pos) == 0:
+		return usageErr("hammer: no URL (or -- COMMAND) to hammer (see leakslope hammer --help)")
+	case len(pos) > 1:
+		return usageErr("hammer: one URL, got %d: %s", len(pos), strings.Join(pos, " "))
+	default:
+		u, err := url.Parse(pos[0])
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageErr("hammer: URL %q: want http://HOST[:PORT]/PATH", pos[0])
+		}
+		opts := []runner.HTTPOption{runner.Timeout(*timeout)}
+		if *data != "" {
+			opts = append(opts, runner.Body([]byte(*data)))
+		}
+		for _, h := range headers {
+			k, v, ok := strings.Cut(h, ":")
+			if !ok || strings.TrimSpace(k) == "" {
+				return usageErr("hammer: -H %q: want 'Key: Value'", h)
+			}
+			opts = append(opts, runner.Header(strings.TrimSpace(k), strings.TrimSpace(v)))
+		}
+		if *status != "" {
+			var codes []int
+			for _, f := range strings.Split(*status, ",") {
+				code, err := strconv.Atoi(strings.TrimSpace(f))
+				if err != nil || code < 100 || code > 999 {
+					return usageErr("hammer: --status %q: %q is not an HTTP status code", *status, f)
+				}
+				codes = append(codes, code)
+			}
+			opts = append(opts, runner.ExpectStatus(codes...))
+		}
+		target = runner.HTTP(strings.ToUpper(*method), pos[0], opts...)
+	}
+	probes, err := w.probes("hammer")
+	if err != nil {
+		return err
+	}
+	opts := append(c.options("hammer"),
+		leaktest.Workers(*workers), leaktest.Jobs(*jobs), leaktest.Wait(*wait),
+		leaktest.MaxDuration(*maxDur), leaktest.MinOps(*minOps), leaktest.WarmUp(*warmUp),
+		leaktest.WithoutHeap(), leaktest.WithoutGoroutines(), leaktest.WithProbes(probes...),
+		leaktest.StopAfterFailures(max(1000, int64(5**jobs))))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	p := newProgress(stderr)
+	rep, err := leaktest.Run(ctx, target, append(opts, leaktest.Progress(p))...)
+	p.done()
+	return finish(stdout, stderr, rep, err, ctx, c.json)
+}
+
+// finish prints the report, writes --json, and maps the outcome to an
+// exit code: a leak is 1 whatever else happened, then a failed run 3.
+func finish(stdout, stderr io.Writer, rep *leaktest.Report, err error, ctx context.Context, jsonPath string) error {
+	if rep == nil {
+		// Only bad options get no report at all.
+		return &exitError{code: exitUsage, err: err}
+	}
+	fmt.Fprint(stdout, rep.String())
+	if jsonPath != "" {
+		if werr := writeJSON(jsonPath, rep); werr != nil {
+			fmt.Fprintf(stderr, "leakslope: --json: %v\n", werr)
+			if err == nil {
+				err = werr
+			}
+		}
+	}
+	switch {
+	case rep.Failed():
+		return &exitError{code: exitLeak}
+	case ctx != nil && ctx.Err() != nil:
+		return &exitError{code: exitFailed, err: fmt.Errorf("interrupted: the report above is partial")}
+	case err != nil:
+		return &exitError{code: exitFailed, err: err}
+	}
+	return nil
+}

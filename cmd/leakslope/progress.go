@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/shirou/gopsutil/v4/process"
+
+	"github.com/leakslope/leakslope/leaktest"
+)
+
+// progress shows leaktest's progress lines: on a terminal one line
+// rewritten in place, elsewhere (CI logs) plain lines.
+type progress struct {
+	mu      sync.Mutex
+	w       io.Writer
+	tty     bool
+	pending bool // a line is on the terminal without its newline
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progress) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.tty {
+		return p.w.Write(b)
+	}
+	for _, line := range bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n")) {
+		// Carriage return and erase-line: the newest state replaces the last.
+		io.WriteString(p.w, "\r\x1b[K")
+		p.w.Write(line)
+		p.pending = true
+	}
+	return len(b), nil
+}
+
+// done ends a terminal's progress line so the report starts on its own.
+func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pending {
+		io.WriteString(p.w, "\n")
+		p.pending = false
+	}
+}
+
+func writeJSON(path string, rep *leaktest.Report) error {
+	data, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+func processExists(pid int) (bool, error) {
+	if pid <= 0 || pid > 1<<31-1 {
+		return false, nil
+	}
+	return process.PidExists(int32(pid))
+}

@@ -1,0 +1,56 @@
+// gosvc is a Go HTTP service for leakslope's CLI tests: leaky and clean
+// endpoints, and net/http/pprof. It listens on 127.0.0.1 on a free port
+// and prints "http://ADDR" on its first line of output.
+package main
+
+import (
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	_ "net/http/pprof"
+	"os"
+	"sync"
+)
+
+var (
+	mu       sync.Mutex
+	sessions [][]byte
+	block    = make(chan struct{})
+	sink     []byte
+)
+
+// remember keeps every request's buffer: the leak.
+func remember(b []byte) {
+	mu.Lock()
+	sessions = append(sessions, b)
+	mu.Unlock()
+}
+
+func main() {
+	http.HandleFunc("/clean", func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 4096)
+		buf[0] = 1
+		mu.Lock()
+		sink = buf // replaced by the next request: never more than one
+		mu.Unlock()
+		fmt.Fprint(w, "ok")
+	})
+	http.HandleFunc("/leak", func(w http.ResponseWriter, r *http.Request) {
+		remember(make([]byte, 4096))
+		fmt.Fprint(w, "ok")
+	})
+	http.HandleFunc("/goleak", func(w http.ResponseWriter, r *http.Request) {
+		go func() { <-block }()
+		fmt.Fprint(w, "ok")
+	})
+	http.HandleFunc("/exit", func(w http.ResponseWriter, r *http.Request) {
+		os.Exit(0)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("http://%s\n", ln.Addr())
+	log.Fatal(http.Serve(ln, nil))
+}

@@ -1,0 +1,50 @@
+package dump
+
+import (
+	"bytes"
+
+	"github.com/google/pprof/profile"
+)
+
+// Format is what a dump file holds.
+type Format int
+
+const (
+	Unknown    Format = iota
+	HeapPprof         // a pprof profile (gzipped or raw protobuf)
+	Goroutines        // a goroutine dump, debug=2 text
+	SOSStat           // a `!dumpheap -stat` log
+)
+
+func (f Format) String() string {
+	return [...]string{"unknown", "pprof profile", "goroutine dump", "!dumpheap -stat log"}[f]
+}
+
+// Sniff tells the format of a dump from its content.
+func Sniff(data []byte) Format {
+	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
+		return HeapPprof
+	}
+	text := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\ufeff")), " \t\r\n")
+	if bytes.HasPrefix(text, []byte("goroutine ")) {
+		return Goroutines
+	}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if isHeader(fieldStrings(line)) {
+			return SOSStat
+		}
+	}
+	if _, err := profile.ParseData(data); err == nil && len(data) > 0 {
+		return HeapPprof
+	}
+	return Unknown
+}
+
+func fieldStrings(line []byte) []string {
+	f := bytes.Fields(line)
+	out := make([]string, len(f))
+	for i, b := range f {
+		out[i] = string(b)
+	}
+	return out
+}

@@ -1,0 +1,185 @@
+package leaktest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/leakslope/leakslope/internal/dump"
+	"github.com/leakslope/leakslope/internal/stack"
+)
+
+// Pprof is a probe of a Go service by the base URL of its net/http/pprof
+// handlers ("http://127.0.0.1:6060/debug/pprof"): heap.bytes:SITE and
+// heap.objects:SITE from /heap?gc=1 (in-use, by allocation site, charged
+// as the in-process probe charges them), goroutines:SITE from
+// /goroutine?debug=2 (by creation site), and runtime.goroutines.
+//
+// Its heap data is sampled (one sample per 512 KiB allocated, unless the
+// service changed runtime.MemProfileRate) and scaled up, so a site that
+// leaks a little per snapshot interval moves in rare, large steps: the
+// decision rule stays honest (no false leaks on clean endpoints), but such
+// a site may stay undecided, and the report says so. Goroutine counts are
+// exact. The first and last heap profiles are written as the report's
+// profiles. An endpoint that stops answering fails the snapshot with an
+// error naming the URL, which ends the run with the report so far.
+func Pprof(baseURL string) Probe {
+	return &pprofProbe{base: strings.TrimRight(baseURL, "/"), client: &http.Client{Timeout: 30 * time.Second}}
+}
+
+type pprofProbe struct {
+	base   string
+	client *http.Client
+
+	heap        *dump.HeapProfile
+	gor         *dump.GoroutineDump
+	first, last []byte
+	period      int64
+}
+
+func (p *pprofProbe) Name() string { return "pprof " + p.base }
+
+func (p *pprofProbe) get(ctx context.Context, path string) ([]byte, error) {
+	url := p.base + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("pprof base URL %q: %v", p.base, err)
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: the endpoint is not answering: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %v", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s: %s", url, resp.Status, clip(string(bytes.TrimSpace(body))))
+	}
+	return body, nil
+}
+
+func clip(s string) string {
+	if len(s) > 200 {
+		return s[:197] + "..."
+	}
+	return s
+}
+
+func (p *pprofProbe) Take(ctx context.Context) ([]Sample, error) {
+	// Two collections, as the in-process probe makes: the profile
+	// publishes a cycle late, and sync.Pool's victims need two to go.
+	if _, err := p.get(ctx, "/heap?gc=1"); err != nil {
+		return nil, err
+	}
+	raw, err := p.get(ctx, "/heap?gc=1")
+	if err != nil {
+		return nil, err
+	}
+	heap, err := dump.ParseHeapProfile(p.base+"/heap", bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	text, err := p.get(ctx, "/goroutine?debug=2")
+	if err != nil {
+		return nil, err
+	}
+	gor, err := dump.ParseGoroutines(p.base+"/goroutine?debug=2", bytes.NewReader(text))
+	if err != nil {
+		return nil, err
+	}
+	p.heap, p.gor, p.last, p.period = heap, gor, raw, heap.Period
+	return append(heapSamples(heap), goroutineSamples(gor)...), nil
+}
+
+// heapSamples turns a heap profile's sites into samples.
+func heapSamples(h *dump.HeapProfile) []Sample {
+	out := make([]Sample, 0, 2*len(h.Sites))
+	for site, s := range h.Sites {
+		if s.Class == stack.Own {
+			continue
+		}
+		out = append(out, Sample{Symbol(KindHeapBytes + ":" + site), s.Bytes}, Sample{Symbol(KindHeapObjects + ":" + site), s.Objects})
+	}
+	return out
+}
+
+// goroutineSamples turns a goroutine dump's creation sites into samples,
+// with the total as runtime.goroutines.
+func goroutineSamples(g *dump.GoroutineDump) []Sample {
+	out := make([]Sample, 0, len(g.Sites)+1)
+	for site, s := range g.Sites {
+		out = append(out, Sample{Symbol(KindGoroutines + ":" + site), float64(s.Count)})
+	}
+	return append(out, Sample{SymRuntimeGoroutine, float64(g.Total)})
+}
+
+func (p *pprofProbe) markFirst()                     { p.first = p.last }
+func (p *pprofProbe) profiles() (first, last []byte) { return p.first, p.last }
+
+func (p *pprofProbe) Describe(sym Symbol) (fn, site string, frames []string, ok bool) {
+	return describeDumps(p.heap, p.gor, sym)
+}
+
+func (p *pprofProbe) inUserCode(sym Symbol) bool { return dumpsInUserCode(p.heap, p.gor, sym) }
+
+func (p *pprofProbe) warnings(rep *Report) []string {
+	n := 0
+	for _, v := range rep.Verdicts {
+		if v.Decision == Undecided && (v.Kind() == KindHeapBytes || v.Kind() == KindHeapObjects) {
+			n++
+		}
+	}
+	if n == 0 || p.period <= 1 {
+		return nil
+	}
+	return []string{fmt.Sprintf("%d heap %s from %s could not be decided: its heap profile is sampled (one sample per %s allocated, scaled up), so a site leaking less than that between snapshots moves in rare steps; a longer run decides it",
+		n, plural(n, "symbol", "symbols"), p.base, formatBytes(float64(p.period)))}
+}
+
+// describeDumps names a heap or goroutine symbol from parsed dumps.
+func describeDumps(h *dump.HeapProfile, g *dump.GoroutineDump, sym Symbol) (fn, site string, frames []string, ok bool) {
+	switch sym.Kind() {
+	case KindHeapBytes, KindHeapObjects:
+		if h == nil {
+			return "", "", nil, false
+		}
+		s := h.Sites[sym.Site()]
+		if s == nil {
+			return "", "", nil, false
+		}
+		return stack.ShortName(s.Charged.Func), fmt.Sprintf("%s:%d", filepath.Base(s.Charged.File), s.Charged.Line), renderFrames(s.Frames, s.Charged), true
+	case KindGoroutines:
+		if g == nil {
+			return "", "", nil, false
+		}
+		s := g.Sites[sym.Site()]
+		if s == nil {
+			return "", "", nil, false
+		}
+		return stack.ShortName(s.Creator.Func), fmt.Sprintf("%s:%d", filepath.Base(s.Creator.File), s.Creator.Line), s.Stack, true
+	}
+	return "", "", nil, false
+}
+
+func dumpsInUserCode(h *dump.HeapProfile, g *dump.GoroutineDump, sym Symbol) bool {
+	switch sym.Kind() {
+	case KindHeapBytes, KindHeapObjects:
+		if h != nil {
+			s := h.Sites[sym.Site()]
+			return s != nil && s.Class == stack.User
+		}
+	case KindGoroutines:
+		if g != nil {
+			s := g.Sites[sym.Site()]
+			return s != nil && !stack.IsStd(stack.Package(s.Creator.Func))
+		}
+	}
+	return false
+}

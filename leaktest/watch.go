@@ -1,0 +1,125 @@
+package leaktest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Watch snapshots the probes given with WithProbes (Process, Pprof, a
+// Gauge) every Interval, with no hammer: a service under its own load. The
+// x axis is time, so budgets are per second, minute or hour (the defaults
+// are DefaultWatchBudgets); a per-op budget is an error. The first
+// snapshot is the baseline, left out of the fit, and no verdict comes
+// before 16 more. It watches until every symbol is decided, or
+// MaxDuration, or ctx ends, and the report so far comes back in every
+// case; a probe that fails (the process exited, the endpoint stopped
+// answering) ends the watch with an error and that report.
+//
+// The in-process heap and goroutine probes are not used: they would
+// watch the process that is watching.
+func Watch(ctx context.Context, opts ...Option) (*Report, error) {
+	c := newConfig(opts)
+	if len(c.probes) == 0 {
+		c.errs = append(c.errs, errors.New("nothing to watch: give a probe with WithProbes (Process, Pprof, Gauge)"))
+	}
+	for _, b := range c.budgets {
+		if b.PerTime == 0 {
+			c.errs = append(c.errs, fmt.Errorf("budget %q is per op, and a watch counts no ops: give it per s, min or h", b.String()))
+		}
+	}
+	c.addDefaults(DefaultWatchBudgets)
+	if err := c.err(); err != nil {
+		return nil, fmt.Errorf("leaktest.Watch: %w", err)
+	}
+	runMu.Lock()
+	defer runMu.Unlock()
+	if c.ctx != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(c.ctx, cancel)()
+	}
+	r := &run{mode: modeWatch, c: c, start: time.Now(), sticky: map[Symbol]bool{}, firstFitOps: -1,
+		budgets: map[Symbol]*Budget{}, probes: c.probes}
+	r.hist = newHistory(r.start, defaultMaxPoints)
+	r.artifacts = newArtifacts(c, r.runName())
+	stopped, runErr := r.watch(ctx)
+	return r.finish(stopped, runErr, "")
+}
+
+func (r *run) watch(ctx context.Context) (stopped string, err error) {
+	parent := ctx
+	ctx, cancel := context.WithDeadline(ctx, r.start.Add(r.c.maxDuration))
+	defer cancel()
+	if err := r.snapshot(ctx, true); err != nil {
+		return r.ended(parent, err)
+	}
+	every := r.c.interval
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if parent.Err() != nil {
+				return "canceled", parent.Err()
+			}
+			return "max duration", nil
+		case <-tick.C:
+		}
+		if r.hist.full() {
+			// The snapshot thins the points to half; the interval doubles
+			// so they stay evenly spread.
+			every *= 2
+			tick.Reset(every)
+		}
+		if err := r.snapshot(ctx, false); err != nil {
+			return r.ended(parent, err)
+		}
+		if r.firstFitOps < 0 {
+			r.firstFitOps = 0
+			r.markFirst()
+		}
+		if r.look() {
+			return "decided", nil
+		}
+	}
+}
+
+// ended classifies a failed snapshot: the watcher's own cancellation, the
+// cap, or the probe's failure (the process exited, the endpoint stopped
+// answering).
+func (r *run) ended(parent context.Context, err error) (string, error) {
+	switch {
+	case parent.Err() != nil:
+		return "canceled", parent.Err()
+	case time.Since(r.start) >= r.c.maxDuration && errors.Is(err, context.DeadlineExceeded):
+		return "max duration", nil
+	}
+	return "error", err
+}
+
+func (r *run) watchWarnings(rep *Report, fitted, undecided int, runErr error) {
+	switch {
+	case fitted < watchMinPoints:
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("need ≥ %d snapshots after the first before any verdict; have %d: watch longer or snapshot more often (Interval %v)",
+			watchMinPoints, fitted, r.c.interval))
+	case undecided > 0 && runErr == nil:
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s undecided at the %v cap pass; the largest slope not ruled out is shown, and a longer watch narrows it",
+			undecided, plural(undecided, "symbol", "symbols"), r.c.maxDuration))
+	}
+}
+
+// extent says how much the report covers: "12,000 ops over 3.1s (4
+// workers × 100 jobs)", "45s of watching (a snapshot every 1s)", "6 dumps".
+func (r *Report) extent() string {
+	switch r.Axis {
+	case AxisSeconds:
+		return fmt.Sprintf("%v of watching (a snapshot every %v)", roundDuration(r.Duration), r.Interval)
+	case AxisDumps:
+		return fmt.Sprintf("%d %s", len(r.Snapshots), plural(len(r.Snapshots), "dump", "dumps"))
+	}
+	return fmt.Sprintf("%s ops over %s (%s)", groupDigits(r.Ops), roundDuration(r.Duration), strings.TrimSpace(r.Hammer.String()))
+}
