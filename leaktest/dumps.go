@@ -99,6 +99,9 @@ func readDump(path string, d *dumpDescriber) (Snapshot, error) {
 			return s, err
 		}
 		for _, c := range st.Classes {
+			if c.Class == "Free" {
+				continue // free space between objects, not objects
+			}
 			s.Values[Symbol(KindHeapBytes+":"+c.Class)] += float64(c.Bytes)
 			s.Values[Symbol(KindHeapObjects+":"+c.Class)] += float64(c.Count)
 		}

@@ -94,7 +94,14 @@ func (r *Report) writeLeaks(b *strings.Builder, leaks []Verdict) {
 		if o, ok := objects[v.Symbol.Site()]; ok && v.Kind() == KindHeapBytes {
 			fmt.Fprintf(b, "    objects %s\n", trendText(o))
 		}
-		fmt.Fprintf(b, "    value   %s → %s (first snapshot after warm-up → last)\n", formatValue(v.Symbol, v.First), formatValue(v.Symbol, v.Last))
+		span := "first snapshot after warm-up → last"
+		switch r.Axis {
+		case AxisDumps:
+			span = "first dump → last"
+		case AxisSeconds:
+			span = "first snapshot after the baseline → last"
+		}
+		fmt.Fprintf(b, "    value   %s → %s (%s)\n", formatValue(v.Symbol, v.First), formatValue(v.Symbol, v.Last), span)
 		if len(v.Stack) > 0 {
 			what := "allocated at"
 			if v.Kind() == KindGoroutines {

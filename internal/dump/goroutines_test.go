@@ -1,0 +1,177 @@
+package dump
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"testing"
+)
+
+func TestParseGoroutinesGroupsByCreationSite(t *testing.T) {
+	f, err := os.Open("testdata/goroutines/pprof-debug2.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := ParseGoroutines("pprof-debug2.txt", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ten waiters from one go statement, and main with no creator.
+	if d.Total != 11 || len(d.Sites) != 2 {
+		t.Fatalf("total %d, sites %v", d.Total, keys(d.Sites))
+	}
+	w := d.Sites["main.main main.go:38"]
+	if w == nil || w.Count != 10 || w.Creator.Func != "main.main" || w.Creator.Line != 38 {
+		t.Fatalf("waiters = %+v", w)
+	}
+	if len(w.Stack) != 1 || !strings.HasPrefix(w.Stack[0], "main.waiter\n\t") || !strings.HasSuffix(w.Stack[0], "gendumps/main.go:27") {
+		t.Errorf("waiter stack = %q", w.Stack)
+	}
+	if m := d.Sites["main.main main.go:43"]; m == nil || m.Count != 1 {
+		t.Errorf("main goroutine (no creator, by its outermost frame) = %+v; sites %v", m, keys(d.Sites))
+	}
+}
+
+func TestParseGoroutinesCrashTraceback(t *testing.T) {
+	b, err := os.ReadFile("testdata/goroutines/crash.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A crash prints "panic: …" first: the dump starts at the first header.
+	i := bytes.Index(b, []byte("goroutine "))
+	d, err := ParseGoroutines("crash.txt", bytes.NewReader(b[i:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := d.Sites["main.(*Server).Serve server.go:61"]
+	if s == nil || s.Count != 1 || len(s.Stack) != 1 || s.Stack[0] != "main.(*Server).handle\n\t/srv/app/server.go:88" {
+		t.Fatalf("sites %v, Serve %+v", keys(d.Sites), s)
+	}
+}
+
+func TestParseGoroutinesOfThisProcess(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	for i := 0; i < 7; i++ {
+		go func() { <-block }()
+	}
+	var buf bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&buf, 2); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ParseGoroutines("live", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for site, s := range d.Sites {
+		if strings.HasPrefix(site, "dump.TestParseGoroutinesOfThisProcess goroutines_test.go:") && s.Count == 7 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no site with the 7 goroutines started here: %v", keys(d.Sites))
+	}
+}
+
+func TestParseGoroutinesNamesFileAndLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"hello\n": "g.txt:1: \"hello\" is outside any goroutine block",
+		"goroutine x [running]:\nmain.f()\n\t/a.go:1\n":      "g.txt:1: goroutine header \"goroutine x [running]:\": id \"x\" is not a number",
+		"goroutine 1 running\n":                              "g.txt:1: goroutine header",
+		"goroutine 1 [running]:\nmain.f()\nmain.g()\n":       "g.txt:3: want a tab and file:line after \"main.f\"",
+		"goroutine 1 [running]:\nmain.f()\n\t/a.go:x +0x1\n": "g.txt:3: location \"/a.go:x\": line \"x\" is not a number",
+		"goroutine 1 [running]:\nmain.f()\n\n":               "g.txt:3: function \"main.f\" has no file:line after it",
+		"goroutine 1 [running]:\nmain.f()\n":                 "g.txt:2: function \"main.f\" has no file:line after it",
+		"\n\n":                                               "g.txt: no goroutines",
+	} {
+		_, err := ParseGoroutines("g.txt", strings.NewReader(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want %q", in, err, want)
+		}
+	}
+}
+
+// renderGoroutines writes a dump back in debug=2 form, for the round trip.
+func renderGoroutines(d *GoroutineDump) string {
+	var b strings.Builder
+	id := 1
+	for _, site := range keys(d.Sites) {
+		s := d.Sites[site]
+		for i := 0; i < s.Count; i++ {
+			fmt.Fprintf(&b, "goroutine %d [select]:\n", id)
+			id++
+			for _, f := range s.Stack {
+				fn, loc, _ := strings.Cut(f, "\n\t")
+				fmt.Fprintf(&b, "%s(...)\n\t%s +0x1\n", fn, loc)
+			}
+			fmt.Fprintf(&b, "created by %s in goroutine 1\n\t%s:%d +0x2\n\n", s.Creator.Func, s.Creator.File, s.Creator.Line)
+		}
+	}
+	return b.String()
+}
+
+func TestParseGoroutinesRoundTrip(t *testing.T) {
+	b, err := os.ReadFile("testdata/goroutines/pprof-debug2.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := ParseGoroutines("a", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(d.Sites, "main.main main.go:43") // no creator to write back
+	d2, err := ParseGoroutines("b", strings.NewReader(renderGoroutines(d)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for site, s := range d.Sites {
+		if s2 := d2.Sites[site]; s2 == nil || s2.Count != s.Count || fmt.Sprint(s2.Stack) != fmt.Sprint(s.Stack) {
+			t.Errorf("%s: %+v, then %+v", site, s, s2)
+		}
+	}
+}
+
+func FuzzParseGoroutines(f *testing.F) {
+	for _, p := range []string{"testdata/goroutines/pprof-debug2.txt", "testdata/goroutines/crash.txt"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		d, err := ParseGoroutines("fuzz.txt", strings.NewReader(in))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.txt") {
+				t.Errorf("error does not name the file: %v", err)
+			}
+			return
+		}
+		n := 0
+		for _, s := range d.Sites {
+			n += s.Count
+		}
+		if n != d.Total {
+			t.Fatalf("sites count %d goroutines, total says %d", n, d.Total)
+		}
+		for site, s := range d.Sites {
+			if s.Count < 1 || site != s.Creator.Site() {
+				t.Fatalf("site %q: %+v", site, s)
+			}
+		}
+	})
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
