@@ -28,7 +28,7 @@ import (
 // Probes given with WithProbes are not taken; those that are Describers
 // name the symbols' stacks.
 func Analyze(snaps []Snapshot, opts ...Option) (*Report, error) {
-	c := newConfig(opts)
+	c := newConfig(append([]Option{Name("analyze")}, opts...))
 	c.addDefaults(DefaultBudgets)
 	if len(snaps) == 0 {
 		c.errs = append(c.errs, errors.New("no snapshots"))

@@ -21,7 +21,7 @@ import (
 // The in-process heap and goroutine probes are not used: they would
 // watch the process that is watching.
 func Watch(ctx context.Context, opts ...Option) (*Report, error) {
-	c := newConfig(opts)
+	c := newConfig(append([]Option{Name("watch")}, opts...))
 	if len(c.probes) == 0 {
 		c.errs = append(c.errs, errors.New("nothing to watch: give a probe with WithProbes (Process, Pprof, Gauge)"))
 	}
