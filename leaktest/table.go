@@ -69,7 +69,7 @@ func (r *Report) writeTable(b *strings.Builder, skipLeaks bool) {
 		}
 		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s → %s\t%s\n", v.Symbol,
 			slope(v), interval,
-			formatSlope(v.Symbol, v.Trend.PerSecond, "s"), budgetText(v), formatValue(v.Symbol, v.First), formatValue(v.Symbol, v.Last), mark)
+			perSecond(v), budgetText(v), formatValue(v.Symbol, v.First), formatValue(v.Symbol, v.Last), mark)
 	}
 	tw.Flush()
 	for i, n := range notes {
@@ -84,4 +84,13 @@ func superscript(n int) string {
 		s += digits[c-'0']
 	}
 	return s
+}
+
+// perSecond is the table's /s column: "–" when the run had no clock
+// (dumps without times).
+func perSecond(v Verdict) string {
+	if math.IsNaN(v.Trend.PerSecond) {
+		return "–"
+	}
+	return formatSlope(v.Symbol, v.Trend.PerSecond, "s")
 }

@@ -23,18 +23,22 @@ import (
 )
 
 func main() {
-	err := run(os.Stdout, os.Stderr, os.Args[1:])
+	os.Exit(exitCode(os.Stderr, run(os.Stdout, os.Stderr, os.Args[1:])))
+}
+
+// exitCode maps run's error to the exit code, printing its message.
+func exitCode(stderr io.Writer, err error) int {
 	if err == nil {
-		return
+		return 0
 	}
 	var e *exitError
 	if !errors.As(err, &e) {
 		e = &exitError{code: exitFailed, err: err}
 	}
 	if e.err != nil {
-		fmt.Fprintf(os.Stderr, "leakslope: %v\n", e.err)
+		fmt.Fprintf(stderr, "leakslope: %v\n", e.err)
 	}
-	os.Exit(e.code)
+	return e.code
 }
 
 // Exit codes, per the contract.

@@ -1,10 +1,14 @@
 // gosvc is a Go HTTP service for leakslope's CLI tests: leaky and clean
 // endpoints, and net/http/pprof. It listens on 127.0.0.1 on a free port
 // and prints "http://ADDR" on its first line of output.
+//
+// "gosvc get URL" is instead a one-request client, for `hammer --
+// COMMAND`.
 package main
 
 import (
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -28,6 +32,18 @@ func remember(b []byte) {
 }
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "get" {
+		resp, err := http.Get(os.Args[2])
+		if err != nil {
+			log.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			log.Fatal(resp.Status)
+		}
+		return
+	}
 	http.HandleFunc("/clean", func(w http.ResponseWriter, r *http.Request) {
 		buf := make([]byte, 4096)
 		buf[0] = 1

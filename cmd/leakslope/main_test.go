@@ -1,0 +1,455 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as the leakslope binary, for signals.
+func TestMain(m *testing.M) {
+	if os.Getenv("LEAKSLOPE_CLI_MAIN") == "1" {
+		main()
+		return
+	}
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// cli runs the command in process and returns its output and exit code.
+func cli(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = exitCode(&e, run(&o, &e, args))
+	return o.String(), e.String(), code
+}
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	goSvc     string
+	buildErr  error
+)
+
+// goService starts testdata/gosvc (built once) and returns its URL and
+// process; it is killed when the test ends.
+func goService(t *testing.T) (string, *exec.Cmd) {
+	t.Helper()
+	return start(t, buildGoSvc(t))
+}
+
+func buildGoSvc(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "leakslope-cli")
+		if buildErr != nil {
+			return
+		}
+		goSvc = filepath.Join(buildDir, "gosvc")
+		out, err := exec.Command("go", "build", "-o", goSvc, "./testdata/gosvc").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build gosvc: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return goSvc
+}
+
+// pyService starts testdata/pysvc.py with python3 (which .ci/run
+// installs).
+func pyService(t *testing.T) (string, *exec.Cmd) {
+	t.Helper()
+	return start(t, "python3", "testdata/pysvc.py")
+}
+
+func start(t *testing.T, name string, args ...string) (string, *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(out).ReadString('\n')
+		line <- strings.TrimSpace(s)
+		io.Copy(io.Discard, out)
+	}()
+	select {
+	case url := <-line:
+		if !strings.HasPrefix(url, "http://127.0.0.1:") {
+			t.Fatalf("%s printed %q, want its URL", name, url)
+		}
+		return url, cmd
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not print its URL", name)
+	}
+	return "", nil
+}
+
+// jsonReport is what the tests read of --json.
+type jsonReport struct {
+	X        string `json:"x"`
+	Ops      int64  `json:"ops"`
+	Stopped  string `json:"stopped"`
+	Error    string `json:"error"`
+	Verdicts []struct {
+		Symbol   string `json:"symbol"`
+		Kind     string `json:"kind"`
+		Decision string `json:"decision"`
+		Site     string `json:"site"`
+	} `json:"verdicts"`
+	Artifacts map[string]string `json:"artifacts"`
+}
+
+func readJSON(t *testing.T, path string) jsonReport {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r jsonReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// leaks lists "kind site" (or the symbol, when it has no site) of the
+// leak verdicts.
+func (r jsonReport) leaks() []string {
+	var out []string
+	for _, v := range r.Verdicts {
+		if v.Decision == "leak" {
+			if v.Site != "" {
+				out = append(out, v.Kind+" "+v.Site)
+			} else {
+				out = append(out, v.Symbol)
+			}
+		}
+	}
+	return out
+}
+
+// lineOf finds the line of a service's source that holds text.
+func lineOf(t *testing.T, file, text string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, text) {
+			return fmt.Sprintf("%s:%d", filepath.Base(file), i+1)
+		}
+	}
+	t.Fatalf("%q not in %s", text, file)
+	return ""
+}
+
+func TestHammerGoServiceThroughPprof(t *testing.T) {
+	url, svc := goService(t)
+	leakSite := lineOf(t, "testdata/gosvc/main.go", "remember(make([]byte, 4096))")
+	goSite := lineOf(t, "testdata/gosvc/main.go", "go func() { <-block }()")
+	for _, tc := range []struct {
+		path  string
+		code  int
+		leaks []string
+	}{
+		{"/leak", 1, []string{"heap.bytes " + leakSite, "heap.objects " + leakSite}},
+		{"/goleak", 1, []string{"goroutines " + goSite}},
+		{"/clean", 0, nil},
+	} {
+		t.Run(tc.path[1:], func(t *testing.T) {
+			dir := t.TempDir()
+			js := filepath.Join(dir, "out.json")
+			stdout, stderr, code := cli(t, "hammer", "--pprof", url+"/debug/pprof", "--max-duration", "60s",
+				"--out", filepath.Join(dir, "artifacts"), "--json", js, url+tc.path)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+			r := readJSON(t, js)
+			got := r.leaks()
+			if tc.path == "/goleak" {
+				// The goroutines' stacks are heap too; the verdict that
+				// must be there is the goroutines'.
+				got = filterPrefix(got, "goroutines ")
+			}
+			if strings.Join(got, ", ") != strings.Join(tc.leaks, ", ") {
+				t.Errorf("leaks %q, want %q\n%s", got, tc.leaks, stdout)
+			}
+			if r.X != "ops" || r.Ops < 11000 {
+				t.Errorf("x %q, ops %d", r.X, r.Ops)
+			}
+			// The service's own profiles, and the same page as Check's.
+			for _, k := range []string{"first_profile", "last_profile", "html", "json"} {
+				if _, err := os.Stat(r.Artifacts[k]); err != nil {
+					t.Errorf("artifact %s: %v", k, err)
+				}
+			}
+			page, _ := os.ReadFile(r.Artifacts["html"])
+			if !bytes.Contains(page, []byte("<svg class=\"chart\"")) {
+				t.Errorf("report.html has no chart")
+			}
+			if tc.code == 1 && !strings.Contains(stdout, "profiles: go tool pprof -diff_base "+r.Artifacts["first_profile"]) {
+				t.Errorf("no pprof command in:\n%s", stdout)
+			}
+			if !strings.Contains(stderr, "leaktest: hammer: ") {
+				t.Errorf("no progress lines on stderr: %q", stderr)
+			}
+		})
+	}
+	if svc.ProcessState != nil {
+		t.Fatal("the service died")
+	}
+}
+
+func filterPrefix(s []string, prefix string) []string {
+	var out []string
+	for _, x := range s {
+		if strings.HasPrefix(x, prefix) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func TestHammerPythonServiceByPid(t *testing.T) {
+	url, svc := pyService(t)
+	pid := fmt.Sprint(svc.Process.Pid)
+	for _, tc := range []struct {
+		path  string
+		code  int
+		leaks []string
+	}{
+		{"/leak", 1, []string{"process.rss"}},
+		{"/clean", 0, nil},
+		{"/fdleak", 1, []string{"process.rss", "process.fds"}},
+	} {
+		t.Run(tc.path[1:], func(t *testing.T) {
+			dir := t.TempDir()
+			js := filepath.Join(dir, "out.json")
+			stdout, stderr, code := cli(t, "hammer", "--pid", pid, "--max-duration", "90s", "--out", dir, "--json", js, url+tc.path)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+			if got := readJSON(t, js).leaks(); strings.Join(got, ", ") != strings.Join(tc.leaks, ", ") {
+				t.Errorf("leaks %q, want %q\n%s", got, tc.leaks, stdout)
+			}
+		})
+	}
+}
+
+func TestHammerACommandPerOp(t *testing.T) {
+	url, svc := pyService(t)
+	// Each op runs gosvc as a one-request client: the seed's -z.
+	dir := t.TempDir()
+	stdout, stderr, code := cli(t, "hammer", "--pid", fmt.Sprint(svc.Process.Pid), "-n", "20", "--min-ops", "600", "--warm-up", "100",
+		"--max-duration", "90s", "--out", dir, "--json", filepath.Join(dir, "r.json"), "--", buildGoSvc(t), "get", url+"/leak")
+	if code != 1 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	r := readJSON(t, filepath.Join(dir, "r.json"))
+	if got := r.leaks(); len(got) != 1 || got[0] != "process.rss" {
+		t.Errorf("leaks %q\n%s", got, stdout)
+	}
+	if !strings.Contains(stdout, "leaktest: hammer: 1 leaking symbol in ") {
+		t.Errorf("%s", stdout)
+	}
+}
+
+func TestTargetThatDiesGivesAClearErrorAndThePartialReport(t *testing.T) {
+	url, svc := pyService(t)
+	pid := svc.Process.Pid
+	time.AfterFunc(1500*time.Millisecond, func() { svc.Process.Kill() })
+	dir := t.TempDir()
+	js := filepath.Join(dir, "r.json")
+	stdout, stderr, code := cli(t, "hammer", "--pid", fmt.Sprint(pid), "--min-ops", "10000000", "--max-duration", "60s", "--out", dir, "--json", js, url+"/clean")
+	if code != 3 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// The probe sees the exit first at a snapshot, or the ops fail first.
+	died := regexp.MustCompile(fmt.Sprintf(`process %d exited|process %d is not running|the target stopped answering`, pid, pid))
+	if !died.MatchString(stderr) {
+		t.Errorf("stderr does not say the target died:\n%s", stderr)
+	}
+	if !strings.Contains(stdout, "the run stopped early (error), this report is partial") || !strings.Contains(stdout, "process.rss") {
+		t.Errorf("no partial report:\n%s", stdout)
+	}
+	if r := readJSON(t, js); r.Stopped != "error" || !died.MatchString(r.Error) || r.Ops == 0 {
+		t.Errorf("json: stopped %q, error %q, ops %d", r.Stopped, r.Error, r.Ops)
+	}
+}
+
+func TestPprofEndpointThatStopsAnswering(t *testing.T) {
+	url, svc := goService(t)
+	time.AfterFunc(1500*time.Millisecond, func() { svc.Process.Kill() })
+	dir := t.TempDir()
+	stdout, stderr, code := cli(t, "hammer", "--pprof", url+"/debug/pprof", "--min-ops", "10000000", "--max-duration", "60s", "--out", dir, url+"/clean")
+	if code != 3 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "the endpoint is not answering") && !strings.Contains(stderr, "the target stopped answering") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	if !strings.Contains(stdout, "this report is partial") || !strings.Contains(stdout, "goroutines") {
+		t.Errorf("no partial report:\n%s", stdout)
+	}
+}
+
+// load sends GETs to url one after another until the test ends: a service
+// under its own load, for watch.
+func load(t *testing.T, url string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		client := &http.Client{Timeout: 5 * time.Second}
+		for ctx.Err() == nil {
+			req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+			if resp, err := client.Do(req); err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+}
+
+func TestWatchPythonServiceByPid(t *testing.T) {
+	t.Run("leak", func(t *testing.T) {
+		url, svc := pyService(t)
+		load(t, url+"/leak")
+		dir := t.TempDir()
+		stdout, stderr, code := cli(t, "watch", "--pid", fmt.Sprint(svc.Process.Pid), "--interval", "50ms", "--max-duration", "60s", "--out", dir, "--json", filepath.Join(dir, "r.json"))
+		if code != 1 {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+		}
+		r := readJSON(t, filepath.Join(dir, "r.json"))
+		if got := r.leaks(); len(got) != 1 || got[0] != "process.rss" || r.X != "seconds" {
+			t.Errorf("leaks %q, x %q\n%s", got, r.X, stdout)
+		}
+		if !strings.Contains(stdout, "of watching (a snapshot every 50ms)") || !strings.Contains(stdout, "budget 1 MiB/h") {
+			t.Errorf("%s", stdout)
+		}
+	})
+	t.Run("clean", func(t *testing.T) {
+		url, svc := pyService(t)
+		load(t, url+"/clean")
+		stdout, stderr, code := cli(t, "watch", "--pid", fmt.Sprint(svc.Process.Pid), "--interval", "50ms", "--max-duration", "4s", "--out", t.TempDir())
+		if code != 0 {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+		}
+		if !strings.Contains(stdout, "leaktest: watch: no leak in ") {
+			t.Errorf("%s", stdout)
+		}
+	})
+}
+
+func TestWatchGoServiceThroughPprof(t *testing.T) {
+	url, _ := goService(t)
+	load(t, url+"/goleak")
+	dir := t.TempDir()
+	stdout, stderr, code := cli(t, "watch", "--pprof", url+"/debug/pprof/", "--interval", "50ms", "--max-duration", "60s", "--out", dir, "--json", filepath.Join(dir, "r.json"))
+	if code != 1 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	want := "goroutines " + lineOf(t, "testdata/gosvc/main.go", "go func() { <-block }()")
+	if got := filterPrefix(readJSON(t, filepath.Join(dir, "r.json")).leaks(), "goroutines "); len(got) != 1 || got[0] != want {
+		t.Errorf("leaks %q, want %q\n%s", got, want, stdout)
+	}
+}
+
+func TestInterruptPrintsThePartialReport(t *testing.T) {
+	url, _ := goService(t)
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "hammer", "--pprof", url+"/debug/pprof", "--min-ops", "100000000", "--max-duration", "120s", "--out", dir, url+"/clean")
+	cmd.Env = append(os.Environ(), "LEAKSLOPE_CLI_MAIN=1")
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// Wait for the hammer to be running (its first progress line), then
+	// Ctrl-C.
+	sc := bufio.NewScanner(stderr)
+	var errText strings.Builder
+	for sc.Scan() {
+		errText.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "leaktest: hammer: ") {
+			break
+		}
+	}
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(stderr)
+	errText.Write(rest)
+	err = cmd.Wait()
+	took := time.Since(sent)
+	code := cmd.ProcessState.ExitCode()
+	if code != 3 {
+		t.Fatalf("exit %d (%v)\nstdout:\n%s\nstderr:\n%s", code, err, stdout.String(), errText.String())
+	}
+	if took > 10*time.Second {
+		t.Errorf("took %v to stop after Ctrl-C", took)
+	}
+	if !strings.Contains(stdout.String(), "the run stopped early (canceled), this report is partial") {
+		t.Errorf("stdout:\n%s", stdout.String())
+	}
+	if !strings.Contains(errText.String(), "leakslope: interrupted: the report above is partial") {
+		t.Errorf("stderr:\n%s", errText.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.json")); err != nil {
+		t.Errorf("no report.json after Ctrl-C: %v", err)
+	}
+}
+
+func TestProgressOnATerminalRewritesOneLine(t *testing.T) {
+	var b bytes.Buffer
+	p := &progress{w: &b, tty: true}
+	fmt.Fprintln(p, "leaktest: hammer: 1,000 ops")
+	fmt.Fprintln(p, "leaktest: hammer: 2,000 ops")
+	p.done()
+	if got, want := b.String(), "\r\x1b[Kleaktest: hammer: 1,000 ops\r\x1b[Kleaktest: hammer: 2,000 ops\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	b.Reset()
+	p = newProgress(&b) // not a terminal: plain lines
+	fmt.Fprintln(p, "a")
+	fmt.Fprintln(p, "b")
+	p.done()
+	if b.String() != "a\nb\n" {
+		t.Errorf("plain: %q", b.String())
+	}
+}
