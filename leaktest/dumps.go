@@ -127,3 +127,20 @@ func (d *dumpDescriber) Describe(sym Symbol) (fn, site string, frames []string, 
 }
 
 func (d *dumpDescriber) inUserCode(sym Symbol) bool { return dumpsInUserCode(d.heap, d.gor, sym) }
+
+func (d *dumpDescriber) resolution(sym Symbol, span float64) float64 {
+	return heapResolution(d.heap, sym, span)
+}
+
+func (d *dumpDescriber) warnings(rep *Report) []string {
+	n := 0
+	for _, v := range rep.Verdicts {
+		if v.Decision == Undecided && v.Trend.Resolution > 0 {
+			n++
+		}
+	}
+	if n == 0 || d.heap == nil || d.heap.Period <= 1 {
+		return nil
+	}
+	return []string{sampledWarning(n, "the pprof dumps", d.heap.Period, "more dumps")}
+}

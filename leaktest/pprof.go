@@ -129,18 +129,61 @@ func (p *pprofProbe) Describe(sym Symbol) (fn, site string, frames []string, ok 
 
 func (p *pprofProbe) inUserCode(sym Symbol) bool { return dumpsInUserCode(p.heap, p.gor, sym) }
 
-func (p *pprofProbe) warnings(rep *Report) []string {
-	n := 0
-	for _, v := range rep.Verdicts {
-		if v.Decision == Undecided && (v.Kind() == KindHeapBytes || v.Kind() == KindHeapObjects) {
-			n++
-		}
+func (p *pprofProbe) resolution(sym Symbol, span float64) float64 {
+	return heapResolution(p.heap, sym, span)
+}
+
+// heapResolution is the smallest slope a sampled heap profile could show
+// over an x span: with one sample per Period bytes, a site growing r per
+// x leaves r·span/Period samples, and seeing none rules out (at 95%,
+// Poisson's rule of three) only r > 3·Period/span. For objects the site's
+// mean object size converts it (8 bytes, the smallest, when unknown).
+func heapResolution(h *dump.HeapProfile, sym Symbol, span float64) float64 {
+	if h == nil || h.Period <= 1 || span <= 0 {
+		return 0
 	}
-	if n == 0 || p.period <= 1 {
+	bytes := 3 * float64(h.Period) / span
+	switch sym.Kind() {
+	case KindHeapBytes:
+		return bytes
+	case KindHeapObjects:
+		size := 8.0
+		if s := h.Sites[sym.Site()]; s != nil && s.Objects > 0 {
+			size = max(size, s.Bytes/s.Objects)
+		}
+		return bytes / size
+	}
+	return 0
+}
+
+func (p *pprofProbe) warnings(rep *Report) []string {
+	if p.period <= 1 {
 		return nil
 	}
-	return []string{fmt.Sprintf("%d heap %s from %s could not be decided: its heap profile is sampled (one sample per %s allocated, scaled up), so a site leaking less than that between snapshots moves in rare steps; a longer run decides it",
-		n, plural(n, "symbol", "symbols"), p.base, formatBytes(float64(p.period)))}
+	n, heap := 0, 0
+	for _, v := range rep.Verdicts {
+		if v.Kind() == KindHeapBytes || v.Kind() == KindHeapObjects {
+			heap++
+			if v.Decision == Undecided {
+				n++
+			}
+		}
+	}
+	if heap == 0 && len(rep.Snapshots) > 1 {
+		// Nothing sampled is not nothing allocated.
+		per, span := "op", float64(rep.Ops)
+		if rep.Axis == AxisSeconds {
+			per, span = "s", rep.Duration.Seconds()
+		}
+		if span > 0 {
+			return []string{fmt.Sprintf("no live heap allocation of %s was sampled at any snapshot: the heap profile is sampled (one sample per %s allocated), so growth under %s/%s is not ruled out",
+				p.base, formatBytes(float64(p.period)), formatBytes(3*float64(p.period)/span), per)}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return []string{sampledWarning(n, p.base, p.period, "a longer run")}
 }
 
 // describeDumps names a heap or goroutine symbol from parsed dumps.
@@ -182,4 +225,9 @@ func dumpsInUserCode(h *dump.HeapProfile, g *dump.GoroutineDump, sym Symbol) boo
 		}
 	}
 	return false
+}
+
+func sampledWarning(n int, from string, period int64, more string) string {
+	return fmt.Sprintf("%d heap %s from %s could not be decided: the heap profile is sampled (one sample per %s allocated, scaled up), so growth under the resolution shown is never ruled out; %s lowers it, a budget over it decides",
+		n, plural(n, "symbol", "symbols"), from, formatBytes(float64(period)), more)
 }

@@ -40,6 +40,14 @@ type warner interface {
 	warnings(rep *Report) []string
 }
 
+// sampler is implemented by probes whose values are sampled (a remote
+// heap profile): a flat series from them does not rule out growth under
+// the sampling's resolution. resolution is the smallest slope, per unit
+// of x, that the data could have shown over an x span of span.
+type sampler interface {
+	resolution(sym Symbol, span float64) float64
+}
+
 // profiler is implemented by probes that read a heap profile at each
 // snapshot (a remote service's): the first after warm-up and the last are
 // written as the report's first/last profiles.

@@ -103,6 +103,7 @@ type run struct {
 
 	sticky  map[Symbol]bool // leak verdicts are final once made
 	results map[Symbol]decide.Result
+	floors  map[Symbol]float64 // sampled symbols' resolution at the last look
 	budgets map[Symbol]*Budget
 	order   []Symbol // the symbols of the last look
 
@@ -197,7 +198,14 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 		firstFit := !warm && r.firstFitOps < 0
 		if firstFit || ops-r.lastSnapOps >= r.spacing || now.Sub(r.lastSnapTime) >= maxGap {
 			if err := r.snapshot(ctx, warm); err != nil {
-				stopped, runErr = "error", err
+				switch {
+				case parent.Err() != nil:
+					stopped, runErr = "canceled", err
+				case ctx.Err() == nil:
+					stopped, runErr = "error", err
+				}
+				// Else the cap came mid-snapshot (a remote probe's request
+				// carries the run's deadline): the final snapshot follows.
 				break
 			}
 			if firstFit {
@@ -352,7 +360,7 @@ func (r *run) look() bool {
 	r.decide(true)
 	undecided := 0
 	for _, sym := range r.order {
-		if !r.sticky[sym] && r.results[sym].Decision != decide.Within {
+		if !r.sticky[sym] && r.results[sym].Decision != decide.Within && !r.undecidable(sym) {
 			undecided++
 		}
 	}
@@ -360,8 +368,27 @@ func (r *run) look() bool {
 	return undecided == 0
 }
 
+// undecidable reports a sampled symbol that looks flat under a budget of
+// no growth: its resolution shrinks as the run grows but never reaches 0,
+// so hammering on cannot decide it. It stays undecided (the report says
+// why) without holding the run.
+func (r *run) undecidable(sym Symbol) bool {
+	if r.floors[sym] == 0 {
+		return false
+	}
+	b := r.budgetFor(sym)
+	max := b.Max
+	if b.PerTime > 0 {
+		max = b.PerSecond()
+	}
+	return max <= 0 && r.results[sym].Fit.Hi <= max
+}
+
 // decide runs the decision rule over all budgeted symbols.
 func (r *run) decide(eligible bool) {
+	if r.floors == nil {
+		r.floors = map[Symbol]float64{}
+	}
 	r.order = r.order[:0]
 	var series []decide.Series
 	for _, sym := range r.hist.order {
@@ -381,11 +408,41 @@ func (r *run) decide(eligible bool) {
 	res := decide.Decide(series, decide.Config{Alpha: r.c.alpha, Look: max(r.looks, 1), Eligible: eligible, MinPoints: r.minPoints})
 	r.results = make(map[Symbol]decide.Result, len(res))
 	for i, sym := range r.order {
+		// Sampled data that looks flat has not ruled out growth under its
+		// resolution: within only when the bound plus it is.
+		if f := r.resolution(sym, series[i].X); f > 0 {
+			r.floors[sym] = f
+			if b := series[i].Budget; res[i].Decision == decide.Within {
+				switch {
+				case res[i].Fit.Hi+f <= b:
+					res[i].Stopped = false
+				case res[i].Recent.Hi+f <= b:
+					res[i].Stopped = true
+				default:
+					res[i].Decision, res[i].Stopped = decide.Undecided, false
+				}
+			}
+		}
 		r.results[sym] = res[i]
 		if res[i].Decision == decide.Leak {
 			r.sticky[sym] = true
 		}
 	}
+}
+
+// resolution is the sampled probes' resolution for sym over the x span
+// of a fit.
+func (r *run) resolution(sym Symbol, x []float64) float64 {
+	if len(x) < 2 {
+		return 0
+	}
+	f := 0.0
+	for _, p := range r.probes {
+		if s, ok := p.(sampler); ok {
+			f += s.resolution(sym, x[len(x)-1]-x[0])
+		}
+	}
+	return f
 }
 
 // finalFits gives a run that never reached MinOps its trends, all
@@ -467,7 +524,7 @@ func (r *run) report(stopped string, runErr error) *Report {
 			// No ops were counted: no slope per op.
 			of = stats.Fit{Slope: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
 		}
-		v.Trend = Trend{Level: res.Level, P: res.P, Points: len(vals)}
+		v.Trend = Trend{Level: res.Level, P: res.P, Points: len(vals), Resolution: r.floors[sym]}
 		if r.mode == modeAnalyze {
 			v.Trend.Per = "dump"
 		}
@@ -525,7 +582,7 @@ func (r *run) report(stopped string, runErr error) *Report {
 	case rep.Ops-r.firstFitOps < c.minOps:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("need ≥ %s ops after warm-up before any verdict (a cache may still be filling); ran %s: raise MaxDuration or lower MinOps",
 			groupDigits(c.minOps), groupDigits(rep.Ops-r.firstFitOps)))
-	case undecided > 0 && runErr == nil:
+	case undecided > 0 && runErr == nil && stopped != "decided":
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s undecided at the %v cap pass; the largest slope not ruled out is shown, and a longer run (%s) narrows it",
 			undecided, plural(undecided, "symbol", "symbols"), c.maxDuration, EnvMaxDuration))
 	}

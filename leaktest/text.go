@@ -227,9 +227,9 @@ func (r *Report) writeRuledOut(b *strings.Builder) {
 // unit.
 func upper(v Verdict) float64 {
 	if v.Budget.PerTime > 0 {
-		return v.Trend.PerSecondHi
+		return v.Trend.PerSecondHi + v.Trend.Resolution
 	}
-	return v.Trend.PerOpHi
+	return v.Trend.PerOpHi + v.Trend.Resolution
 }
 
 func (r *Report) writeArtifacts(b *strings.Builder, leaked bool) {

@@ -95,8 +95,8 @@ func (r *run) ended(parent context.Context, err error) (string, error) {
 	switch {
 	case parent.Err() != nil:
 		return "canceled", parent.Err()
-	case time.Since(r.start) >= r.c.maxDuration && errors.Is(err, context.DeadlineExceeded):
-		return "max duration", nil
+	case time.Since(r.start) >= r.c.maxDuration:
+		return "max duration", nil // the cap came mid-snapshot
 	}
 	return "error", err
 }

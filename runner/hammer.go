@@ -209,7 +209,9 @@ func (h *Hammer) runOps(id int) (completed int64) {
 		if !ok {
 			return completed // it panicked: not completed, and the run stops
 		}
-		if err != nil {
+		// An op cut short because the run itself ended (its cap, a
+		// cancel) did not fail: the target did nothing wrong.
+		if err != nil && ctx.Err() == nil {
 			h.record(int(i), err)
 		}
 		completed++

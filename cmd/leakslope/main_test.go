@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/leakslope/leakslope/internal/browser"
 )
 
 // The test binary doubles as the leakslope binary, for signals.
@@ -171,29 +173,41 @@ func lineOf(t *testing.T, file, text string) string {
 }
 
 func TestHammerGoServiceThroughPprof(t *testing.T) {
-	url, svc := goService(t)
 	leakSite := lineOf(t, "testdata/gosvc/main.go", "remember(make([]byte, 4096))")
 	goSite := lineOf(t, "testdata/gosvc/main.go", "go func() { <-block }()")
+	// Sampled heap data never rules out growth under its resolution (3 ×
+	// 512 KiB over the ops seen), so a budget of 0 B/op leaves a clean
+	// site undecided until the cap; a budget over it decides.
+	budgets := []string{"--budget", "heap.bytes:* <= 512B/op", "--budget", "heap.objects:* <= 4/op"}
 	for _, tc := range []struct {
+		name  string
 		path  string
+		flags []string
 		code  int
 		leaks []string
 	}{
-		{"/leak", 1, []string{"heap.bytes " + leakSite, "heap.objects " + leakSite}},
-		{"/goleak", 1, []string{"goroutines " + goSite}},
-		{"/clean", 0, nil},
+		{"leak", "/leak", nil, 1, []string{"heap.bytes " + leakSite, "heap.objects " + leakSite}},
+		// The leaked goroutines' heap grows too, in sampled steps that
+		// may not decide before the cap; a budget over the resolution
+		// lets the run end once the goroutines are proven.
+		{"goleak", "/goleak", budgets, 1, []string{"goroutines " + goSite}},
+		{"clean", "/clean", budgets, 0, nil},
+		{"bounded-cache", "/cache", budgets, 0, nil},
+		{"clean-at-0B", "/clean", nil, 0, nil},
 	} {
-		t.Run(tc.path[1:], func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
+			url, svc := goService(t) // a fresh service: no state from other endpoints
 			dir := t.TempDir()
 			js := filepath.Join(dir, "out.json")
-			stdout, stderr, code := cli(t, "hammer", "--pprof", url+"/debug/pprof", "--max-duration", "60s",
-				"--out", filepath.Join(dir, "artifacts"), "--json", js, url+tc.path)
+			args := append([]string{"hammer", "--pprof", url + "/debug/pprof", "--max-duration", "60s",
+				"--out", filepath.Join(dir, "artifacts"), "--json", js}, tc.flags...)
+			stdout, stderr, code := cli(t, append(args, url+tc.path)...)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
 			}
 			r := readJSON(t, js)
 			got := r.leaks()
-			if tc.path == "/goleak" {
+			if tc.name == "goleak" {
 				// The goroutines' stacks are heap too; the verdict that
 				// must be there is the goroutines'.
 				got = filterPrefix(got, "goroutines ")
@@ -217,13 +231,37 @@ func TestHammerGoServiceThroughPprof(t *testing.T) {
 			if tc.code == 1 && !strings.Contains(stdout, "profiles: go tool pprof -diff_base "+r.Artifacts["first_profile"]) {
 				t.Errorf("no pprof command in:\n%s", stdout)
 			}
+			if svc.ProcessState != nil {
+				t.Fatal("the service died")
+			}
+			if tc.name == "leak" {
+				// The CLI's page, opened offline in a real browser.
+				dom := browser.DOM(t, r.Artifacts["html"])
+				for _, want := range []string{`<tr class="leak">`, `<svg class="chart"`, `<polygon class="band"`, leakSite} {
+					if !strings.Contains(dom, want) {
+						t.Errorf("report.html in the browser lacks %q", want)
+					}
+				}
+			}
 			if !strings.Contains(stderr, "leaktest: hammer: ") {
 				t.Errorf("no progress lines on stderr: %q", stderr)
 			}
+			if r.Stopped != "decided" && (tc.flags != nil || tc.code == 0) {
+				t.Errorf("the run should stop once nothing more can be decided; stopped: %s\n%s", r.Stopped, stdout)
+			}
+			if tc.name == "clean-at-0B" {
+				// Flat sampled sites are never within 0 B/op: undecided,
+				// with the reason, and they do not hold the run.
+				if !strings.Contains(stdout, "the heap profile is sampled (one sample per 512 KiB allocated") {
+					t.Errorf("does not say the heap data is sampled:\n%s", stdout)
+				}
+				for _, v := range r.Verdicts {
+					if v.Kind == "heap.bytes" && v.Decision != "undecided" {
+						t.Errorf("%s is %s from sampled data at 0 B/op", v.Symbol, v.Decision)
+					}
+				}
+			}
 		})
-	}
-	if svc.ProcessState != nil {
-		t.Fatal("the service died")
 	}
 }
 
@@ -379,8 +417,14 @@ func TestWatchGoServiceThroughPprof(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	want := "goroutines " + lineOf(t, "testdata/gosvc/main.go", "go func() { <-block }()")
-	if got := filterPrefix(readJSON(t, filepath.Join(dir, "r.json")).leaks(), "goroutines "); len(got) != 1 || got[0] != want {
+	r := readJSON(t, filepath.Join(dir, "r.json"))
+	if got := filterPrefix(r.leaks(), "goroutines "); len(got) != 1 || got[0] != want {
 		t.Errorf("leaks %q, want %q\n%s", got, want, stdout)
+	}
+	// Charts of a watch run over seconds.
+	dom := browser.DOM(t, r.Artifacts["html"])
+	if !strings.Contains(dom, `text-anchor="middle">seconds</text>`) || !strings.Contains(dom, `<tr class="leak">`) {
+		t.Errorf("watch page lacks a seconds axis or the leak row")
 	}
 }
 

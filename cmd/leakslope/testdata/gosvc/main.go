@@ -22,6 +22,9 @@ var (
 	sessions [][]byte
 	block    = make(chan struct{})
 	sink     []byte
+	cache    = map[int][]byte{}
+	small    [][]byte
+	reqs     int
 )
 
 // remember keeps every request's buffer: the leak.
@@ -54,6 +57,21 @@ func main() {
 	})
 	http.HandleFunc("/leak", func(w http.ResponseWriter, r *http.Request) {
 		remember(make([]byte, 4096))
+		fmt.Fprint(w, "ok")
+	})
+	http.HandleFunc("/cache", func(w http.ResponseWriter, r *http.Request) {
+		// A bounded cache: 1,000 entries, each request replaces one.
+		mu.Lock()
+		reqs++
+		cache[reqs%1000] = make([]byte, 1024)
+		mu.Unlock()
+		fmt.Fprint(w, "ok")
+	})
+	http.HandleFunc("/smallleak", func(w http.ResponseWriter, r *http.Request) {
+		// 16 bytes a request: far under the heap profile's sampling.
+		mu.Lock()
+		small = append(small, make([]byte, 16))
+		mu.Unlock()
 		fmt.Fprint(w, "ok")
 	})
 	http.HandleFunc("/goleak", func(w http.ResponseWriter, r *http.Request) {
