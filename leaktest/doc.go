@@ -31,6 +31,20 @@
 //   - runtime.heap.bytes, runtime.goroutines — runtime totals (no default
 //     budget; add one with WithBudget to test them).
 //   - gauge:NAME — a value of yours (Gauge).
+//   - process.rss, process.fds, process.threads — another process by pid,
+//     in any language (Process).
+//   - heap.bytes:SITE, heap.objects:SITE, goroutines:SITE of a remote Go
+//     service, from its net/http/pprof endpoints (Pprof). Its heap profile
+//     is sampled: flat sites are never called within a budget under the
+//     sampling's resolution.
+//
+// # Outside the process
+//
+// Run with WithoutHeap and WithoutGoroutines and a Process or Pprof probe
+// hammers a service from outside (the leakslope CLI's hammer). Watch
+// snapshots probes every Interval with no hammer, x being time. Analyze and
+// AnalyzeFiles trend snapshots taken elsewhere — pprof heap profiles,
+// goroutine dumps, SOS !dumpheap -stat logs — x being the dump's number.
 //
 // # Decision rule
 //

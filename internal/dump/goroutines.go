@@ -40,7 +40,6 @@ func ParseGoroutines(name string, r io.Reader) (*GoroutineDump, error) {
 	var (
 		in      bool          // inside a goroutine block
 		frames  []stack.Frame // of the current block
-		lines   []string      // its frames as text
 		pending string        // a function line awaiting its location
 		creator *stack.Frame
 		created bool // the pending function line is "created by"
@@ -62,6 +61,12 @@ func ParseGoroutines(name string, r io.Reader) (*GoroutineDump, error) {
 		site := c.Site()
 		gs := out.Sites[site]
 		if gs == nil {
+			// Text only for the first goroutine of a site: a leak's dump
+			// has thousands of the same stack.
+			lines := make([]string, len(frames))
+			for i, f := range frames {
+				lines[i] = fmt.Sprintf("%s\n\t%s:%d", f.Func, f.File, f.Line)
+			}
 			gs = &GoroutineSite{Site: site, Creator: c, Stack: lines}
 			out.Sites[site] = gs
 		}
@@ -91,7 +96,7 @@ func ParseGoroutines(name string, r io.Reader) (*GoroutineDump, error) {
 				return out, fmt.Errorf("%s:%d: goroutine header %q: id %q is not a number", name, n, trimmed, id)
 			}
 			flush()
-			in, frames, lines, creator = true, nil, nil, nil
+			in, frames, creator = true, frames[:0], nil
 		case !in:
 			return out, fmt.Errorf("%s:%d: %q is outside any goroutine block (want \"goroutine N [state]:\" blocks, as debug=2 prints)", name, n, clip(trimmed))
 		case pending != "":
@@ -107,7 +112,6 @@ func ParseGoroutines(name string, r io.Reader) (*GoroutineDump, error) {
 				creator = &f
 			} else {
 				frames = append(frames, f)
-				lines = append(lines, fmt.Sprintf("%s\n\t%s:%d", f.Func, f.File, f.Line))
 			}
 			pending, created = "", false
 		case strings.HasPrefix(trimmed, "..."):
