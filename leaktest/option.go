@@ -270,3 +270,13 @@ func StopAfterFailures(n int64) Option {
 		c.stopAfterFailures = n
 	})
 }
+
+// joinContext makes ctx end when the Context option's context ends too.
+func (c *config) joinContext(ctx context.Context) (context.Context, func()) {
+	if c.ctx == nil {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(c.ctx, cancel)
+	return ctx, func() { stop(); cancel() }
+}

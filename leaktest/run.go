@@ -49,12 +49,8 @@ func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, er
 	runMu.Lock()
 	defer runMu.Unlock()
 
-	if c.ctx != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		defer context.AfterFunc(c.ctx, cancel)()
-	}
+	ctx, stop := c.joinContext(ctx)
+	defer stop()
 	r := &run{c: c, target: target, hammer: h, start: time.Now(), sticky: map[Symbol]bool{}}
 	return r.run(ctx)
 }

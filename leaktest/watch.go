@@ -36,12 +36,8 @@ func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 	}
 	runMu.Lock()
 	defer runMu.Unlock()
-	if c.ctx != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		defer context.AfterFunc(c.ctx, cancel)()
-	}
+	ctx, stop := c.joinContext(ctx)
+	defer stop()
 	r := &run{mode: modeWatch, c: c, start: time.Now(), sticky: map[Symbol]bool{}, firstFitOps: -1,
 		budgets: map[Symbol]*Budget{}, probes: c.probes}
 	r.hist = newHistory(r.start, defaultMaxPoints)

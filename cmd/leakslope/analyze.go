@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -50,7 +51,7 @@ func analyzeCmd(stdout, stderr io.Writer, args []string) error {
 	if rep == nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	ferr := finish(stdout, stderr, rep, nil, nil, c.json)
+	ferr := finish(context.Background(), stdout, stderr, rep, nil, c.json)
 	if err != nil {
 		// Malformed input: what could be read was trended above.
 		return &exitError{code: exitUsage, err: fmt.Errorf("analyze: %w", errors.Unwrap(err))}

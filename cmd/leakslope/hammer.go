@@ -161,12 +161,12 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 	p := newProgress(stderr)
 	rep, err := leaktest.Run(ctx, target, append(opts, leaktest.Progress(p))...)
 	p.done()
-	return finish(stdout, stderr, rep, err, ctx, c.json)
+	return finish(ctx, stdout, stderr, rep, err, c.json)
 }
 
 // finish prints the report, writes --json, and maps the outcome to an
 // exit code: a leak is 1 whatever else happened, then a failed run 3.
-func finish(stdout, stderr io.Writer, rep *leaktest.Report, err error, ctx context.Context, jsonPath string) error {
+func finish(ctx context.Context, stdout, stderr io.Writer, rep *leaktest.Report, err error, jsonPath string) error {
 	if rep == nil {
 		// Only bad options get no report at all.
 		return &exitError{code: exitUsage, err: err}
@@ -183,7 +183,7 @@ func finish(stdout, stderr io.Writer, rep *leaktest.Report, err error, ctx conte
 	switch {
 	case rep.Failed():
 		return &exitError{code: exitLeak}
-	case ctx != nil && ctx.Err() != nil:
+	case ctx.Err() != nil:
 		return &exitError{code: exitFailed, err: fmt.Errorf("interrupted: the report above is partial")}
 	case err != nil:
 		return &exitError{code: exitFailed, err: err}

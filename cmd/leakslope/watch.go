@@ -61,5 +61,5 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 	rep, err := leaktest.Watch(ctx, append(c.options("watch"), leaktest.Interval(*interval), leaktest.MaxDuration(*maxDur),
 		leaktest.WithProbes(probes...), leaktest.Progress(p))...)
 	p.done()
-	return finish(stdout, stderr, rep, err, ctx, c.json)
+	return finish(ctx, stdout, stderr, rep, err, c.json)
 }
