@@ -379,10 +379,16 @@ func load(t *testing.T, url string) {
 	}()
 }
 
+// warm lets a service settle under its load before a watch takes its
+// baseline (threads started, first allocations made), as a watched
+// production service would have.
+func warm() { time.Sleep(300 * time.Millisecond) }
+
 func TestWatchPythonServiceByPid(t *testing.T) {
 	t.Run("leak", func(t *testing.T) {
 		url, svc := pyService(t)
 		load(t, url+"/leak")
+		warm()
 		dir := t.TempDir()
 		stdout, stderr, code := cli(t, "watch", "--pid", fmt.Sprint(svc.Process.Pid), "--interval", "50ms", "--max-duration", "60s", "--out", dir, "--json", filepath.Join(dir, "r.json"))
 		if code != 1 {
@@ -399,6 +405,7 @@ func TestWatchPythonServiceByPid(t *testing.T) {
 	t.Run("clean", func(t *testing.T) {
 		url, svc := pyService(t)
 		load(t, url+"/clean")
+		warm()
 		stdout, stderr, code := cli(t, "watch", "--pid", fmt.Sprint(svc.Process.Pid), "--interval", "50ms", "--max-duration", "4s", "--out", t.TempDir())
 		if code != 0 {
 			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
@@ -412,6 +419,7 @@ func TestWatchPythonServiceByPid(t *testing.T) {
 func TestWatchGoServiceThroughPprof(t *testing.T) {
 	url, _ := goService(t)
 	load(t, url+"/goleak")
+	warm()
 	dir := t.TempDir()
 	stdout, stderr, code := cli(t, "watch", "--pprof", url+"/debug/pprof/", "--interval", "50ms", "--max-duration", "60s", "--out", dir, "--json", filepath.Join(dir, "r.json"))
 	if code != 1 {
