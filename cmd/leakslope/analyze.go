@@ -28,7 +28,7 @@ example:
 func analyzeCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("analyze", analyzeUsage)
 	var c common
-	c.register(fs)
+	c.register(fs.FlagSet)
 	pos, tail, help, err := parse(fs, args, stdout)
 	if err != nil || help {
 		return err

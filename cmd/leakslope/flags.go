@@ -61,20 +61,23 @@ func (c *common) options(defaultName string) []leaktest.Option {
 	return opts
 }
 
-// newFlagSet makes a command's flag set. flag's own printing is off:
-// parse prints --help's usage to stdout, and an error once, by main.
-func newFlagSet(name, usage string) *flag.FlagSet {
+// cmdFlags is a command's flag set with its usage text. flag's own
+// printing is off: parse prints --help's usage to stdout, and main an
+// error once.
+type cmdFlags struct {
+	*flag.FlagSet
+	usage string
+}
+
+func newFlagSet(name, usage string) *cmdFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	usages[fs] = usage
-	return fs
+	return &cmdFlags{FlagSet: fs, usage: usage}
 }
 
-var usages = map[*flag.FlagSet]string{}
-
-func printUsage(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprint(w, usages[fs])
+func (fs *cmdFlags) printUsage(w io.Writer) {
+	fmt.Fprint(w, fs.usage)
 	fmt.Fprintln(w, "\nflags:")
 	fs.SetOutput(w)
 	fs.PrintDefaults()
@@ -84,7 +87,7 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 // parse parses flags and positional arguments in any order, up to a "--";
 // what follows "--" is returned apart. An error names the flag (flag's
 // own wording) and points to --help.
-func parse(fs *flag.FlagSet, args []string, stdout io.Writer) (pos, tail []string, help bool, err error) {
+func parse(fs *cmdFlags, args []string, stdout io.Writer) (pos, tail []string, help bool, err error) {
 	for i, a := range args {
 		if a == "--" {
 			args, tail = args[:i], args[i+1:]
@@ -97,7 +100,7 @@ func parse(fs *flag.FlagSet, args []string, stdout io.Writer) (pos, tail []strin
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				printUsage(stdout, fs)
+				fs.printUsage(stdout)
 				return nil, nil, true, nil
 			}
 			return nil, nil, false, &exitError{code: exitUsage, err: fmt.Errorf("%s: %v (see leakslope %s --help)", fs.Name(), err, fs.Name())}

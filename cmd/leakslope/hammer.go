@@ -84,8 +84,8 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 		headers multi
 	)
 	fs.Var(&headers, "H", "request `header` 'Key: Value' (repeatable)")
-	c.register(fs)
-	w.register(fs)
+	c.register(fs.FlagSet)
+	w.register(fs.FlagSet)
 	pos, tail, help, err := parse(fs, args, stdout)
 	if err != nil || help {
 		return err

@@ -32,8 +32,8 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 		interval = fs.Duration("interval", leaktest.DefaultInterval, "time between snapshots")
 		maxDur   = fs.Duration("max-duration", 5*time.Minute, "stop after `D` even if undecided (undecided passes)")
 	)
-	c.register(fs)
-	w.register(fs)
+	c.register(fs.FlagSet)
+	w.register(fs.FlagSet)
 	pos, tail, help, err := parse(fs, args, stdout)
 	if err != nil || help {
 		return err
