@@ -3,7 +3,9 @@ package leaktest_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
+	"time"
 
 	"github.com/leakslope/leakslope/leaktest"
 	"github.com/leakslope/leakslope/runner"
@@ -59,4 +61,43 @@ func ExampleParseBudget() {
 	// Output:
 	// process.rss 1.048576e+06 1m0s <nil>
 	// budget "heap.bytes:* <= 1XB/op": column 18: unknown unit "XB" (want B, kB, KiB, MB, MiB, GB, GiB or none)
+}
+
+// Watch a service under its own load, with no hammer: here a gauge of a
+// backlog that grows 100 a second. In practice the probe is Process(pid)
+// or Pprof(baseURL).
+func ExampleWatch() {
+	start := time.Now()
+	backlog := leaktest.Gauge("backlog", func() float64 { return math.Floor(100 * time.Since(start).Seconds()) })
+	rep, err := leaktest.Watch(context.Background(), leaktest.WithProbes(backlog), leaktest.Interval(20*time.Millisecond))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	v := rep.Leaks()[0]
+	fmt.Println(rep.Axis, v.Symbol, v.Decision, "budget", v.Budget)
+	// Output: seconds gauge:backlog leak budget gauge:* <= 0/s
+}
+
+// Analyze dumps taken elsewhere, in order: here six `!dumpheap -stat`
+// readings where one class grows at every step and one does not.
+func ExampleAnalyze() {
+	var dumps []leaktest.Snapshot
+	for i := 0; i < 6; i++ {
+		dumps = append(dumps, leaktest.Snapshot{Values: map[leaktest.Symbol]float64{
+			"heap.objects:MyService.Session": float64(1200 + 250*i),
+			"heap.objects:System.String":     float64(800 + 10*(i%2)),
+		}})
+	}
+	rep, err := leaktest.Analyze(dumps)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, v := range rep.Verdicts {
+		fmt.Println(v.Symbol, v.Decision, v.Trend.PerOp, "per dump")
+	}
+	// Output:
+	// heap.objects:MyService.Session leak 250 per dump
+	// heap.objects:System.String undecided 0 per dump
 }
