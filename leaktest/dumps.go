@@ -106,6 +106,9 @@ func readDump(path string, d *dumpDescriber) (Snapshot, error) {
 			s.Values[Symbol(KindHeapObjects+":"+c.Class)] += float64(c.Count)
 		}
 	default:
+		if len(bytes.TrimSpace(data)) == 0 {
+			return s, fmt.Errorf("%s: empty file", filepath.Clean(path))
+		}
 		return s, fmt.Errorf("%s: not a pprof heap profile, a goroutine dump (debug=2 text) or a `!dumpheap -stat` log", filepath.Clean(path))
 	}
 	return s, nil

@@ -49,12 +49,12 @@ func analyzeCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	rep, err := leaktest.AnalyzeFiles(files, c.options("analyze")...)
 	if rep == nil {
-		return &exitError{code: exitUsage, err: err}
+		return &exitError{code: exitUsage, err: fmt.Errorf("analyze: %w", unwrapOnce(err))}
 	}
 	ferr := finish(context.Background(), stdout, stderr, rep, nil, c.json)
 	if err != nil {
 		// Malformed input: what could be read was trended above.
-		return &exitError{code: exitUsage, err: fmt.Errorf("analyze: %w", errors.Unwrap(err))}
+		return &exitError{code: exitUsage, err: fmt.Errorf("analyze: %w", unwrapOnce(err))}
 	}
 	return ferr
 }
@@ -63,6 +63,15 @@ func unwrapPath(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// unwrapOnce drops the library's "leaktest.AnalyzeFiles: " prefix: the
+// command names itself.
+func unwrapOnce(err error) error {
+	if u := errors.Unwrap(err); u != nil {
+		return u
 	}
 	return err
 }

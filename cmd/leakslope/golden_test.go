@@ -48,6 +48,8 @@ func TestUsageGolden(t *testing.T) {
 		{"watch-bad-interval", []string{"watch", "--pid", "1", "--interval", "0s"}, 2},
 		{"analyze-no-files", []string{"analyze"}, 2},
 		{"analyze-missing-file", []string{"analyze", "testdata/dumps/nope.log"}, 2},
+		{"analyze-empty-file", []string{"analyze", "testdata/dumps/empty.log"}, 2},
+		{"analyze-not-a-dump", []string{"analyze", "testdata/gosvc/main.go"}, 2},
 		{"analyze-per-time-budget", []string{"analyze", "--budget", "heap.bytes:* <= 1KiB/s", "testdata/dumps/dumpheap-1.log"}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
