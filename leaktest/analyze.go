@@ -51,9 +51,8 @@ func Analyze(snaps []Snapshot, opts ...Option) (*Report, error) {
 	if timed {
 		start = snaps[0].Time
 	}
-	r := &run{mode: modeAnalyze, c: c, start: start, sticky: map[Symbol]bool{}, budgets: map[Symbol]*Budget{},
-		probes: c.probes, minPoints: len(snaps), firstFitOps: 1, looks: 1}
-	r.hist = newHistory(start, len(snaps)+1)
+	r := newRun(modeAnalyze, c, start, len(snaps)+1)
+	r.probes, r.minPoints, r.firstFitOps, r.looks = c.probes, len(snaps), 1, 1
 	numbered := true // the caller's numbers (files skipped leave gaps)
 	for i, s := range snaps {
 		if s.Ops <= 0 || (i > 0 && s.Ops <= snaps[i-1].Ops) {

@@ -94,13 +94,13 @@ func (a *artifacts) writeProfile(key string, ok bool) {
 	}
 }
 
+// writeJSON writes report.json; rep.Artifacts is the artifacts' own map,
+// so the JSON names itself and the profiles.
 func (a *artifacts) writeJSON(rep *Report) {
 	f, ok := a.create("json", "report.json")
 	if !ok {
 		return
 	}
-	// The JSON names itself and the profiles.
-	rep.Artifacts = a.paths
 	enc := json.NewEncoder(f)
 	enc.SetIndent("", "  ")
 	err := enc.Encode(rep)

@@ -115,6 +115,15 @@ func (b Budget) PerSecond() float64 {
 	return b.Max / b.PerTime.Seconds()
 }
 
+// limit is the budget on its own axis: per op, or per second for a
+// per-time budget.
+func (b Budget) limit() float64 {
+	if b.PerTime > 0 {
+		return b.PerSecond()
+	}
+	return b.Max
+}
+
 // Matches reports whether the budget's pattern covers sym.
 func (b Budget) Matches(sym Symbol) bool { return glob(b.Pattern, string(sym)) }
 

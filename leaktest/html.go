@@ -131,7 +131,6 @@ func (a *artifacts) writeHTML(rep *Report) {
 	if _, ok := a.paths["json"]; !ok && a.made {
 		a.paths["json"] = filepath.Join(a.dir, "report.json")
 	}
-	rep.Artifacts = a.paths
 	err := rep.page().WriteHTML(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr

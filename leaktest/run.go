@@ -51,8 +51,15 @@ func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, er
 
 	ctx, stop := c.joinContext(ctx)
 	defer stop()
-	r := &run{c: c, target: target, hammer: h, start: time.Now(), sticky: map[Symbol]bool{}}
+	r := newRun(modeHammer, c, time.Now(), defaultMaxPoints)
+	r.target, r.hammer = target, h
 	return r.run(ctx)
+}
+
+// newRun sets up the state every mode shares; nothing is fitted yet.
+func newRun(mode runMode, c *config, start time.Time, maxPoints int) *run {
+	return &run{mode: mode, c: c, start: start, hist: newHistory(start, maxPoints), firstFitOps: -1,
+		sticky: map[Symbol]bool{}, budgets: map[Symbol]*Budget{}, floors: map[Symbol]float64{}}
 }
 
 // runMode is what the x axis counts.
@@ -125,9 +132,6 @@ func (r *run) ops() int64 {
 func (r *run) run(ctx context.Context) (*Report, error) {
 	c := r.c
 	r.goleakBaseline()
-	r.hist = newHistory(r.start, defaultMaxPoints)
-	r.firstFitOps = -1
-	r.budgets = map[Symbol]*Budget{}
 	if !c.noHeap {
 		r.heap = newHeapProbe()
 		r.probes = append(r.probes, r.heap)
@@ -258,6 +262,8 @@ func (r *run) finish(stopped string, runErr error, leftover string) (*Report, er
 	rep := r.report(stopped, runErr)
 	rep.Goleak = leftover
 	r.writeProbeProfiles()
+	// The page and the JSON list the artifacts as they are written: the
+	// report shares the map.
 	rep.Artifacts = r.artifacts.paths
 	r.artifacts.writeHTML(rep)
 	r.artifacts.writeJSON(rep)
@@ -372,19 +378,12 @@ func (r *run) undecidable(sym Symbol) bool {
 	if r.floors[sym] == 0 {
 		return false
 	}
-	b := r.budgetFor(sym)
-	max := b.Max
-	if b.PerTime > 0 {
-		max = b.PerSecond()
-	}
-	return max <= 0 && r.results[sym].Fit.Hi <= max
+	limit := r.budgetFor(sym).limit()
+	return limit <= 0 && r.results[sym].Fit.Hi <= limit
 }
 
 // decide runs the decision rule over all budgeted symbols.
 func (r *run) decide(eligible bool) {
-	if r.floors == nil {
-		r.floors = map[Symbol]float64{}
-	}
 	r.order = r.order[:0]
 	var series []decide.Series
 	for _, sym := range r.hist.order {
@@ -394,12 +393,11 @@ func (r *run) decide(eligible bool) {
 		}
 		ops, secs, vals := r.hist.fitted(sym)
 		x := ops
-		budget := b.Max
 		if b.PerTime > 0 {
-			x, budget = secs, b.PerSecond()
+			x = secs
 		}
 		r.order = append(r.order, sym)
-		series = append(series, decide.Series{X: x, Y: vals, Budget: budget})
+		series = append(series, decide.Series{X: x, Y: vals, Budget: b.limit()})
 	}
 	res := decide.Decide(series, decide.Config{Alpha: r.c.alpha, Look: max(r.looks, 1), Eligible: eligible, MinPoints: r.minPoints})
 	r.results = make(map[Symbol]decide.Result, len(res))
@@ -515,10 +513,10 @@ func (r *run) report(stopped string, runErr error) *Report {
 		if b.PerTime > 0 {
 			other = ops
 		}
-		of := stats.TheilSen(other, vals, res.Level)
-		if r.mode == modeWatch {
-			// No ops were counted: no slope per op.
-			of = stats.Fit{Slope: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+		// The other axis's fit; a watch counted no ops: no slope per op.
+		of := stats.Fit{Slope: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+		if r.mode != modeWatch {
+			of = stats.TheilSen(other, vals, res.Level)
 		}
 		v.Trend = Trend{Level: res.Level, P: res.P, Points: len(vals), Resolution: r.floors[sym]}
 		if r.mode == modeAnalyze {

@@ -55,20 +55,14 @@ func (r *Report) writeTable(b *strings.Builder, skipLeaks bool) {
 		case v.Decision == Undecided:
 			mark += " " + note("undecided: the interval holds the budget; a longer run narrows it")
 		}
-		slope := func(v Verdict) string {
-			if math.IsNaN(v.Trend.PerOp) {
-				return formatRate(v, v.Trend.PerSecond)
-			}
-			return formatSlope(v.Symbol, v.Trend.PerOp, v.Trend.per())
-		}
 		// The interval is the one the decision used: per op, or per the
 		// budget's time unit.
 		interval := opInterval(v)
 		if v.Budget.PerTime > 0 {
-			interval = fmt.Sprintf("[%s, %s]", formatRate(v, v.Trend.PerSecondLo), formatRate(v, v.Trend.PerSecondHi))
+			interval = rateInterval(v)
 		}
 		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s → %s\t%s\n", v.Symbol,
-			slope(v), interval,
+			slopeCell(v), interval,
 			perSecond(v), budgetText(v), formatValue(v.Symbol, v.First), formatValue(v.Symbol, v.Last), mark)
 	}
 	tw.Flush()
@@ -84,6 +78,15 @@ func superscript(n int) string {
 		s += digits[c-'0']
 	}
 	return s
+}
+
+// slopeCell is the table's slope column: per op (per dump), or per the
+// budget's time unit in a watch, which counted no ops.
+func slopeCell(v Verdict) string {
+	if math.IsNaN(v.Trend.PerOp) {
+		return formatRate(v, v.Trend.PerSecond)
+	}
+	return formatSlope(v.Symbol, v.Trend.PerOp, v.Trend.per())
 }
 
 // perSecond is the table's /s column: "–" when the run had no clock

@@ -65,6 +65,18 @@ func (r *Report) String() string {
 	return b.String()
 }
 
+// extent says how much the report covers: "12,000 ops over 3.1s (4
+// workers × 100 jobs)", "45s of watching (a snapshot every 1s)", "6 dumps".
+func (r *Report) extent() string {
+	switch r.Axis {
+	case AxisSeconds:
+		return fmt.Sprintf("%v of watching (a snapshot every %v)", roundDuration(r.Duration), r.Interval)
+	case AxisDumps:
+		return fmt.Sprintf("%d %s", len(r.Snapshots), plural(len(r.Snapshots), "dump", "dumps"))
+	}
+	return fmt.Sprintf("%s ops over %s (%s)", groupDigits(r.Ops), roundDuration(r.Duration), strings.TrimSpace(r.Hammer.String()))
+}
+
 // writeLeaks writes one block per leaking site: a heap site's bytes and
 // objects share a block.
 func (r *Report) writeLeaks(b *strings.Builder, leaks []Verdict) {
@@ -266,9 +278,15 @@ func trendText(v Verdict) string {
 func slopeText(v Verdict) string {
 	t := v.Trend
 	if math.IsNaN(t.PerOp) && !math.IsNaN(t.PerSecond) {
-		return fmt.Sprintf("%s [%s, %s]", formatRate(v, t.PerSecond), formatRate(v, t.PerSecondLo), formatRate(v, t.PerSecondHi))
+		return formatRate(v, t.PerSecond) + " " + rateInterval(v)
 	}
 	return formatSlope(v.Symbol, t.PerOp, t.per()) + " " + opInterval(v)
+}
+
+// rateInterval is the per-second slope's interval in the budget's time
+// unit, as a per-time budget's decision used it.
+func rateInterval(v Verdict) string {
+	return fmt.Sprintf("[%s, %s]", formatRate(v, v.Trend.PerSecondLo), formatRate(v, v.Trend.PerSecondHi))
 }
 
 // opInterval is the per-op slope's interval, "[lo, hi]" in the symbol's

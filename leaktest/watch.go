@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -38,9 +37,8 @@ func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 	defer runMu.Unlock()
 	ctx, stop := c.joinContext(ctx)
 	defer stop()
-	r := &run{mode: modeWatch, c: c, start: time.Now(), sticky: map[Symbol]bool{}, firstFitOps: -1,
-		budgets: map[Symbol]*Budget{}, probes: c.probes}
-	r.hist = newHistory(r.start, defaultMaxPoints)
+	r := newRun(modeWatch, c, time.Now(), defaultMaxPoints)
+	r.probes = c.probes
 	r.artifacts = newArtifacts(c, r.runName())
 	stopped, runErr := r.watch(ctx)
 	return r.finish(stopped, runErr, "")
@@ -106,16 +104,4 @@ func (r *run) watchWarnings(rep *Report, fitted, undecided int, runErr error) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s undecided at the %v cap pass; the largest slope not ruled out is shown, and a longer watch narrows it",
 			undecided, plural(undecided, "symbol", "symbols"), r.c.maxDuration))
 	}
-}
-
-// extent says how much the report covers: "12,000 ops over 3.1s (4
-// workers × 100 jobs)", "45s of watching (a snapshot every 1s)", "6 dumps".
-func (r *Report) extent() string {
-	switch r.Axis {
-	case AxisSeconds:
-		return fmt.Sprintf("%v of watching (a snapshot every %v)", roundDuration(r.Duration), r.Interval)
-	case AxisDumps:
-		return fmt.Sprintf("%d %s", len(r.Snapshots), plural(len(r.Snapshots), "dump", "dumps"))
-	}
-	return fmt.Sprintf("%s ops over %s (%s)", groupDigits(r.Ops), roundDuration(r.Duration), strings.TrimSpace(r.Hammer.String()))
 }
