@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"net/url"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/shirou/gopsutil/v4/process"
 
 	"github.com/leakslope/leakslope/leaktest"
 	"github.com/leakslope/leakslope/runner"
@@ -164,29 +165,9 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 	return finish(ctx, stdout, stderr, rep, err, c.json)
 }
 
-// finish prints the report, writes --json, and maps the outcome to an
-// exit code: a leak is 1 whatever else happened, then a failed run 3.
-func finish(ctx context.Context, stdout, stderr io.Writer, rep *leaktest.Report, err error, jsonPath string) error {
-	if rep == nil {
-		// Only bad options get no report at all.
-		return &exitError{code: exitUsage, err: err}
+func processExists(pid int) (bool, error) {
+	if pid <= 0 || pid > 1<<31-1 {
+		return false, nil
 	}
-	fmt.Fprint(stdout, rep.String())
-	if jsonPath != "" {
-		if werr := writeJSON(jsonPath, rep); werr != nil {
-			fmt.Fprintf(stderr, "leakslope: --json: %v\n", werr)
-			if err == nil {
-				err = werr
-			}
-		}
-	}
-	switch {
-	case rep.Failed():
-		return &exitError{code: exitLeak}
-	case ctx.Err() != nil:
-		return &exitError{code: exitFailed, err: fmt.Errorf("interrupted: the report above is partial")}
-	case err != nil:
-		return &exitError{code: exitFailed, err: err}
-	}
-	return nil
+	return process.PidExists(int32(pid))
 }

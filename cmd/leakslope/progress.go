@@ -2,14 +2,9 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"os"
 	"sync"
-
-	"github.com/shirou/gopsutil/v4/process"
-
-	"github.com/leakslope/leakslope/leaktest"
 )
 
 // progress shows leaktest's progress lines: on a terminal one line
@@ -54,19 +49,4 @@ func (p *progress) done() {
 		io.WriteString(p.w, "\n")
 		p.pending = false
 	}
-}
-
-func writeJSON(path string, rep *leaktest.Report) error {
-	data, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
-}
-
-func processExists(pid int) (bool, error) {
-	if pid <= 0 || pid > 1<<31-1 {
-		return false, nil
-	}
-	return process.PidExists(int32(pid))
 }
