@@ -99,3 +99,84 @@ func TestCommandTarget(t *testing.T) {
 		t.Errorf("the context did not kill the process: %v after %v", err, time.Since(start))
 	}
 }
+
+func TestWithTimeoutFailsAHangingCommand(t *testing.T) {
+	target := runner.WithTimeout(runner.Command("sleep", "987654"), 200*time.Millisecond)
+	if s := target.(interface{ String() string }).String(); s != "sleep 987654" {
+		t.Errorf("String = %q, want the command's", s)
+	}
+	h, err := runner.New(target, runner.Config{Workers: 2, Jobs: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	start := time.Now()
+	if err := h.Round(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Two rounds of 200ms; generous for a loaded machine, far from 987654s.
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("4 ops took %v", d)
+	}
+	e := h.Errors()
+	if e.Count != 4 || len(e.First) != 4 {
+		t.Fatalf("errors = %+v, want all 4 ops timed out", e)
+	}
+	for _, oe := range e.First {
+		if !strings.HasPrefix(oe.Err.Error(), "op timed out after 200ms: sleep: signal: killed") || !errors.Is(oe, context.DeadlineExceeded) {
+			t.Errorf("op error %q, want a timeout wrapping the killed process", oe)
+		}
+	}
+}
+
+func TestWithTimeoutPassesAFastOpThrough(t *testing.T) {
+	boom := errors.New("boom")
+	var sawDeadline atomic.Bool
+	target := runner.WithTimeout(runner.Func(func(ctx context.Context, i int) error {
+		if d, ok := ctx.Deadline(); ok && time.Until(d) > 0 && time.Until(d) <= time.Hour {
+			sawDeadline.Store(true)
+		}
+		if i == 1 {
+			return boom
+		}
+		return nil
+	}), time.Hour)
+	if err := target.Op(context.Background(), 0); err != nil || !sawDeadline.Load() {
+		t.Errorf("fast op = %v (deadline seen: %v), want nil under a deadline", err, sawDeadline.Load())
+	}
+	if err := target.Op(context.Background(), 1); err != boom {
+		t.Errorf("fast failing op = %v, want its own error untouched", err)
+	}
+	if s := target.(interface{ String() string }).String(); s != "runner.Func" {
+		t.Errorf("String = %q", s)
+	}
+	// The run's own end is not the op's timeout.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	slow := runner.WithTimeout(runner.Func(func(ctx context.Context, i int) error {
+		<-ctx.Done()
+		return ctx.Err()
+	}), time.Hour)
+	if err := slow.Op(ctx, 0); !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "timed out") {
+		t.Errorf("canceled run = %v, want canceled, not timed out", err)
+	}
+	// Nested, the shorter deadline names itself once.
+	nested := runner.WithTimeout(runner.WithTimeout(slowOp{}, time.Hour), 50*time.Millisecond)
+	if err := nested.Op(context.Background(), 0); err == nil || err.Error() != "op timed out after 50ms" {
+		t.Errorf("nested = %v, want op timed out after 50ms", err)
+	}
+	if _, ok := nested.(interface{ String() string }); ok {
+		t.Error("a target without String got one")
+	}
+	if runner.WithTimeout(slowOp{}, 0) != (slowOp{}) {
+		t.Error("a zero timeout did not return the target as it is")
+	}
+}
+
+// slowOp has no String method.
+type slowOp struct{}
+
+func (slowOp) Op(ctx context.Context, _ int) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
