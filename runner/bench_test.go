@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/leakslope/leakslope/runner"
 )
@@ -35,6 +36,33 @@ func BenchmarkHammer(b *testing.B) {
 	for _, workers := range []int{1, 4} {
 		b.Run(map[int]string{1: "workers=1", 4: "workers=4"}[workers], func(b *testing.B) {
 			h, err := runner.New(runner.Func(pureOp), runner.Config{Workers: workers, Jobs: 1000})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.Close()
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for h.Ops() < int64(b.N) {
+				if err := h.Round(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(h.Ops()), "ns/op-dispatched")
+		})
+	}
+}
+
+// BenchmarkHammerSmallRounds is the per-round cost, at the default 100
+// jobs per round: the stall watch (a timer per round, the last worker's
+// signal) against none (a plain WaitGroup wait).
+func BenchmarkHammerSmallRounds(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		stall time.Duration
+	}{{"stall=on", 0}, {"stall=off", -1}} {
+		b.Run(c.name, func(b *testing.B) {
+			h, err := runner.New(runner.Func(pureOp), runner.Config{Workers: 4, Jobs: 100, Stall: c.stall})
 			if err != nil {
 				b.Fatal(err)
 			}

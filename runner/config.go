@@ -17,6 +17,16 @@ type Config struct {
 	// already running to return; past it Round gives up with a
 	// *StuckError. Default 10s.
 	Grace time.Duration
+	// Stall is how long a round may have ops in flight with none of them
+	// completing before Round gives up with a *StallError, at once and
+	// without waiting for them: the target stopped answering (a lock
+	// never released; an op that leaks file descriptors blocks for good
+	// once RLIMIT_NOFILE is reached). The threshold adapts to slow
+	// targets: it is the larger of Stall and 10 × the slowest op
+	// completed so far in the hammer's life, and 5 × Stall until the
+	// first op has completed (cold starts are slow). Default 2s; < 0
+	// turns the check off.
+	Stall time.Duration
 }
 
 // Defaults of Config, the seed's hammer of 4 workers with rounds large
@@ -26,6 +36,7 @@ const (
 	DefaultJobs       = 100
 	DefaultKeepErrors = 5
 	DefaultGrace      = 10 * time.Second
+	DefaultStall      = 2 * time.Second
 )
 
 func (c Config) withDefaults() Config {
@@ -41,10 +52,14 @@ func (c Config) withDefaults() Config {
 	if c.Grace == 0 {
 		c.Grace = DefaultGrace
 	}
+	if c.Stall == 0 {
+		c.Stall = DefaultStall
+	}
 	return c
 }
 
-// Validate names the first field that cannot work.
+// Validate names the first field that cannot work. Any Stall works: < 0
+// turns stall detection off.
 func (c Config) Validate() error {
 	switch {
 	case c.Workers < 0:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,21 +21,47 @@ type Hammer struct {
 	done    sync.WaitGroup
 	closed  bool
 
+	// The context ops run under: a cancelable child of the ctx given to
+	// Round, kept while Round is given that same ctx (see opContext).
+	parent   context.Context
+	opCtx    context.Context
+	opCancel context.CancelFunc
+
 	// Set before a round starts; the start channels publish them.
 	ctx      context.Context
 	ctxDone  <-chan struct{}
-	next     atomic.Int64   // next op number to hand out
-	end      int64          // first op number past this round
-	stop     atomic.Bool    // a panic or cancellation: take no more ops
-	counts   []int64        // per worker ops completed this round (no sharing)
-	current  []atomic.Int64 // per worker op in flight, -1 when idle
-	roundEnd chan struct{}  // closed when every worker is done with the round
+	notify   bool          // the last worker out of the round sends on roundEnd
+	next     atomic.Int64  // next op number to hand out
+	end      int64         // first op number past this round
+	stop     atomic.Bool   // a panic, a stall or cancellation: take no more ops
+	counts   []int64       // per worker ops completed this round (no sharing)
+	slots    []slot        // per worker op taken and op completed, for watchers
+	left     atomic.Int32  // workers not yet done with a notify round
+	roundEnd chan struct{} // buffered: the last worker out of a notify round
+	panics   atomic.Int64  // ops that panicked this round
+
+	failed   error // a panic, stall or stuck round: Round refuses more
 	stuck    *StuckError
-	ops      int64 // completed, as of the last quiesce point
+	stalled  *StallError
+	aborted  bool
+	drained  bool  // the failed round's workers all returned
+	ops      int64 // completed, as of the last quiesce point (or the stall)
 	rounds   int
+	slowest  time.Duration // the slowest op the stall watcher saw complete
+	timer    *time.Timer
+	watch    watch
 	mu       sync.Mutex // guards errs and panicked
 	errs     Errors
 	panicked *PanicError
+}
+
+// slot is one worker's progress, read by the round's watcher: op is the
+// op it took last and done the op it completed last, so op ≠ done while
+// an op is in flight. Padded so workers do not share a cache line.
+type slot struct {
+	op   atomic.Int64
+	done atomic.Int64
+	_    [48]byte
 }
 
 // New returns a hammer for target. It starts no goroutine until Round.
@@ -51,7 +78,8 @@ func New(target Target, cfg Config) (*Hammer, error) {
 // Config is the hammer's configuration with its defaults filled in.
 func (h *Hammer) Config() Config { return h.cfg }
 
-// Ops is the number of ops completed as of the last quiesce point.
+// Ops is the number of ops completed as of the last quiesce point, or
+// as of the stall when a round stalled.
 func (h *Hammer) Ops() int64 { return h.ops }
 
 // Rounds is the number of rounds run.
@@ -68,16 +96,21 @@ func (h *Hammer) Errors() Errors {
 
 // Round runs one round of Jobs ops and returns when no op is in flight.
 // It returns a *PanicError if an op panicked, or ctx's error if ctx ended
-// the round early (each worker stops before its next op).
+// the round early (each worker stops before its next op). It returns a
+// *StallError, without waiting for the ops in flight, if they stopped
+// completing (see Config.Stall), and a *StuckError if ops ignored the
+// end of ctx for longer than Grace; after either, the hammer is not
+// quiesced and Abort cancels the ops. After a panic, a stall or a stuck
+// round, Round returns that error again.
 func (h *Hammer) Round(ctx context.Context) error {
 	if h.closed {
 		return errors.New("runner: Round after Close")
 	}
-	if h.panicked != nil {
-		return h.panicked
+	if h.failed != nil {
+		return h.failed
 	}
-	if h.stuck != nil {
-		return h.stuck
+	if h.aborted {
+		return errors.New("runner: Round after Abort")
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -85,14 +118,25 @@ func (h *Hammer) Round(ctx context.Context) error {
 	if h.workers == nil {
 		h.start()
 	}
-	h.ctx, h.ctxDone = ctx, ctx.Done()
-	h.next.Store(h.ops)
-	h.end = h.ops + int64(h.cfg.Jobs)
+	// Workers check ctx's own Done between ops (nil for a context that
+	// never ends, the cheapest check): the ops' context only adds Abort,
+	// which comes after a stall has already stopped the workers.
+	h.ctx, h.ctxDone = h.opContext(ctx), ctx.Done()
+	watching := h.cfg.Stall >= 0
+	h.notify = watching || ctx.Done() != nil
+	start := h.ops
+	h.next.Store(start)
+	h.end = start + int64(h.cfg.Jobs)
+	h.panics.Store(0)
+	h.left.Store(int32(len(h.workers)))
 	h.done.Add(len(h.workers))
+	if watching {
+		h.watch.begin(h, start)
+	}
 	for _, w := range h.workers {
 		w <- struct{}{}
 	}
-	if err := h.wait(ctx); err != nil {
+	if err := h.wait(ctx, watching); err != nil {
 		return err
 	}
 	for i, c := range h.counts {
@@ -102,42 +146,142 @@ func (h *Hammer) Round(ctx context.Context) error {
 	h.rounds++
 	h.ctx, h.ctxDone = nil, nil
 	if h.panicked != nil {
+		h.failed = h.panicked
 		return h.panicked
 	}
 	return ctx.Err()
 }
 
-// wait waits for the round to end. Once ctx is done, workers start no new
-// op, but one already running must return by itself; an op that ignores
-// its context for longer than Grace leaves the hammer stuck, reported
-// with the op numbers, rather than a run that never ends.
-func (h *Hammer) wait(ctx context.Context) error {
-	if ctx.Done() == nil {
-		h.done.Wait() // a context that never ends: no watcher needed
+// opContext is the context ops run under: a cancelable child of ctx, so
+// Abort can cancel the ops of a stalled round. It is kept for as long as
+// Round is given the same ctx: canceling it at the end of each round
+// would also end whatever a target started under an op's context and
+// left running (a lazily started service loop), and a child per round
+// left uncanceled would stay registered with ctx until ctx ends.
+func (h *Hammer) opContext(ctx context.Context) context.Context {
+	if h.opCtx == nil || !sameContext(h.parent, ctx) {
+		h.parent = ctx
+		h.opCtx, h.opCancel = context.WithCancel(ctx)
+	}
+	return h.opCtx
+}
+
+// sameContext is a == b, false where == would panic (a context whose
+// dynamic type is not comparable).
+func sameContext(a, b context.Context) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
+}
+
+// wait waits for the round to end. A round with a context that never
+// ends and no stall watch is a plain WaitGroup wait. Otherwise the last
+// worker out signals roundEnd, and the wait also watches ctx and, every
+// tick, the workers' progress.
+//
+// Once ctx is done, workers start no new op, but one already running
+// must return by itself; an op that ignores its context for longer than
+// Grace leaves the hammer stuck, reported with the op numbers, rather
+// than a run that never ends.
+func (h *Hammer) wait(ctx context.Context, watching bool) error {
+	if !h.notify {
+		h.done.Wait()
 		return nil
 	}
-	ended := make(chan struct{})
-	go func() { h.done.Wait(); close(ended) }()
-	select {
-	case <-ended:
-		return nil
-	case <-ctx.Done():
+	var tick <-chan time.Time
+	if watching {
+		tick = h.startTimer(h.watch.tick(h))
 	}
+	for {
+		select {
+		case <-h.roundEnd:
+			h.stopTimer()
+			if watching {
+				h.watch.finish(h)
+			}
+			return nil
+		case <-ctx.Done():
+			h.stopTimer()
+			return h.grace(ctx)
+		case now := <-tick:
+			if err := h.watch.poll(h, now); err != nil {
+				return err
+			}
+			h.timer.Reset(h.watch.tick(h))
+		}
+	}
+}
+
+// grace waits up to Grace for the ops running when ctx ended.
+func (h *Hammer) grace(ctx context.Context) error {
 	t := time.NewTimer(h.cfg.Grace)
 	defer t.Stop()
 	select {
-	case <-ended:
+	case <-h.roundEnd:
 		return nil
 	case <-t.C:
 	}
-	e := &StuckError{Grace: h.cfg.Grace, Cause: ctx.Err()}
-	for i := range h.current {
-		if op := h.current[i].Load(); op >= 0 {
-			e.Ops = append(e.Ops, int(op))
+	e := &StuckError{Ops: h.inFlight(), Grace: h.cfg.Grace, Cause: ctx.Err()}
+	h.stuck, h.failed = e, e
+	return e
+}
+
+// Abort ends a hammer whose round stalled (or was stuck): it cancels the
+// context the round's ops run under, then waits up to grace for the ops
+// in flight to return. It returns nil if they all did, else a
+// *StuckError naming the ops still running, with the stall (or the
+// stuck round's error) as its Cause. After Abort, Round refuses to run
+// (returning the stall again after a stall); Close works as usual. On a
+// quiesced hammer no op is in flight: Abort cancels the ops' context,
+// returns nil, and the hammer runs no more rounds.
+func (h *Hammer) Abort(grace time.Duration) error {
+	h.aborted = true
+	if h.opCancel != nil {
+		h.opCancel()
+	}
+	if (h.stalled == nil && h.stuck == nil) || h.drained {
+		return nil
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-h.roundEnd:
+		h.drained = true
+		return nil
+	case <-t.C:
+	}
+	return &StuckError{Ops: h.inFlight(), Grace: grace, Cause: h.failed}
+}
+
+// inFlight lists the ops in flight, sorted.
+func (h *Hammer) inFlight() []int {
+	var ops []int
+	for i := range h.slots {
+		s := &h.slots[i]
+		if done, op := s.done.Load(), s.op.Load(); op != done {
+			ops = append(ops, int(op))
 		}
 	}
-	h.stuck = e
-	return e
+	slices.Sort(ops)
+	return ops
+}
+
+func (h *Hammer) startTimer(d time.Duration) <-chan time.Time {
+	if h.timer == nil {
+		h.timer = time.NewTimer(d)
+	} else {
+		h.timer.Reset(d)
+	}
+	return h.timer.C
+}
+
+func (h *Hammer) stopTimer() {
+	if h.timer != nil {
+		h.timer.Stop()
+	}
 }
 
 // Pause waits the configured Wait between rounds, or until ctx is done.
@@ -155,7 +299,8 @@ func (h *Hammer) Pause(ctx context.Context) error {
 	}
 }
 
-// Close stops the workers. The hammer cannot be used after.
+// Close stops the workers. The hammer cannot be used after. Workers
+// still in an op of a stalled or stuck round end when the op returns.
 func (h *Hammer) Close() {
 	if h.closed {
 		return
@@ -169,10 +314,13 @@ func (h *Hammer) Close() {
 func (h *Hammer) start() {
 	h.workers = make([]chan struct{}, h.cfg.Workers)
 	h.counts = make([]int64, h.cfg.Workers)
-	h.current = make([]atomic.Int64, h.cfg.Workers)
-	for i := range h.current {
-		h.current[i].Store(-1)
+	h.slots = make([]slot, h.cfg.Workers)
+	for i := range h.slots {
+		h.slots[i].op.Store(-1)
+		h.slots[i].done.Store(-1)
 	}
+	h.roundEnd = make(chan struct{}, 1)
+	h.watch.init(h.cfg.Workers)
 	for i := range h.workers {
 		h.workers[i] = make(chan struct{}, 1)
 		go h.work(i, h.workers[i])
@@ -181,15 +329,21 @@ func (h *Hammer) start() {
 
 func (h *Hammer) work(id int, start <-chan struct{}) {
 	for range start {
+		notify := h.notify // read before Done: the next round writes it
 		h.counts[id] = h.runOps(id)
 		h.done.Done()
+		if notify && h.left.Add(-1) == 0 {
+			h.roundEnd <- struct{}{}
+		}
 	}
 }
 
 // runOps takes op numbers until the round is out of them, returning how
-// many completed. Ops after a panic or cancellation are not started.
+// many completed. Ops after a panic, a stall or cancellation are not
+// started.
 func (h *Hammer) runOps(id int) (completed int64) {
 	ctx, done := h.ctx, h.ctxDone
+	s := &h.slots[id]
 	for {
 		if h.stop.Load() {
 			return completed
@@ -203,17 +357,20 @@ func (h *Hammer) runOps(id int) (completed int64) {
 		if i >= h.end {
 			return completed
 		}
-		h.current[id].Store(i)
+		s.op.Store(i)
 		err, ok := h.call(ctx, int(i))
-		h.current[id].Store(-1)
 		if !ok {
-			return completed // it panicked: not completed, and the run stops
+			// It panicked: not completed, no longer in flight, and the
+			// run stops.
+			s.op.Store(s.done.Load())
+			return completed
 		}
 		// An op cut short because the run itself ended (its cap, a
-		// cancel) did not fail: the target did nothing wrong.
+		// cancel, Abort) did not fail: the target did nothing wrong.
 		if err != nil && ctx.Err() == nil {
 			h.record(int(i), err)
 		}
+		s.done.Store(i) // after record: a watcher seeing it sees the error
 		completed++
 	}
 }
@@ -227,6 +384,7 @@ func (h *Hammer) call(ctx context.Context, i int) (err error, ok bool) {
 				h.panicked = &PanicError{Op: i, Value: v, Stack: debug.Stack()}
 			}
 			h.mu.Unlock()
+			h.panics.Add(1)
 			h.stop.Store(true)
 		}
 	}()

@@ -1,0 +1,218 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// StallError is a round in which ops were in flight but none completed
+// for Threshold (see Config.Stall): the target stopped answering. An op
+// that leaks file descriptors, say, blocks for good once RLIMIT_NOFILE
+// is reached, and LastErr then says "too many open files". Round returns
+// it at once, without waiting for the ops in flight, so the hammer is
+// not quiesced: Ops counts the ops completed up to the stall, for a last
+// snapshot taken there, and Abort cancels the ops in flight.
+type StallError struct {
+	Ops       []int         // the ops in flight, sorted
+	Completed int64         // ops completed in the hammer's life, the stalled round's included
+	LastOp    int           // the last op completed in the stalled round; -1 if none did
+	Since     time.Duration // since the last op completed, or since the round began if none did
+	Threshold time.Duration
+	// LastErr is the most recent op error (an OpError), or the
+	// *PanicError of an op of the round that panicked (whose lock, say,
+	// the ops in flight wait for); nil if neither.
+	LastErr error
+}
+
+func (e *StallError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "no op completed for %v (threshold %v", roughly(e.Since), roughly(e.Threshold))
+	if e.Completed == 0 {
+		b.WriteString(" before the first op completes")
+	}
+	fmt.Fprintf(&b, "): ops %v in flight since ", e.Ops)
+	if e.LastOp >= 0 {
+		fmt.Fprintf(&b, "op %s completed", commas(int64(e.LastOp)))
+	} else {
+		b.WriteString("the round began")
+	}
+	var pe *PanicError
+	switch {
+	case errors.As(e.LastErr, &pe):
+		fmt.Fprintf(&b, "; op %d panicked: %v", pe.Op, pe.Value)
+	case e.LastErr != nil:
+		fmt.Fprintf(&b, "; the last op error: %v", e.LastErr)
+	}
+	return b.String()
+}
+
+// roughly rounds d for a message: 2.1s, 350ms.
+func roughly(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond)
+	case d >= 10*time.Millisecond:
+		return d.Round(time.Millisecond)
+	}
+	return d
+}
+
+// commas writes n with thousands separators: 9,993.
+func commas(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	start := 0
+	if n < 0 {
+		start = 1
+	}
+	for i := len(s) - 3; i > start; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// watch is a round's stall watcher. It runs on Round's goroutine, every
+// tick, and reads only the workers' slots and the next op number, so
+// the ops themselves pay nothing for it: no clock is read per op.
+// Completions are seen when a worker's completed op changes; the
+// duration of an op is known from below, as the time between the first
+// and the last tick that saw it in flight (within two ticks of the
+// truth, and only ops slower than Stall/10 matter to the threshold).
+type watch struct {
+	start    int64     // the round's first op number
+	began    time.Time // the round's start
+	last     time.Time // when a completion was last seen, or began
+	any      bool      // an op of the hammer's life has completed
+	progress bool      // an op of this round has completed
+	next     int64     // next op number as of the last tick
+	done     []int64   // per worker completed op as of the last tick
+	seen     []int64   // per worker op seen in flight, -1 if none
+	first    []time.Time
+	latest   []time.Time
+}
+
+func (w *watch) init(workers int) {
+	w.done = make([]int64, workers)
+	w.seen = make([]int64, workers)
+	w.first = make([]time.Time, workers)
+	w.latest = make([]time.Time, workers)
+}
+
+// begin starts watching a round, before its workers start.
+func (w *watch) begin(h *Hammer, start int64) {
+	now := time.Now()
+	w.start, w.began, w.last, w.next = start, now, now, start
+	w.any = w.any || h.ops > 0
+	w.progress = false
+	for i := range h.slots {
+		w.done[i] = h.slots[i].done.Load()
+		w.seen[i] = -1
+	}
+}
+
+// threshold is how long ops in flight may go without one completing.
+func (w *watch) threshold(h *Hammer) time.Duration {
+	stall := h.cfg.Stall
+	if !w.any {
+		return times(5, stall)
+	}
+	return max(stall, times(10, h.slowest))
+}
+
+// tick is how often the watcher looks: often enough to time ops to a
+// few tens of milliseconds, seldom enough to cost nothing.
+func (w *watch) tick(h *Hammer) time.Duration {
+	return max(10*time.Millisecond, min(w.threshold(h)/4, 25*time.Millisecond))
+}
+
+// poll looks at the workers at now and returns a *StallError if the
+// round has stalled.
+func (w *watch) poll(h *Hammer, now time.Time) error {
+	inFlight := 0
+	for i := range h.slots {
+		s := &h.slots[i]
+		done, op := s.done.Load(), s.op.Load()
+		if done != w.done[i] {
+			w.done[i] = done
+			w.progress, w.any, w.last = true, true, now
+		}
+		w.sight(h, i, op, done, now)
+		if op != done {
+			inFlight++
+		}
+	}
+	// A worker that took an op number since the last tick may not have
+	// published it yet: judge only a still picture.
+	next := h.next.Load()
+	still := next == w.next
+	w.next = next
+	threshold := w.threshold(h)
+	since := now.Sub(w.last)
+	if inFlight == 0 || !still || since < threshold {
+		return nil
+	}
+	return w.stall(h, since, threshold)
+}
+
+// sight follows the op worker i has in flight, timing it once it is
+// over.
+func (w *watch) sight(h *Hammer, i int, op, done int64, now time.Time) {
+	if w.seen[i] >= 0 && (op != w.seen[i] || done == w.seen[i]) {
+		h.slowest = max(h.slowest, w.latest[i].Sub(w.first[i]))
+		w.seen[i] = -1
+	}
+	if op == done {
+		return
+	}
+	if w.seen[i] != op {
+		w.seen[i], w.first[i] = op, now
+	}
+	w.latest[i] = now
+}
+
+// finish times the ops seen in flight once the round has ended.
+func (w *watch) finish(h *Hammer) {
+	for i, op := range w.seen {
+		if op >= 0 {
+			h.slowest = max(h.slowest, w.latest[i].Sub(w.first[i]))
+			w.seen[i] = -1
+		}
+	}
+}
+
+// stall ends the round: no op is taken after it, Ops counts the ops
+// completed up to it, and the ops in flight are left running.
+func (w *watch) stall(h *Hammer, since, threshold time.Duration) error {
+	h.stop.Store(true)
+	h.stopTimer()
+	ops := h.inFlight()
+	taken := min(h.next.Load(), h.end) - w.start
+	completed := max(0, taken-int64(len(ops))-h.panics.Load())
+	h.ops = w.start + completed
+	e := &StallError{Ops: ops, Completed: h.ops, LastOp: -1, Since: since, Threshold: threshold}
+	if w.progress {
+		for i := range h.slots {
+			e.LastOp = max(e.LastOp, int(h.slots[i].done.Load()))
+		}
+	}
+	h.mu.Lock()
+	if h.panicked != nil {
+		e.LastErr = h.panicked
+	} else if h.errs.Last.Err != nil {
+		e.LastErr = h.errs.Last
+	}
+	h.mu.Unlock()
+	h.stalled, h.failed = e, e
+	return e
+}
+
+// times is n × d, saturated rather than overflowing.
+func times(n int64, d time.Duration) time.Duration {
+	if d > time.Duration(math.MaxInt64/n) {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(n) * d
+}
