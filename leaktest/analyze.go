@@ -29,7 +29,7 @@ import (
 // name the symbols' stacks.
 func Analyze(snaps []Snapshot, opts ...Option) (*Report, error) {
 	c := newConfig(append([]Option{Name("analyze")}, opts...))
-	c.addDefaults(DefaultBudgets)
+	c.addDefaults(DefaultBudgets, DefaultTolerances)
 	if len(snaps) == 0 {
 		c.errs = append(c.errs, errors.New("no snapshots"))
 	}
@@ -99,7 +99,7 @@ func Analyze(snaps []Snapshot, opts ...Option) (*Report, error) {
 			r.flat = append(r.flat, sym)
 		}
 	}
-	rep, err := r.finish("analyzed", nil, "")
+	rep, err := r.finish(StopAnalyzed, nil, "")
 	if rep != nil {
 		rep.Duration = 0
 		if timed {

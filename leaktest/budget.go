@@ -48,6 +48,31 @@ var DefaultWatchBudgets = []string{
 	"process.threads <= 0/s",
 }
 
+// DefaultTolerances are the precision asked of noisy series by default
+// (see Tolerance): well under one whole object, goroutine or file per
+// thousand ops, so that no per-request leak worth finding hides in them,
+// yet a clean target whose heap jitters is decided in seconds.
+var DefaultTolerances = []string{
+	"heap.bytes:* <= 0.05B/op",
+	"heap.objects:* <= 0.001/op",
+	"goroutines:* <= 0.0001/op",
+	"runtime.heap.bytes <= 0.05B/op",
+	"process.rss <= 16B/op",
+	"process.fds <= 0.0001/op",
+	"process.threads <= 0.0001/op",
+}
+
+// DefaultWatchTolerances are Watch's: per time, as its budgets.
+var DefaultWatchTolerances = []string{
+	"heap.bytes:* <= 1KiB/h",
+	"heap.objects:* <= 10/h",
+	"goroutines:* <= 1/h",
+	"runtime.heap.bytes <= 1KiB/h",
+	"process.rss <= 1MiB/h",
+	"process.fds <= 1/h",
+	"process.threads <= 1/h",
+}
+
 // ParseBudget parses the budget syntax above. An error names the text and
 // the column where it went wrong.
 func ParseBudget(text string) (Budget, error) {

@@ -69,6 +69,9 @@ func TestCorpus(t *testing.T) {
 			var want map[string]bool
 			if w.marker != "" {
 				want = markerLines(t, w.marker)
+				if w.file != "" {
+					want = markerLinesFile(t, w.file, w.marker)
+				}
 			}
 			for _, v := range leaks {
 				if v.Kind() != w.kind {

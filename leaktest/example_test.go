@@ -46,7 +46,7 @@ func ExampleGauge() {
 		queue = append(queue, i)
 		mu.Unlock()
 		return nil
-	}), leaktest.WithProbes(depth), leaktest.WithoutHeap(), leaktest.WithoutGoroutines())
+	}), leaktest.WithProbes(depth), leaktest.WithoutHeap(), leaktest.WithoutGoroutines(), leaktest.WithoutResources())
 	for _, v := range rep.Verdicts {
 		fmt.Println(v.Symbol, v.Decision, v.Trend.PerOp, "per op; budget", v.Budget)
 	}

@@ -13,8 +13,11 @@ type history struct {
 	ops   []float64
 	secs  []float64
 	warm  int // points [0, warm) are warm-up
-	cols  map[Symbol][]float64
-	order []Symbol // first-seen order, for stable reports
+	// stalled is the point taken with ops in flight (a stalled target's
+	// last), or -1.
+	stalled int
+	cols    map[Symbol][]float64
+	order   []Symbol // first-seen order, for stable reports
 }
 
 const (
@@ -23,7 +26,7 @@ const (
 )
 
 func newHistory(start time.Time, max int) *history {
-	return &history{max: max, start: start, cols: make(map[Symbol][]float64)}
+	return &history{max: max, start: start, cols: make(map[Symbol][]float64), stalled: -1}
 }
 
 func (h *history) len() int { return len(h.ops) }
@@ -132,7 +135,7 @@ func (h *history) snapshots() []Snapshot {
 	out := make([]Snapshot, len(h.ops))
 	for i := range out {
 		el := time.Duration(h.secs[i] * float64(time.Second))
-		out[i] = Snapshot{Time: h.start.Add(el), Elapsed: el, Ops: int64(h.ops[i]), WarmUp: i < h.warm, Values: make(map[Symbol]float64, len(changing))}
+		out[i] = Snapshot{Time: h.start.Add(el), Elapsed: el, Ops: int64(h.ops[i]), WarmUp: i < h.warm, Stalled: i == h.stalled, Values: make(map[Symbol]float64, len(changing))}
 		for _, sym := range changing {
 			out[i].Values[sym] = h.cols[sym][i]
 		}

@@ -18,7 +18,7 @@ const maxCharts = 12
 func (r *Report) page() *render.Page {
 	p := &render.Page{
 		Title: r.Name, Target: r.Target, Hammer: r.Hammer.String(), Ops: r.Ops,
-		Duration: roundDuration(r.Duration).String(), Stopped: r.Stopped, Warnings: r.Warnings,
+		Duration: roundDuration(r.Duration).String(), Stopped: string(r.Stopped), Warnings: r.Warnings,
 		Failed: r.Failed(), Goleak: r.Goleak, Verdict: "no leak",
 	}
 	switch {
@@ -27,10 +27,13 @@ func (r *Report) page() *render.Page {
 	case r.Goleak != "":
 		p.Verdict = "goroutines left behind"
 	case r.Err != nil:
-		p.Verdict = "run stopped early: " + r.Stopped
+		p.Verdict = "run stopped early: " + string(r.Stopped)
 	}
-	if r.Err != nil {
+	switch {
+	case r.Err != nil:
 		p.Error = r.Err.Error()
+	case r.Broken != nil:
+		p.Error = r.Broken.What
 	}
 	if r.Axis == AxisSeconds || r.Axis == AxisDumps {
 		p.Hammer = r.extent() // no hammer ran

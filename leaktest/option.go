@@ -44,6 +44,10 @@ type config struct {
 	teardown          []func()
 	goleak            bool
 	goleakOpts        []goleak.Option
+	tolerances        []Budget
+	untilAll          bool // UntilAllDecided
+	expectErrors      bool // ExpectErrors
+	noResources       bool // WithoutResources
 }
 
 // Defaults.
@@ -75,16 +79,23 @@ func newConfig(opts []Option) *config {
 	return c
 }
 
-// addDefaults appends the default budgets after the user's, so that a
-// user budget matching a symbol wins.
-func (c *config) addDefaults(texts []string) {
+// addDefaults appends the default budgets and tolerances after the
+// user's, so that a user's matching a symbol wins.
+func (c *config) addDefaults(budgets, tolerances []string) {
+	c.budgets = append(c.budgets, mustParse(budgets)...)
+	c.tolerances = append(c.tolerances, mustParse(tolerances)...)
+}
+
+func mustParse(texts []string) []Budget {
+	var out []Budget
 	for _, text := range texts {
 		b, err := ParseBudget(text)
 		if err != nil {
 			panic(err) // the defaults are constants; a test parses them all
 		}
-		c.budgets = append(c.budgets, b)
+		out = append(out, b)
 	}
+	return out
 }
 
 func (c *config) err() error { return errors.Join(c.errs...) }
@@ -269,6 +280,60 @@ func StopAfterFailures(n int64) Option {
 		}
 		c.stopAfterFailures = n
 	})
+}
+
+// Tolerance sets how precisely a noisy series must be pinned down to be
+// within budget, each "PATTERN <= AMOUNT/PER": a series that goes up and
+// down (a router's buffers, a janitor's evictions) never shows an upper
+// bound of exactly its budget, so it is within once the bound is at or
+// under budget + AMOUNT and its recent part does not grow. The pass
+// message says what was ruled out: "no leak over 0.03 B/op". Exact series
+// (a clean site is constant, a leak of whole objects only ever rises) are
+// not affected. The first matching pattern applies, then
+// DefaultTolerances (DefaultWatchTolerances for Watch); "PATTERN <= 0/op"
+// asks a noisy series for an upper bound at its budget, however long that
+// takes.
+func Tolerance(tolerances ...string) Option {
+	return optionFunc(func(c *config) {
+		for _, text := range tolerances {
+			b, err := ParseBudget(text)
+			switch {
+			case err != nil:
+				c.errs = append(c.errs, fmt.Errorf("leaktest.Tolerance: %w", err))
+				continue
+			case b.Max < 0:
+				c.errs = append(c.errs, fmt.Errorf("leaktest.Tolerance(%q): want ≥ 0", text))
+				continue
+			}
+			c.tolerances = append(c.tolerances, b)
+		}
+	})
+}
+
+// UntilAllDecided keeps hammering after a leak is proven, until every
+// symbol is decided (or MaxDuration), so the report has every verdict. By
+// default a run stops at the look that proves a leak: the report then
+// keeps every other symbol's state, undecided ones included.
+func UntilAllDecided() Option { return optionFunc(func(c *config) { c.untilAll = true }) }
+
+// ExpectErrors says the target's ops may fail on purpose. By default a run
+// whose ops mostly failed has proven nothing about the target and is a
+// failed run (an error, with the op errors first), and ops that start
+// failing after a phase of working break the run (see Break).
+func ExpectErrors() Option { return optionFunc(func(c *config) { c.expectErrors = true }) }
+
+// WithoutResources leaves out the in-process probe of what the test
+// process can run out of: open files (process.fds) and OS threads
+// (process.threads), and the memory limit the heap is held against.
+func WithoutResources() Option { return optionFunc(func(c *config) { c.noResources = true }) }
+
+// StallAfter sets how long a round may go without any op completing
+// before the target is stalled (runner.Config.Stall); 2s, and never less
+// than ten times the slowest op seen. A stall breaks the run: it is
+// decided on the data so far and the report leads with the stall.
+// A negative d turns stall detection off.
+func StallAfter(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.hammer.Stall = d })
 }
 
 // joinContext makes ctx end when the Context option's context ends too.

@@ -16,14 +16,18 @@ type Report struct {
 	Target string
 	// Axis is what the x of every trend counted: AxisOps (a hammer),
 	// AxisSeconds (Watch) or AxisDumps (Analyze).
-	Axis      string
-	Interval  time.Duration // Watch's time between snapshots
-	Hammer    runner.Config // with defaults filled in
-	Ops       int64
-	Rounds    int
-	Duration  time.Duration
-	Stopped   string // why the run ended: "decided", "max duration", "canceled", "panic", "error"
-	Err       error  // the run's own failure, if any (an op panic, a probe error, cancellation)
+	Axis     string
+	Interval time.Duration // Watch's time between snapshots
+	Hammer   runner.Config // with defaults filled in
+	Ops      int64
+	Rounds   int
+	Duration time.Duration
+	Stopped  StopReason // why the run ended
+	Err      error      // the run's own failure, if any (an op panic, a probe error, cancellation, a target that broke with no leak to show for it)
+	// Broken: the target broke during the run (stalled, failing, a
+	// resource at its limit); the verdicts were decided on the data up to
+	// the break, and the report leads with it.
+	Broken    *Break
 	OpErrors  runner.Errors
 	Alpha     float64
 	MinOps    int64
@@ -106,6 +110,8 @@ type jsonVerdict struct {
 	First        jsonFloat `json:"first"`
 	Last         jsonFloat `json:"last"`
 	Stopped      bool      `json:"growth_stopped,omitempty"`
+	Tolerated    bool      `json:"tolerated,omitempty"`
+	Exhausted    bool      `json:"exhausted,omitempty"`
 	Func         string    `json:"func,omitempty"`
 	Site         string    `json:"site"`
 	Stack        []string  `json:"stack,omitempty"`
@@ -115,7 +121,18 @@ type jsonSnapshot struct {
 	Seconds jsonFloat            `json:"t_s"`
 	Ops     int64                `json:"ops"`
 	WarmUp  bool                 `json:"warm_up,omitempty"`
+	Stalled bool                 `json:"stalled,omitempty"`
 	Values  map[Symbol]jsonFloat `json:"values"`
+}
+
+type jsonBreak struct {
+	Reason    StopReason `json:"reason"`
+	Op        int64      `json:"op"`
+	What      string     `json:"what"`
+	Symbol    Symbol     `json:"symbol,omitempty"`
+	Value     jsonFloat  `json:"value,omitempty"`
+	Limit     jsonFloat  `json:"limit,omitempty"`
+	LimitName string     `json:"limit_name,omitempty"`
 }
 
 type jsonOpError struct {
@@ -133,7 +150,8 @@ type jsonReport struct {
 	Ops         int64             `json:"ops"`
 	Rounds      int               `json:"rounds"`
 	DurationS   jsonFloat         `json:"duration_s"`
-	Stopped     string            `json:"stopped"`
+	Stopped     StopReason        `json:"stopped"`
+	Broken      *jsonBreak        `json:"broken,omitempty"`
 	Error       string            `json:"error,omitempty"`
 	OpErrors    int64             `json:"op_errors"`
 	FirstErrors []jsonOpError     `json:"first_op_errors,omitempty"`
@@ -166,6 +184,9 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	if r.Err != nil {
 		j.Error = r.Err.Error()
 	}
+	if b := r.Broken; b != nil {
+		j.Broken = &jsonBreak{b.Reason, b.Op, b.What, b.Symbol, jsonFloat(b.Value), jsonFloat(b.Limit), b.LimitName}
+	}
 	for _, e := range r.OpErrors.First {
 		j.FirstErrors = append(j.FirstErrors, jsonOpError{e.Op, e.Err.Error()})
 	}
@@ -177,11 +198,11 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 			SlopePerS: jsonFloat(t.PerSecond), SlopePerSLo: jsonFloat(t.PerSecondLo), SlopePerSHi: jsonFloat(t.PerSecondHi),
 			Level: jsonFloat(t.Level), P: jsonFloat(t.P), Points: t.Points,
 			Budget: v.Budget.String(), First: jsonFloat(v.First), Last: jsonFloat(v.Last), Stopped: v.Stopped,
-			Func: v.Func, Site: v.Site, Stack: v.Stack,
+			Tolerated: v.Tolerated, Exhausted: v.Exhausted, Func: v.Func, Site: v.Site, Stack: v.Stack,
 		})
 	}
 	for _, s := range r.Snapshots {
-		js := jsonSnapshot{Seconds: jsonFloat(s.Elapsed.Seconds()), Ops: s.Ops, WarmUp: s.WarmUp, Values: make(map[Symbol]jsonFloat, len(s.Values))}
+		js := jsonSnapshot{Seconds: jsonFloat(s.Elapsed.Seconds()), Ops: s.Ops, WarmUp: s.WarmUp, Stalled: s.Stalled, Values: make(map[Symbol]jsonFloat, len(s.Values))}
 		for k, v := range s.Values {
 			js.Values[k] = jsonFloat(v)
 		}

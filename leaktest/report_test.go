@@ -128,7 +128,7 @@ func TestGaugeWithPerTimeBudget(t *testing.T) {
 		queue++ // a queue nobody drains
 		mu.Unlock()
 		return nil
-	}), leaktest.WithoutHeap(), leaktest.WithoutGoroutines(),
+	}), leaktest.WithoutHeap(), leaktest.WithoutGoroutines(), leaktest.WithoutResources(),
 		leaktest.WithProbes(leaktest.Gauge("queue.len", func() float64 { mu.Lock(); defer mu.Unlock(); return float64(queue) })),
 		leaktest.WithBudget("gauge:queue.len <= 1/s"), leaktest.Workers(1))
 	if err != nil {

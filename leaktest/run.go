@@ -33,7 +33,7 @@ var runMu sync.Mutex
 // but the first the report so far is returned with it.
 func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, error) {
 	c := newConfig(opts)
-	c.addDefaults(DefaultBudgets)
+	c.addDefaults(DefaultBudgets, DefaultTolerances)
 	if target == nil {
 		c.errs = append(c.errs, errors.New("nil target"))
 	}
@@ -59,7 +59,7 @@ func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, er
 // newRun sets up the state every mode shares; nothing is fitted yet.
 func newRun(mode runMode, c *config, start time.Time, maxPoints int) *run {
 	return &run{mode: mode, c: c, start: start, hist: newHistory(start, maxPoints), firstFitOps: -1,
-		sticky: map[Symbol]bool{}, budgets: map[Symbol]*Budget{}, floors: map[Symbol]float64{}}
+		sticky: map[Symbol]bool{}, budgets: map[Symbol]*Budget{}, tolerances: map[Symbol]float64{}, floors: map[Symbol]float64{}}
 }
 
 // runMode is what the x axis counts.
@@ -104,11 +104,20 @@ type run struct {
 	lastProgress time.Time
 	looks        int
 
-	sticky  map[Symbol]bool // leak verdicts are final once made
-	results map[Symbol]decide.Result
-	floors  map[Symbol]float64 // sampled symbols' resolution at the last look
-	budgets map[Symbol]*Budget
-	order   []Symbol // the symbols of the last look
+	sticky     map[Symbol]bool // leak verdicts are final once made
+	results    map[Symbol]decide.Result
+	floors     map[Symbol]float64 // sampled symbols' resolution at the last look
+	budgets    map[Symbol]*Budget
+	tolerances map[Symbol]float64 // on the budget's axis
+	order      []Symbol           // the symbols of the last look
+
+	// The target broke (stalled, failing, exhausted): decided on the
+	// points before breakAt (all when 0).
+	brk     *Break
+	breakAt int
+	stuck   error // ops that did not return when a stalled round was aborted
+	// Ops and op errors at the last snapshot, for the failing check.
+	snapOps, snapErrs int64
 
 	heap      *heapProbe
 	artifacts *artifacts
@@ -139,6 +148,9 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	if !c.noGoroutine {
 		r.probes = append(r.probes, newGoroutineProbe())
 	}
+	if !c.noResources {
+		r.probes = append(r.probes, newResourceProbe())
+	}
 	r.probes = append(r.probes, c.probes...)
 	for _, p := range r.probes {
 		if lc, ok := p.(lifecycle); ok {
@@ -164,32 +176,36 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 
-	stopped, runErr := "max duration", error(nil)
+	stopped, runErr := StopMaxDuration, error(nil)
 	// A baseline at op 0, before anything ran: a warm-up point for charts.
 	if err := r.snapshot(ctx, true); err != nil {
-		stopped, runErr = "error", err
+		stopped, runErr = StopError, err
 	}
-	for runErr == nil {
+	for runErr == nil && r.brk == nil {
 		err := r.hammer.Round(ctx)
 		if err != nil {
 			var pe *runner.PanicError
 			var se *runner.StuckError
+			var st *runner.StallError
 			switch {
 			case errors.As(err, &pe):
-				stopped, runErr = "panic", err
+				stopped, runErr = StopPanic, err
+			case errors.As(err, &st):
+				stopped = StopStalled
+				r.stalled(st)
 			case errors.As(err, &se):
-				stopped, runErr = "stuck", err
+				stopped, runErr = StopStuck, err
 			case parent.Err() != nil:
-				stopped, runErr = "canceled", err
+				stopped, runErr = StopCanceled, err
 			case ctx.Err() != nil:
 				// Our own cap, reached mid-round: not a failure.
 			default:
-				stopped, runErr = "error", err
+				stopped, runErr = StopError, err
 			}
 			break
 		}
 		if err := r.checkFailing(); err != nil {
-			stopped, runErr = "error", err
+			stopped, runErr = StopError, err
 			break
 		}
 		ops := r.hammer.Ops()
@@ -200,9 +216,9 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 			if err := r.snapshot(ctx, warm); err != nil {
 				switch {
 				case parent.Err() != nil:
-					stopped, runErr = "canceled", err
+					stopped, runErr = StopCanceled, err
 				case ctx.Err() == nil:
-					stopped, runErr = "error", err
+					stopped, runErr = StopError, err
 				}
 				// Else the cap came mid-snapshot (a remote probe's request
 				// carries the run's deadline): the final snapshot follows.
@@ -212,8 +228,12 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 				r.firstFitOps = ops
 				r.markFirst()
 			}
-			if r.look() {
-				stopped = "decided"
+			if b := r.checkBreak(); b != nil {
+				stopped = b.Reason
+				break
+			}
+			if why := r.look(); why != "" {
+				stopped = why
 				break
 			}
 		}
@@ -221,21 +241,26 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 			break
 		}
 		if err := r.hammer.Pause(ctx); err != nil && parent.Err() != nil {
-			stopped, runErr = "canceled", err
+			stopped, runErr = StopCanceled, err
 		}
 	}
 	// The hammer is quiesced whatever stopped it (Round returns only when
-	// no op is in flight), so a last snapshot is honest; it gets its own
-	// short context, since the run's may be what ended.
-	if stopped != "error" && stopped != "stuck" {
+	// no op is in flight; a stall is its own case), so a last snapshot is
+	// honest; it gets its own short context, since the run's may be what
+	// ended. A target that broke was decided on the data up to the break.
+	switch {
+	case r.brk != nil:
+		r.looks++
+		r.decide(true)
+	case stopped != StopError && stopped != StopStuck && stopped != StopLeak:
 		if r.hammer.Ops() > r.lastSnapOps || r.hist.len() == 0 {
 			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			if err := r.snapshot(fctx, r.hammer.Ops() < c.warmUp); err == nil {
 				if r.firstFitOps < 0 && r.hammer.Ops() >= c.warmUp {
 					r.firstFitOps = r.hammer.Ops()
 				}
-				if r.look() && runErr == nil {
-					stopped = "decided"
+				if why := r.look(); why != "" && runErr == nil {
+					stopped = why
 				}
 			}
 			cancel()
@@ -243,8 +268,9 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	}
 	r.artifacts.writeProfile("last_profile", r.heap != nil && r.firstFitOps >= 0)
 	// The hammer's workers go first, then the target's teardown, then
-	// goleak's check of what is left.
-	if stopped != "stuck" {
+	// goleak's check of what is left. Workers blocked in an op that
+	// ignores its context cannot be closed.
+	if stopped != StopStuck && r.stuck == nil {
 		r.hammer.Close()
 	}
 	for _, f := range c.teardown {
@@ -255,10 +281,11 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 
 // finish decides what is left undecided, assembles the report and writes
 // its artifacts. The report comes back whatever ended the run.
-func (r *run) finish(stopped string, runErr error, leftover string) (*Report, error) {
+func (r *run) finish(stopped StopReason, runErr error, leftover string) (*Report, error) {
 	if r.results == nil {
 		r.finalFits()
 	}
+	runErr = r.failedTarget(runErr)
 	rep := r.report(stopped, runErr)
 	rep.Goleak = leftover
 	r.writeProbeProfiles()
@@ -277,6 +304,9 @@ func (r *run) finish(stopped string, runErr error, leftover string) (*Report, er
 func (r *run) runName() string {
 	if r.c.name != "" {
 		return r.c.name
+	}
+	if r.target == nil {
+		return "run"
 	}
 	if s, ok := r.target.(fmt.Stringer); ok {
 		return s.String()
@@ -343,11 +373,12 @@ func (r *run) budgetFor(sym Symbol) *Budget {
 	return found
 }
 
-// look decides every budgeted symbol on the snapshots so far. It reports
-// whether all are decided, which ends the run.
-func (r *run) look() bool {
+// look decides every budgeted symbol on the snapshots so far. It returns
+// why the run should end now — every symbol decided, or a leak proven
+// (unless UntilAllDecided) — or "" to go on.
+func (r *run) look() StopReason {
 	if r.firstFitOps < 0 {
-		return false
+		return ""
 	}
 	ops := r.ops()
 	eligible := ops-r.firstFitOps >= r.c.minOps
@@ -356,7 +387,7 @@ func (r *run) look() bool {
 	}
 	if !eligible {
 		r.progress(ops, -1)
-		return false
+		return ""
 	}
 	r.looks++
 	r.decide(true)
@@ -367,7 +398,13 @@ func (r *run) look() bool {
 		}
 	}
 	r.progress(ops, undecided)
-	return undecided == 0
+	switch {
+	case undecided == 0:
+		return StopDecided
+	case len(r.sticky) > 0 && !r.c.untilAll:
+		return StopLeak
+	}
+	return ""
 }
 
 // undecidable reports a sampled symbol that looks flat under a budget of
@@ -391,15 +428,15 @@ func (r *run) decide(eligible bool) {
 		if b == nil {
 			continue
 		}
-		ops, secs, vals := r.hist.fitted(sym)
+		ops, secs, vals := r.fitted(sym)
 		x := ops
 		if b.PerTime > 0 {
 			x = secs
 		}
 		r.order = append(r.order, sym)
-		series = append(series, decide.Series{X: x, Y: vals, Budget: b.limit()})
+		series = append(series, decide.Series{X: x, Y: vals, Budget: b.limit(), Tolerance: r.toleranceFor(sym, b)})
 	}
-	res := decide.Decide(series, decide.Config{Alpha: r.c.alpha, Look: max(r.looks, 1), Eligible: eligible, MinPoints: r.minPoints})
+	res := decide.Decide(series, decide.Config{Alpha: r.c.alpha, Look: max(r.looks, 1), Eligible: eligible, MinPoints: r.minPoints, Broken: r.brk != nil})
 	r.results = make(map[Symbol]decide.Result, len(res))
 	for i, sym := range r.order {
 		// Sampled data that looks flat has not ruled out growth under its
@@ -409,11 +446,11 @@ func (r *run) decide(eligible bool) {
 			if b := series[i].Budget; res[i].Decision == decide.Within {
 				switch {
 				case res[i].Fit.Hi+f <= b:
-					res[i].Stopped = false
-				case res[i].Recent.Hi+f <= b:
-					res[i].Stopped = true
+					res[i].Stopped, res[i].Tolerated = false, false
+				case res[i].Recent.Hi+f <= b && r.brk == nil:
+					res[i].Stopped, res[i].Tolerated = true, false
 				default:
-					res[i].Decision, res[i].Stopped = decide.Undecided, false
+					res[i].Decision, res[i].Stopped, res[i].Tolerated = decide.Undecided, false, false
 				}
 			}
 		}
@@ -473,11 +510,11 @@ func (r *run) progress(ops int64, undecided int) {
 }
 
 // report assembles the Report.
-func (r *run) report(stopped string, runErr error) *Report {
+func (r *run) report(stopped StopReason, runErr error) *Report {
 	c := r.c
 	rep := &Report{
 		Name: r.runName(), Axis: r.mode.axis(),
-		Duration: time.Since(r.start), Stopped: stopped, Err: runErr,
+		Duration: time.Since(r.start), Stopped: stopped, Err: runErr, Broken: r.brk,
 		Alpha: c.alpha, Snapshots: r.hist.snapshots(), SnapshotsTaken: r.taken,
 		series: map[Symbol]Series{},
 	}
@@ -498,7 +535,7 @@ func (r *run) report(stopped string, runErr error) *Report {
 	for _, sym := range r.order {
 		res := r.results[sym]
 		b := r.budgetFor(sym)
-		v := Verdict{Symbol: sym, Budget: *b, Stopped: res.Stopped}
+		v := Verdict{Symbol: sym, Budget: *b, Stopped: res.Stopped, Tolerated: res.Tolerated, Exhausted: r.brk.exhausted(sym)}
 		switch {
 		case r.sticky[sym]:
 			v.Decision = Leak
@@ -508,7 +545,7 @@ func (r *run) report(stopped string, runErr error) *Report {
 			v.Decision = Undecided
 			undecided++
 		}
-		ops, secs, vals := r.hist.fitted(sym)
+		ops, secs, vals := r.fitted(sym)
 		other := secs
 		if b.PerTime > 0 {
 			other = ops
@@ -573,12 +610,19 @@ func (r *run) report(stopped string, runErr error) *Report {
 	switch {
 	case r.firstFitOps < 0:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run ended in warm-up (%s of %s ops): nothing was decided", groupDigits(rep.Ops), groupDigits(c.warmUp)))
+	case stopped == StopLeak && undecided > 0:
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run stopped at the look that proved a leak; %d %s still undecided (UntilAllDecided, or the CLI's --all, decides them)",
+			undecided, plural(undecided, "symbol was", "symbols were")))
+	case r.brk != nil:
 	case rep.Ops-r.firstFitOps < c.minOps:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("need ≥ %s ops after warm-up before any verdict (a cache may still be filling); ran %s: raise MaxDuration or lower MinOps",
 			groupDigits(c.minOps), groupDigits(rep.Ops-r.firstFitOps)))
-	case undecided > 0 && runErr == nil && stopped != "decided":
+	case undecided > 0 && runErr == nil && stopped == StopMaxDuration:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s undecided at the %v cap pass; the largest slope not ruled out is shown, and a longer run (%s) narrows it",
 			undecided, plural(undecided, "symbol", "symbols"), c.maxDuration, EnvMaxDuration))
+	}
+	if r.stuck != nil {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("after the stall, %v; their goroutines are left blocked", r.stuck))
 	}
 	if fitted < 8 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("need ≥ 8 snapshots after warm-up to fit a trend; have %d", fitted))

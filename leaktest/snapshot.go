@@ -10,5 +10,8 @@ type Snapshot struct {
 	Elapsed time.Duration
 	Ops     int64
 	WarmUp  bool // taken during warm-up, left out of the fit
+	// Stalled: taken while ops were still in flight, because no op was
+	// completing: not a quiesce point (ops in flight hold memory).
+	Stalled bool
 	Values  map[Symbol]float64
 }

@@ -48,8 +48,12 @@ func (r *Report) writeTable(b *strings.Builder, skipLeaks bool) {
 		}
 		mark := map[Decision]string{Leak: "LEAK", Within: "~", Undecided: "?"}[v.Decision]
 		switch {
+		case v.Exhausted:
+			mark += " " + note("exhausted: the series reached most of its limit, and the run was decided up to there")
 		case v.Stopped:
 			mark += " " + note("within budget because the growth stopped: the last quarter of the run is flat")
+		case v.Tolerated:
+			mark += " " + note("within the tolerance for a noisy series (leaktest.Tolerance): no slope over the interval's upper bound")
 		case v.Decision == Undecided && (math.IsInf(v.Trend.PerOpHi, 0) || math.IsInf(v.Trend.PerOpLo, 0)):
 			mark += " " + note("too few snapshots to bound the slope")
 		case v.Decision == Undecided:

@@ -31,11 +31,23 @@ func (r *Report) String() string {
 		r.writeRuledOut(&b)
 	case len(leaks) > 0:
 		n := countSites(leaks)
-		fmt.Fprintf(&b, "leaktest: %s%d leaking %s in %s\n", name, n, plural(n, "symbol", "symbols"), r.extent())
+		if r.Broken != nil {
+			// What broke is the news; the leaks are why.
+			fmt.Fprintf(&b, "leaktest: %s%s\ngrowing until then: %d leaking %s in %s\n", name, r.Broken.What, n, plural(n, "symbol", "symbols"), r.extent())
+		} else {
+			fmt.Fprintf(&b, "leaktest: %s%d leaking %s in %s\n", name, n, plural(n, "symbol", "symbols"), r.extent())
+		}
 		r.writeLeaks(&b, leaks)
 		r.writeTable(&b, true)
+	case r.Broken != nil:
+		fmt.Fprintf(&b, "leaktest: %s%s\nno leak proven on the data until then (%s)\n", name, r.Broken.What, r.extent())
+		r.writeOpErrors(&b)
+		b.WriteString("\n")
+		r.writeRuledOut(&b)
 	case r.Err != nil:
 		fmt.Fprintf(&b, "leaktest: %sno leak found before the run stopped (%s) after %s\n", name, r.Stopped, r.extent())
+		r.writeOpErrors(&b)
+		b.WriteString("\n")
 		r.writeRuledOut(&b)
 	default:
 		fmt.Fprintf(&b, "leaktest: %sno leak in %s\n", name, r.extent())
@@ -45,15 +57,11 @@ func (r *Report) String() string {
 	if r.Goleak != "" {
 		fmt.Fprintf(&b, "\ngoroutines alive after teardown that were not before the run (goleak):\n%s\n", indent(r.Goleak, "    "))
 	}
-	if r.Err != nil {
+	if r.Err != nil && r.Err != error(r.Broken) {
 		fmt.Fprintf(&b, "\nthe run stopped early (%s), this report is partial:\n%s\n", r.Stopped, indent(r.Err.Error(), "    "))
 	}
-	if r.OpErrors.Count > 0 {
-		fmt.Fprintf(&b, "\nop errors: %s", groupDigits(r.OpErrors.Count))
-		for _, e := range r.OpErrors.First {
-			fmt.Fprintf(&b, "\n    %v", e)
-		}
-		b.WriteByte('\n')
+	if r.Err == nil {
+		r.writeOpErrors(&b)
 	}
 	r.writeArtifacts(&b, len(leaks) > 0)
 	for i, w := range r.Warnings {
@@ -63,6 +71,19 @@ func (r *Report) String() string {
 		fmt.Fprintf(&b, "    %s\n", w)
 	}
 	return b.String()
+}
+
+// writeOpErrors counts the op errors and shows the first few: after the
+// verdicts when the run worked, first when it did not.
+func (r *Report) writeOpErrors(b *strings.Builder) {
+	if r.OpErrors.Count == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nop errors: %s of %s ops", groupDigits(r.OpErrors.Count), groupDigits(r.Ops))
+	for _, e := range r.OpErrors.First {
+		fmt.Fprintf(b, "\n    %v", e)
+	}
+	b.WriteString("\n")
 }
 
 // extent says how much the report covers: "12,000 ops over 3.1s (4
@@ -114,6 +135,9 @@ func (r *Report) writeLeaks(b *strings.Builder, leaks []Verdict) {
 			span = "first snapshot after the baseline → last"
 		}
 		fmt.Fprintf(b, "    value   %s → %s (%s)\n", formatValue(v.Symbol, v.First), formatValue(v.Symbol, v.Last), span)
+		if v.Exhausted && r.Broken != nil {
+			fmt.Fprintf(b, "    limit   %s (%s): reached %.0f%% of it\n", formatValue(v.Symbol, r.Broken.Limit), r.Broken.LimitName, 100*r.Broken.Value/r.Broken.Limit)
+		}
 		if len(v.Stack) > 0 {
 			what := "allocated at"
 			if v.Kind() == KindGoroutines {
@@ -158,9 +182,9 @@ func countSites(leaks []Verdict) int {
 // the largest slope that was not.
 func (r *Report) writeRuledOut(b *strings.Builder) {
 	type kindSum struct {
-		n, within, undecided int
-		budgets              map[string]bool
-		worst                *Verdict
+		n, within, undecided, tolerated int
+		budgets                         map[string]bool
+		worst                           *Verdict
 	}
 	kinds := map[string]*kindSum{}
 	var order []string
@@ -177,6 +201,9 @@ func (r *Report) writeRuledOut(b *strings.Builder) {
 		s.budgets[budgetText(*v)] = true
 		if v.Decision == Within {
 			s.within++
+			if v.Tolerated {
+				s.tolerated++
+			}
 		} else {
 			s.undecided++
 		}
@@ -219,9 +246,15 @@ func (r *Report) writeRuledOut(b *strings.Builder) {
 		if strings.Contains(string(s.worst.Symbol), ":") {
 			where = fmt.Sprintf(" at %d %s", s.n, plural(s.n, "site", "sites"))
 		}
-		if s.undecided == 0 {
+		switch {
+		case s.undecided == 0 && s.tolerated > 0:
+			// Noisy series were pinned down to within their tolerance,
+			// not to the budget: the largest slope not ruled out says how
+			// far.
+			fmt.Fprintf(b, "no leak over %s%s but for %d noisy within tolerance", strings.Join(budgets, ", "), where, s.tolerated)
+		case s.undecided == 0:
 			fmt.Fprintf(b, "no leak over %s%s", strings.Join(budgets, ", "), where)
-		} else {
+		default:
 			fmt.Fprintf(b, "no leak found over %s%s (%d undecided)", strings.Join(budgets, ", "), where, s.undecided)
 		}
 		w := *s.worst

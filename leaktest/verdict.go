@@ -21,9 +21,15 @@ type Verdict struct {
 	// Stopped: within budget because the growth stopped (the last quarter
 	// of the run is flat), not because there was none.
 	Stopped bool
-	Func    string   // the charged function, closures named by their enclosing one
-	Site    string   // file.go:LINE of the charged frame (allocation or go statement)
-	Stack   []string // "function\n\tfile:line" per frame, innermost first
+	// Tolerated: within budget by the Tolerance of a noisy series: the
+	// upper bound of its slope is over the budget, by less than it.
+	Tolerated bool
+	// Exhausted: the series reached most of its resource's limit; the
+	// report's Broken says which and when.
+	Exhausted bool
+	Func      string   // the charged function, closures named by their enclosing one
+	Site      string   // file.go:LINE of the charged frame (allocation or go statement)
+	Stack     []string // "function\n\tfile:line" per frame, innermost first
 	// UserCode: charged to the user's code (or a library it called), not
 	// to a standard-library frame with no user caller.
 	UserCode bool

@@ -29,7 +29,7 @@ func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 			c.errs = append(c.errs, fmt.Errorf("budget %q is per op, and a watch counts no ops: give it per s, min or h", b.String()))
 		}
 	}
-	c.addDefaults(DefaultWatchBudgets)
+	c.addDefaults(DefaultWatchBudgets, DefaultWatchTolerances)
 	if err := c.err(); err != nil {
 		return nil, fmt.Errorf("leaktest.Watch: %w", err)
 	}
@@ -44,7 +44,7 @@ func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 	return r.finish(stopped, runErr, "")
 }
 
-func (r *run) watch(ctx context.Context) (stopped string, err error) {
+func (r *run) watch(ctx context.Context) (stopped StopReason, err error) {
 	parent := ctx
 	ctx, cancel := context.WithDeadline(ctx, r.start.Add(r.c.maxDuration))
 	defer cancel()
@@ -58,9 +58,9 @@ func (r *run) watch(ctx context.Context) (stopped string, err error) {
 		select {
 		case <-ctx.Done():
 			if parent.Err() != nil {
-				return "canceled", parent.Err()
+				return StopCanceled, parent.Err()
 			}
-			return "max duration", nil
+			return StopMaxDuration, nil
 		case <-tick.C:
 		}
 		if r.hist.full() {
@@ -76,8 +76,8 @@ func (r *run) watch(ctx context.Context) (stopped string, err error) {
 			r.firstFitOps = 0
 			r.markFirst()
 		}
-		if r.look() {
-			return "decided", nil
+		if why := r.look(); why != "" {
+			return why, nil
 		}
 	}
 }
@@ -85,14 +85,14 @@ func (r *run) watch(ctx context.Context) (stopped string, err error) {
 // ended classifies a failed snapshot: the watcher's own cancellation, the
 // cap, or the probe's failure (the process exited, the endpoint stopped
 // answering).
-func (r *run) ended(parent context.Context, err error) (string, error) {
+func (r *run) ended(parent context.Context, err error) (StopReason, error) {
 	switch {
 	case parent.Err() != nil:
-		return "canceled", parent.Err()
+		return StopCanceled, parent.Err()
 	case time.Since(r.start) >= r.c.maxDuration:
-		return "max duration", nil // the cap came mid-snapshot
+		return StopMaxDuration, nil // the cap came mid-snapshot
 	}
-	return "error", err
+	return StopError, err
 }
 
 func (r *run) watchWarnings(rep *Report, fitted, undecided int, runErr error) {

@@ -23,6 +23,7 @@ type workload struct {
 	leak   bool
 	kind   string // the kind of the leak verdict expected ("" for clean)
 	marker string // the LEAK marker naming the line the verdict must name
+	file   string // the file holding the marker; workloads_test.go if ""
 	target func() (runner.Target, func())
 	opts   []leaktest.Option
 }

@@ -52,7 +52,7 @@ func TestHaveSlopeAtMostMessageGolden(t *testing.T) {
 		n++
 		mu.Unlock()
 		return nil
-	}), leaktest.WithoutHeap(), leaktest.WithoutGoroutines(), leaktest.Workers(1),
+	}), leaktest.WithoutHeap(), leaktest.WithoutGoroutines(), leaktest.WithoutResources(), leaktest.Workers(1),
 		leaktest.WithProbes(leaktest.Gauge("queue.len", func() float64 { mu.Lock(); defer mu.Unlock(); return float64(n) })))
 	if err != nil {
 		t.Fatal(err)

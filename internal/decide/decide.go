@@ -7,19 +7,34 @@
 //  1. The run is long enough to have seen a cache fill (the caller's
 //     Eligible, from MinOps): before that, an LRU capped at a few thousand
 //     entries is indistinguishable from a leak, and no decision is made.
-//  2. Growth holds now, not just once. The p-value is the largest of three
-//     Kendall tests: over the whole fitted run, over its last half and over
-//     its last quarter (an intersection–union test, valid at level α with no
+//     A target that broke (Config.Broken) lifts this wait: its failure is
+//     the evidence that the growth did not stop by itself.
+//  2. Growth is sustained over the whole fitted run, not a burst that the
+//     end of the run happened to catch. The p-value is the largest of five
+//     Kendall tests: over the whole fitted run and over each of its four
+//     quarters (an intersection–union test, valid at level α with no
 //     adjustment). Growth that stopped (a cache reaching its cap, one map
-//     table doubling, a runtime free list stepping up) leaves the last
-//     quarter flat and cannot pass.
+//     table doubling) leaves the last quarter flat; growth that started
+//     late (a buffer filling after 200k ops) leaves the first quarter
+//     flat; neither can pass. A rise is called a leak only once it has
+//     held from the first quarter of the run so far to its end.
 //  3. Holm–Bonferroni over all series of the look, at the look's share of α
 //     (stats.SpendAlpha), so the family-wise false-leak rate over the whole
 //     adaptive run stays ≤ α.
 //
-// A series is within budget when the upper bound of its slope, at the same
-// level, is at or under the budget — over the whole run, or over the last
-// quarter (the growth stopped). Otherwise it is undecided.
+// Within budget is the other side, and it is never concluded while the
+// recent part of the run grows: the last quarter must show no growth over
+// the budget (its Kendall test not significant at α, its slope estimate
+// not over budget + tolerance). Then a series is
+// within when the upper bound of its slope, at the same level as the leak
+// test's, is at or under the budget over the whole run, or over the last
+// quarter (the growth stopped — unless the target broke, when a plateau is
+// the limit, not a cap). A noisy but stationary series never reaches an
+// upper bound of exactly 0; with a Tolerance it is within once its upper
+// bound is at or under budget + tolerance, provided the series is noisy
+// (it goes down somewhere; a staircase of whole leaked objects is not):
+// what was ruled out is every slope over that bound.
+// Otherwise it is undecided.
 package decide
 
 import (
@@ -42,6 +57,10 @@ type Series struct {
 	X      []float64 // the budget's axis: ops, or seconds
 	Y      []float64
 	Budget float64 // max slope per unit of X
+	// Tolerance is how far over the budget the upper bound of a series
+	// with no sign of growth may be and still be within: the precision
+	// the caller asks of noisy series. 0: none (exact data needs none).
+	Tolerance float64
 }
 
 // Config is what one look knows about the run.
@@ -50,35 +69,53 @@ type Config struct {
 	Look      int     // 1-based count of eligible looks, this one included
 	Eligible  bool    // the run is long enough for decisions (MinOps reached)
 	MinPoints int     // points each window needs; default 8
+	// Broken: the target stopped working (stalled, failing, a resource at
+	// its limit). The caller passes the series up to the break; a look is
+	// made whether or not MinOps was reached, and a flat end is not taken
+	// for growth that stopped by itself.
+	Broken bool
 }
 
 // Result is the decision for one series with the numbers behind it.
 type Result struct {
-	Decision Decision
-	Fit      stats.Fit // whole run, bounds at Level
-	Recent   stats.Fit // last quarter, bounds at Level
-	P        float64   // intersection–union p-value for slope > budget
-	Level    float64   // one-sided level of the bounds (Holm's, this look)
-	Stopped  bool      // within because the growth stopped (last quarter flat)
-	Short    bool      // too few points to decide
+	Decision  Decision
+	Fit       stats.Fit // whole run, bounds at Level
+	Recent    stats.Fit // last quarter, bounds at Level
+	P         float64   // intersection–union p-value for slope > budget
+	Level     float64   // one-sided level of the bounds (Holm's, this look)
+	Stopped   bool      // within because the growth stopped (last quarter flat)
+	Tolerated bool      // within by the tolerance: the upper bound is over the budget
+	Growing   bool      // the recent part grows: within is not concluded
+	Short     bool      // too few points to decide
 }
+
+// quarters are the windows whose growth a leak must show, besides the
+// whole run's: together they say the growth held all along.
+var quarters = [][2]float64{{0, 0.25}, {0.25, 0.5}, {0.5, 0.75}, {0.75, 1}}
 
 // Decide applies the rule to all series of one look.
 func Decide(series []Series, cfg Config) []Result {
 	if cfg.MinPoints <= 0 {
 		cfg.MinPoints = 8
 	}
+	eligible := cfg.Eligible || cfg.Broken
 	look := stats.SpendAlpha(cfg.Alpha, cfg.Look)
 	res := make([]Result, len(series))
 	p := make([]float64, len(series))
 	for i, s := range series {
 		res[i].Short = len(s.X) < cfg.MinPoints
 		p[i] = 1
-		if res[i].Short || !cfg.Eligible || flatWithin(s) {
+		if res[i].Short || !eligible || flatWithin(s) {
 			continue
 		}
-		p[i] = math.Max(stats.PGreater(s.X, s.Y, s.Budget),
-			math.Max(windowP(s, 0.5, cfg.MinPoints), windowP(s, 0.75, cfg.MinPoints)))
+		p[i] = stats.PGreater(s.X, s.Y, s.Budget)
+		for _, q := range quarters {
+			if p[i] >= look { // cannot be rejected by Holm at any rank
+				break
+			}
+			x, y := window(s, q[0], q[1], cfg.MinPoints)
+			p[i] = math.Max(p[i], stats.PGreater(x, y, s.Budget))
+		}
 	}
 	reject, level := stats.Holm(p, look)
 	for i, s := range series {
@@ -88,28 +125,103 @@ func Decide(series []Series, cfg Config) []Result {
 		if r.Short {
 			continue
 		}
-		wx, wy := window(s, 0.75, cfg.MinPoints)
+		wx, wy := window(s, 0.75, 1, cfg.MinPoints)
 		r.Recent = stats.TheilSen(wx, wy, r.Level)
-		if !cfg.Eligible {
+		if !eligible {
 			continue
 		}
-		switch {
-		case reject[i] && r.Fit.Lo > s.Budget && r.Recent.Lo > s.Budget:
+		if reject[i] && r.Fit.Lo > s.Budget && r.Recent.Lo > s.Budget {
 			r.Decision = Leak
-		case r.Fit.Hi <= s.Budget:
+			continue
+		}
+		if flatWithin(s) {
 			r.Decision = Within
-		case r.Recent.Hi <= s.Budget:
+			continue
+		}
+		r.Growing = growing(s, r.Recent, cfg)
+		if r.Growing {
+			continue
+		}
+		b, tol := s.Budget, s.Tolerance
+		switch {
+		case r.Fit.Hi <= b:
+			r.Decision = Within
+		case r.Recent.Hi <= b && !cfg.Broken && (falls(s.Y) || pausedLonger(s.X, s.Y)):
 			r.Decision, r.Stopped = Within, true
+		case tol <= 0:
+		case r.Fit.Hi <= b+tol && falls(s.Y):
+			r.Decision, r.Tolerated = Within, true
+		case r.Recent.Hi <= b+tol && !cfg.Broken && falls(wy):
+			r.Decision, r.Stopped, r.Tolerated = Within, true, true
 		}
 	}
 	return res
+}
+
+// growing reports growth over the budget in the recent part of the run
+// (its last quarter): by Kendall's test at the run's α, unadjusted — a
+// sensitive test, since its only cost on a clean series is a later
+// verdict — or by a slope estimate over budget + tolerance. A leak that
+// started before the last quarter grows through all of it; one that
+// started inside it grows at its end; exact data that rose at its last
+// point is growing now.
+func growing(s Series, recent stats.Fit, cfg Config) bool {
+	if recent.Slope > s.Budget+s.Tolerance {
+		return true
+	}
+	// Exact data that just rose: the rise is the newest thing known.
+	if n := len(s.Y); n >= 2 && s.Y[n-1] > s.Y[n-2] && !falls(s.Y) {
+		return true
+	}
+	x, y := window(s, 0.75, 1, cfg.MinPoints)
+	return stats.PGreater(x, y, s.Budget) <= cfg.Alpha
+}
+
+// falls reports that y goes down somewhere: the noise that a tolerance is
+// for. A staircase that only ever rises — a slow leak of whole objects,
+// exactly accounted — has none, and no tolerance applies to it.
+func falls(y []float64) bool {
+	for i := 1; i < len(y); i++ {
+		if y[i] < y[i-1] {
+			return true
+		}
+	}
+	return false
+}
+
+// pausedLonger reports that a series that only ever rises has been flat at
+// its end for more than twice as long as any pause between two of its
+// earlier rises. A slow leak of whole objects is a staircase whose last
+// quarter may hold no step; only a pause longer than its steps' spacing
+// says the growth stopped. (One step, a map table doubling, has no
+// earlier pause: its flat last quarter is enough.)
+func pausedLonger(x, y []float64) bool {
+	n := len(y)
+	if n < 2 {
+		return false
+	}
+	end := n - 1
+	for end > 0 && y[end-1] == y[n-1] {
+		end--
+	}
+	tail := x[n-1] - x[end]
+	longest, rose := 0.0, -1
+	for i := 1; i <= end; i++ {
+		if y[i] > y[i-1] {
+			if rose >= 0 {
+				longest = max(longest, x[i-1]-x[rose])
+			}
+			rose = i
+		}
+	}
+	return tail > 2*longest
 }
 
 // flatWithin reports a constant series under a non-negative budget: its
 // p-value is 1 for certain, and skipping the tests keeps a look over
 // thousands of clean allocation sites cheap.
 func flatWithin(s Series) bool {
-	if s.Budget < 0 {
+	if s.Budget < 0 || len(s.Y) == 0 {
 		return false
 	}
 	for _, v := range s.Y[1:] {
@@ -120,25 +232,30 @@ func flatWithin(s Series) bool {
 	return true
 }
 
-func windowP(s Series, from float64, minPoints int) float64 {
-	x, y := window(s, from, minPoints)
-	return stats.PGreater(x, y, s.Budget)
-}
-
-// window returns the points whose X lies in the last (1-from) of the X
-// range, extended back to at least minPoints points.
-func window(s Series, from float64, minPoints int) (x, y []float64) {
+// window returns the points whose X lies in [from, to] of the X range (as
+// fractions of it), widened on both sides, as far as the series allows,
+// to at least minPoints points.
+func window(s Series, from, to float64, minPoints int) (x, y []float64) {
 	n := len(s.X)
 	if n == 0 {
 		return nil, nil
 	}
-	cut := s.X[0] + from*(s.X[n-1]-s.X[0])
-	i := n
-	for i > 0 && s.X[i-1] >= cut {
-		i--
+	x0, span := s.X[0], s.X[n-1]-s.X[0]
+	lo, hi := x0+from*span, x0+to*span
+	i, j := 0, n
+	for i < n && s.X[i] < lo {
+		i++
 	}
-	if n-i < minPoints {
-		i = max(0, n-minPoints)
+	for j > i && s.X[j-1] > hi {
+		j--
 	}
-	return s.X[i:], s.Y[i:]
+	for j-i < minPoints && (i > 0 || j < n) {
+		if j < n {
+			j++
+		}
+		if j-i < minPoints && i > 0 {
+			i--
+		}
+	}
+	return s.X[i:j], s.Y[i:j]
 }

@@ -1,0 +1,14 @@
+//go:build unix
+
+package leaktest
+
+import "syscall"
+
+// fdLimit is the soft RLIMIT_NOFILE; 0 when unknown.
+func fdLimit() uint64 {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return 0
+	}
+	return rl.Cur
+}
