@@ -140,8 +140,12 @@ func (r *run) failedTarget(runErr error) error {
 	}
 	e, ops := r.hammer.Errors(), r.hammer.Ops()
 	if !r.c.expectErrors && e.Count > 0 && 2*e.Count > ops && len(r.sticky) == 0 {
-		return fmt.Errorf("the target failed %s of its %s ops: a run whose ops mostly failed has proven nothing (ExpectErrors if they fail on purpose); the first: %v",
-			groupDigits(e.Count), groupDigits(ops), e.Last)
+		return mostlyFailed(e, ops)
 	}
 	return nil
+}
+
+func mostlyFailed(e runner.Errors, ops int64) error {
+	return fmt.Errorf("the target failed %s of its %s ops: a run whose ops mostly failed has proven nothing (ExpectErrors, or the CLI's --expect-errors, if they fail on purpose); the first: %v",
+		groupDigits(e.Count), groupDigits(ops), e.First[0])
 }

@@ -68,10 +68,11 @@ func TestCorpus(t *testing.T) {
 			var found bool
 			var want map[string]bool
 			if w.marker != "" {
-				want = markerLines(t, w.marker)
-				if w.file != "" {
-					want = markerLinesFile(t, w.file, w.marker)
+				file := w.file
+				if file == "" {
+					file = "workloads_test.go"
 				}
+				want = markerLinesFile(t, file, w.marker)
 			}
 			for _, v := range leaks {
 				if v.Kind() != w.kind {

@@ -314,13 +314,19 @@ func (r *run) runName() string {
 	return "run"
 }
 
-// checkFailing ends a run whose target stopped answering: the last
-// StopAfterFailures ops, counted in whole rounds, all failed.
+// checkFailing ends a run whose target never worked (every op of its
+// first round failed), or stopped answering: the last StopAfterFailures
+// ops, counted in whole rounds, all failed.
 func (r *run) checkFailing() error {
+	e := r.hammer.Errors()
+	// A target that has failed every op of a whole round, and never
+	// worked, is not worth hammering: the run has failed.
+	if ops := r.hammer.Ops(); !r.c.expectErrors && e.Count == ops && ops >= max(failingMin, int64(r.hammer.Config().Jobs)) {
+		return mostlyFailed(e, ops)
+	}
 	if r.c.stopAfterFailures <= 0 {
 		return nil
 	}
-	e := r.hammer.Errors()
 	ops, errs := r.hammer.Ops()-r.prevOps, e.Count-r.prevErrs
 	r.prevOps, r.prevErrs = r.hammer.Ops(), e.Count
 	if ops > 0 && errs >= ops {

@@ -86,9 +86,9 @@ var shapes = []workload{
 		}), func() { client.CloseIdleConnections(); srv.Close() }
 	}},
 	// An LRU of 2,048 entries, one new key per 4 ops: full at about op
-	// 8,200; from then on each eviction keeps the evicted value in a
-	// "recently evicted" list that nothing trims. The leak starts late,
-	// in the fitted run.
+	// 8,200; from then on each eviction keeps a tombstone in a "recently
+	// evicted" list that nothing trims. The leak starts late, in the
+	// fitted run.
 	{name: "leak-after-cache-fills", leak: true, kind: "heap.bytes", marker: "graveyard", file: "shapes_test.go", target: func() (runner.Target, func()) {
 		c := newEvictingLRU(2048)
 		return runner.Func(func(_ context.Context, i int) error {
@@ -159,10 +159,16 @@ func (c *ttlCache) Set(k int, v []byte) {
 
 func (c *ttlCache) Close() { close(c.quit); c.done.Wait() }
 
-// evictingLRU is an LRU that remembers what it evicted, forever.
+// evictingLRU is an LRU that remembers what it evicted, forever: a
+// tombstone per eviction.
 type evictingLRU struct {
 	lru
-	graveyard [][]byte
+	graveyard []*tombstone
+}
+
+type tombstone struct {
+	key int
+	at  time.Time
 }
 
 func newEvictingLRU(max int) *evictingLRU {
@@ -177,6 +183,7 @@ func (c *evictingLRU) Put(k int, v []byte) {
 		old := c.order.Back()
 		c.order.Remove(old)
 		delete(c.items, old.Value.(*lruEntry).key)
-		c.graveyard = append(c.graveyard, old.Value.(*lruEntry).val) // LEAK graveyard
+		t := &tombstone{key: old.Value.(*lruEntry).key, at: time.Now()} // LEAK graveyard
+		c.graveyard = append(c.graveyard, t)
 	}
 }

@@ -24,8 +24,11 @@ const hammerUsage = `usage: leakslope hammer [flags] URL
 Hammers URL (one request per op over keep-alive connections) or runs
 COMMAND once per op, in rounds of -n ops over -t workers with -w between
 rounds; at the quiesce points between rounds it snapshots what it watches
-(--pid, --pprof; at least one), and stops when every symbol is decided or
-at --max-duration. Ctrl-C stops it and prints the report so far.
+(--pid, --pprof; at least one), and stops at the first proven leak (exit
+1), when every symbol is decided, or at --max-duration. A target that
+breaks — stops answering, starts failing, or never worked — ends the run
+at once: with a leak that grew until then (exit 1), else as a failed run
+(exit 3). Ctrl-C stops it and prints the report so far.
 
 example:
   leakslope hammer -t 4 -n 100 --pid 4242 --pprof http://127.0.0.1:6060/debug/pprof \
@@ -80,7 +83,10 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 		warmUp  = fs.Int64("warm-up", leaktest.DefaultWarmUp, "ops before the first fitted snapshot")
 		method  = fs.String("X", "GET", "HTTP `method`")
 		data    = fs.String("data", "", "request `body`")
-		timeout = fs.Duration("timeout", 10*time.Second, "per-op timeout")
+		timeout = fs.Duration("timeout", 10*time.Second, "per-op timeout (a command past it is killed); an op past it is an op error")
+		stall   = fs.Duration("stall", 2*time.Second, "a round with no op completing for `D` (and 10× the slowest op) is a stalled target: decided on the data so far")
+		expect  = fs.Bool("expect-errors", false, "op errors are expected: a run whose ops mostly fail is not a failed run")
+		all     = fs.Bool("all", false, "keep going after a leak is proven, until every symbol is decided")
 		status  = fs.String("status", "", "comma-separated `codes` that count as success (default any 2xx)")
 		headers multi
 	)
@@ -106,6 +112,8 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 		return usageErr("hammer: --warm-up %d: want ≥ 0", *warmUp)
 	case *timeout <= 0:
 		return usageErr("hammer: --timeout %v: want > 0", *timeout)
+	case *stall <= 0:
+		return usageErr("hammer: --stall %v: want > 0", *stall)
 	}
 	var target runner.Target
 	switch {
@@ -114,7 +122,7 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 	case tail != nil && len(tail) == 0:
 		return usageErr("hammer: no command after --")
 	case tail != nil:
-		target = runner.Command(tail[0], tail[1:]...)
+		target = runner.WithTimeout(runner.Command(tail[0], tail[1:]...), *timeout)
 	case len(pos) == 0:
 		return usageErr("hammer: no URL (or -- COMMAND) to hammer (see leakslope hammer --help)")
 	case len(pos) > 1:
@@ -155,8 +163,14 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 	opts := append(c.options("hammer"),
 		leaktest.Workers(*workers), leaktest.Jobs(*jobs), leaktest.Wait(*wait),
 		leaktest.MaxDuration(*maxDur), leaktest.MinOps(*minOps), leaktest.WarmUp(*warmUp),
-		leaktest.WithoutHeap(), leaktest.WithoutGoroutines(), leaktest.WithProbes(probes...),
-		leaktest.StopAfterFailures(max(1000, int64(5**jobs))))
+		leaktest.WithoutHeap(), leaktest.WithoutGoroutines(), leaktest.WithoutResources(), leaktest.WithProbes(probes...),
+		leaktest.StopAfterFailures(max(1000, int64(5**jobs))), leaktest.StallAfter(*stall))
+	if *expect {
+		opts = append(opts, leaktest.ExpectErrors())
+	}
+	if *all {
+		opts = append(opts, leaktest.UntilAllDecided())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	p := newProgress(stderr)

@@ -16,8 +16,9 @@ const watchUsage = `usage: leakslope watch (--pid PID | --pprof BASEURL) [flags]
 Watches a service under its own load, with no hammer: a snapshot every
 --interval, the x axis in seconds, budgets per s, min or h (by default no
 growth at all). The first snapshot is the baseline; no verdict comes before
-16 more. Stops when every symbol is decided or at --max-duration; Ctrl-C
-stops it and prints the report so far.
+16 more. Stops at the first proven leak (exit 1), when every symbol is
+decided, or at --max-duration; Ctrl-C stops it and prints the report so
+far.
 
 example:
   leakslope watch --pid 4242 --interval 10s --max-duration 30m \
@@ -31,6 +32,7 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 		w        watched
 		interval = fs.Duration("interval", leaktest.DefaultInterval, "time between snapshots")
 		maxDur   = fs.Duration("max-duration", 5*time.Minute, "stop after `D` even if undecided (undecided passes)")
+		all      = fs.Bool("all", false, "keep watching after a leak is proven, until every symbol is decided")
 	)
 	c.register(fs.FlagSet)
 	w.register(fs.FlagSet)
@@ -57,9 +59,12 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	opts := append(c.options("watch"), leaktest.Interval(*interval), leaktest.MaxDuration(*maxDur), leaktest.WithProbes(probes...))
+	if *all {
+		opts = append(opts, leaktest.UntilAllDecided())
+	}
 	p := newProgress(stderr)
-	rep, err := leaktest.Watch(ctx, append(c.options("watch"), leaktest.Interval(*interval), leaktest.MaxDuration(*maxDur),
-		leaktest.WithProbes(probes...), leaktest.Progress(p))...)
+	rep, err := leaktest.Watch(ctx, append(opts, leaktest.Progress(p))...)
 	p.done()
 	return finish(ctx, stdout, stderr, rep, err, c.json)
 }

@@ -78,6 +78,9 @@ func main() {
 		go func() { <-block }()
 		fmt.Fprint(w, "ok")
 	})
+	http.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answers while the client waits
+	})
 	http.HandleFunc("/exit", func(w http.ResponseWriter, r *http.Request) {
 		os.Exit(0)
 	})
