@@ -77,7 +77,7 @@ func Analyze(snaps []Snapshot, opts ...Option) (*Report, error) {
 		if numbered {
 			x = s.Ops
 		}
-		r.hist.add(at, x, false, samples)
+		r.hist.add(at, x, 0, false, samples)
 		r.taken++
 	}
 	r.artifacts = newArtifacts(c, r.runName())

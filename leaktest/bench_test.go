@@ -92,3 +92,33 @@ func BenchmarkSnapshot(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTimeToNoisyCleanVerdict: clean targets whose heap jitters — a
+// TTL cache whose janitor evicts on a timer, a router behind httptest with
+// a keep-alive client — are decided (within a tolerance, never at the
+// cap). Goal: a few seconds each.
+func BenchmarkTimeToNoisyCleanVerdict(b *testing.B) {
+	for _, name := range []string{"ttl-cache-janitor", "router-httptest"} {
+		var w workload
+		for _, x := range workloads {
+			if x.name == name {
+				w = x
+			}
+		}
+		b.Run(name, func(b *testing.B) {
+			var ops, secs float64
+			for i := 0; i < b.N; i++ {
+				target, teardown := w.target()
+				rep, err := leaktest.Run(context.Background(), target, append([]leaktest.Option{leaktest.Name("bench-" + name)}, w.opts...)...)
+				teardown()
+				if err != nil || rep.Failed() || rep.Stopped != leaktest.StopDecided {
+					b.Fatalf("not decided clean: %v\n%s", err, rep)
+				}
+				ops += float64(rep.Ops)
+				secs += rep.Duration.Seconds()
+			}
+			b.ReportMetric(ops/float64(b.N), "ops/verdict")
+			b.ReportMetric(secs/float64(b.N), "s/verdict")
+		})
+	}
+}

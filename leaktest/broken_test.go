@@ -274,3 +274,37 @@ func TestTargetThatNeverWorkedFailsTheRun(t *testing.T) {
 		t.Fatalf("with ExpectErrors: err = %v, failed = %v", err, rep.Failed())
 	}
 }
+
+// Growth that goes flat as a third of the ops start failing (under the
+// failing break's half) is not "within because the growth stopped": it
+// stays undecided, and a warning says why.
+func TestPlateauAsOpsStartFailingIsNotStopped(t *testing.T) {
+	var mu sync.Mutex
+	var held []*[64]byte
+	rep, err := leaktest.Run(context.Background(), runner.Func(func(_ context.Context, i int) error {
+		if i < 2000 {
+			mu.Lock()
+			held = append(held, new([64]byte))
+			mu.Unlock()
+			return nil
+		}
+		if i%3 == 0 {
+			return errors.New("too many open files")
+		}
+		return nil
+	}), leaktest.MinOps(3000), leaktest.MaxDuration(3*time.Second), leaktest.ArtifactsDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Ops < 4000 {
+		t.Fatalf("ran %d ops in 3s: too few for a look", rep.Ops)
+	}
+	for _, v := range rep.Verdicts {
+		if v.Kind() == leaktest.KindHeapObjects && v.Last-v.First > 900 && v.Decision == leaktest.Within {
+			t.Errorf("%s grew %v → %v then went flat as ops failed: within (stopped=%v)", v.Symbol, v.First, v.Last, v.Stopped)
+		}
+	}
+	if !strings.Contains(rep.String(), "went flat as the ops started failing") {
+		t.Errorf("no warning on the failing plateau:\n%s", rep)
+	}
+}

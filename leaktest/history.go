@@ -12,6 +12,7 @@ type history struct {
 	start time.Time
 	ops   []float64
 	secs  []float64
+	errs  []float64 // op errors so far, at each point
 	warm  int // points [0, warm) are warm-up
 	// stalled is the point taken with ops in flight (a stalled target's
 	// last), or -1.
@@ -33,9 +34,10 @@ func (h *history) len() int { return len(h.ops) }
 
 // add appends one snapshot. Symbols missing from it are zero; symbols new
 // in it were zero before.
-func (h *history) add(at time.Time, ops int64, warmUp bool, samples []Sample) {
+func (h *history) add(at time.Time, ops, errs int64, warmUp bool, samples []Sample) {
 	n := len(h.ops)
 	h.ops = append(h.ops, float64(ops))
+	h.errs = append(h.errs, float64(errs))
 	h.secs = append(h.secs, at.Sub(h.start).Seconds())
 	if warmUp {
 		h.warm = n + 1
@@ -91,6 +93,7 @@ func (h *history) dropEveryOther(from, to int) {
 	}
 	h.ops = compact(h.ops)
 	h.secs = compact(h.secs)
+	h.errs = compact(h.errs)
 	for sym, col := range h.cols {
 		h.cols[sym] = compact(col)
 	}

@@ -356,7 +356,11 @@ func (r *run) snapshot(ctx context.Context, warm bool) error {
 		r.hist.thin()
 		r.spacing *= 2
 	}
-	r.hist.add(now, ops, warm, samples)
+	var errs int64
+	if r.hammer != nil {
+		errs = r.hammer.Errors().Count
+	}
+	r.hist.add(now, ops, errs, warm, samples)
 	r.taken++
 	r.lastSnapOps, r.lastSnapTime = ops, time.Now()
 	return nil
@@ -442,7 +446,12 @@ func (r *run) decide(eligible bool) {
 		r.order = append(r.order, sym)
 		series = append(series, decide.Series{X: x, Y: vals, Budget: b.limit(), Tolerance: r.toleranceFor(sym, b)})
 	}
-	res := decide.Decide(series, decide.Config{Alpha: r.c.alpha, Look: max(r.looks, 1), Eligible: eligible, MinPoints: r.minPoints, Broken: r.brk != nil})
+	cfg := decide.Config{Alpha: r.c.alpha, Look: max(r.looks, 1), Eligible: eligible, MinPoints: r.minPoints, Broken: r.brk != nil}
+	if r.hammer != nil && !r.c.expectErrors && len(r.order) > 0 {
+		cfg.Ops, _, _ = r.fitted(r.order[0])
+		cfg.Errors = r.hist.errs[r.hist.warm : r.hist.warm+len(cfg.Ops)]
+	}
+	res := decide.Decide(series, cfg)
 	r.results = make(map[Symbol]decide.Result, len(res))
 	for i, sym := range r.order {
 		// Sampled data that looks flat has not ruled out growth under its
@@ -465,6 +474,18 @@ func (r *run) decide(eligible bool) {
 			r.sticky[sym] = true
 		}
 	}
+}
+
+// failingPlateaus counts the symbols left undecided because they went
+// flat as the ops started failing.
+func (r *run) failingPlateaus() int {
+	n := 0
+	for _, sym := range r.order {
+		if res := r.results[sym]; res.Failing && res.Decision == decide.Undecided && !r.sticky[sym] {
+			n++
+		}
+	}
+	return n
 }
 
 // resolution is the sampled probes' resolution for sym over the x span
@@ -626,6 +647,10 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 	case undecided > 0 && runErr == nil && stopped == StopMaxDuration:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s undecided at the %v cap pass; the largest slope not ruled out is shown, and a longer run (%s) narrows it",
 			undecided, plural(undecided, "symbol", "symbols"), c.maxDuration, EnvMaxDuration))
+	}
+	if n := r.failingPlateaus(); n > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s went flat as the ops started failing (far more failed after than before): a limit reached, perhaps, so undecided, not within because the growth stopped",
+			n, plural(n, "series", "series")))
 	}
 	if r.stuck != nil {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("after the stall, %v; their goroutines are left blocked", r.stuck))

@@ -51,12 +51,12 @@ var (
 
 // goService starts testdata/gosvc (built once) and returns its URL and
 // process; it is killed when the test ends.
-func goService(t *testing.T) (string, *exec.Cmd) {
+func goService(t testing.TB) (string, *exec.Cmd) {
 	t.Helper()
 	return start(t, buildGoSvc(t))
 }
 
-func buildGoSvc(t *testing.T) string {
+func buildGoSvc(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "leakslope-cli")
@@ -82,7 +82,7 @@ func pyService(t *testing.T) (string, *exec.Cmd) {
 	return start(t, "python3", "testdata/pysvc.py")
 }
 
-func start(t *testing.T, name string, args ...string) (string, *exec.Cmd) {
+func start(t testing.TB, name string, args ...string) (string, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Stderr = os.Stderr

@@ -74,6 +74,11 @@ type Config struct {
 	// made whether or not MinOps was reached, and a flat end is not taken
 	// for growth that stopped by itself.
 	Broken bool
+	// Ops and Errors, when given, are the ops and the op errors so far at
+	// each point (the same points for every series): a series that went
+	// flat as the ops started failing may have reached a limit, and is not
+	// taken for growth that stopped.
+	Ops, Errors []float64
 }
 
 // Result is the decision for one series with the numbers behind it.
@@ -86,6 +91,7 @@ type Result struct {
 	Stopped   bool      // within because the growth stopped (last quarter flat)
 	Tolerated bool      // within by the tolerance: the upper bound is over the budget
 	Growing   bool      // the recent part grows: within is not concluded
+	Failing   bool      // went flat as ops started failing: not "stopped"
 	Short     bool      // too few points to decide
 }
 
@@ -142,6 +148,11 @@ func Decide(series []Series, cfg Config) []Result {
 		if r.Growing {
 			continue
 		}
+		// A series that went flat as the ops started failing may be at a
+		// limit: within, by any route, would call the limit a plateau.
+		if r.Failing = failedAsItStopped(s, wy, cfg); r.Failing {
+			continue
+		}
 		b, tol := s.Budget, s.Tolerance
 		switch {
 		case r.Fit.Hi <= b:
@@ -156,6 +167,35 @@ func Decide(series []Series, cfg Config) []Result {
 		}
 	}
 	return res
+}
+
+// failedAsItStopped reports that the ops failed far more after the series
+// reached the level of its last quarter (recent) than before: at least 5%
+// of them, and five times the earlier share.
+func failedAsItStopped(s Series, recent []float64, cfg Config) bool {
+	n := len(s.Y)
+	if len(cfg.Ops) != n || len(cfg.Errors) != n || len(recent) == 0 || n < 2 {
+		return false
+	}
+	level := recent[0]
+	for _, v := range recent {
+		level = min(level, v)
+	}
+	k := 0
+	for k < n-1 && s.Y[k] < level {
+		k++
+	}
+	rate := func(i, j int) float64 {
+		if d := cfg.Ops[j] - cfg.Ops[i]; d > 0 {
+			return (cfg.Errors[j] - cfg.Errors[i]) / d
+		}
+		return 0
+	}
+	if k == 0 || k == n-1 {
+		return false
+	}
+	before, after := rate(0, k), rate(k, n-1)
+	return after >= 0.05 && after >= 5*before
 }
 
 // growing reports growth over the budget in the recent part of the run

@@ -3,6 +3,7 @@ package decide
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -92,7 +93,7 @@ func TestOneStepIsNotALeak(t *testing.T) {
 // cap, never give a leak verdict more often than α. Symbols sit exactly at
 // their budget, the hardest case for H0.
 func TestFamilyWiseFalseLeakRateUnderAdaptiveStopping(t *testing.T) {
-	runs := 3000
+	runs := 3000 / simDivisor
 	if testing.Short() {
 		runs = 600
 	}
@@ -180,6 +181,24 @@ func simulateRun(r *rand.Rand, alpha float64) (falseLeak, found bool) {
 		}
 	}
 	return falseLeak, found
+}
+
+// parallel runs f runs times over two workers, each with its own seeded
+// generator: the simulations are the slow part of the suite.
+func parallel(runs int, f func(r *rand.Rand)) {
+	const workers = 2
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(seed uint64) {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, 99))
+			for run := w; run < runs; run += workers {
+				f(r)
+			}
+		}(uint64(w))
+	}
+	wg.Wait()
 }
 
 // shape is a clean or leaking series' value at point i (1-based x = i·300).
@@ -275,14 +294,14 @@ func boundedRise(r *rand.Rand, n int) shape {
 // a leak verdict more often than α over whole adaptive runs, and such
 // runs end decided.
 func TestBoundedRisesFalseLeakRate(t *testing.T) {
-	runs := 2000
+	runs := 3000 / simDivisor
 	if testing.Short() {
 		runs = 400
 	}
 	const alpha, n, m = 0.05, 128, 6
-	r := rand.New(rand.NewPCG(9, 9))
+	var mu sync.Mutex
 	falseRuns, decided := 0, 0
-	for run := 0; run < runs; run++ {
+	parallel(runs, func(r *rand.Rand) {
 		full := make([]Series, m)
 		for j := range full {
 			full[j] = seriesOf(n, 0, boundedRise(r, n))
@@ -294,13 +313,15 @@ func TestBoundedRisesFalseLeakRate(t *testing.T) {
 			bad = bad || d == Leak
 			und = und || d == Undecided
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		if bad {
 			falseRuns++
 		}
 		if !und {
 			decided++
 		}
-	}
+	})
 	rate := float64(falseRuns) / float64(runs)
 	t.Logf("%d runs of %d bounded rises each: false-leak rate %.4f (α=%g); %d runs ended decided", runs, m, rate, alpha, decided)
 	if rate > alpha {
@@ -318,7 +339,7 @@ func TestLateLeakIsNeverWithinAndIsFound(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	const n = 128
 	missed := 0
-	for run := 0; run < 500; run++ {
+	for run := 0; run < 500/simDivisor; run++ {
 		// From inside the first look's first quarter to late enough that
 		// the run is 6× as long as the flat start by its last look.
 		start := 8 + r.IntN(13)
@@ -344,12 +365,12 @@ func TestLateLeakIsNeverWithinAndIsFound(t *testing.T) {
 			missed++
 		}
 	}
-	if missed > 250/20 {
-		t.Errorf("%d of 250 noisy late leaks still undecided after %d points", missed, n)
+	if noisy := 250 / simDivisor; missed > noisy/20 {
+		t.Errorf("%d of %d noisy late leaks still undecided after %d points", missed, noisy, n)
 	}
 	// Leaks that start later still, up to near the end: too late to be
 	// proven in 128 points, and never within budget at any look on the way.
-	for run := 0; run < 500; run++ {
+	for run := 0; run < 500/simDivisor; run++ {
 		start := 24 + r.IntN(n-30)
 		slope := float64(1 + r.IntN(64))
 		s := seriesOf(n, 0, func(i int) float64 { return 4096 + slope*300*float64(max(i-start, 0)) })
@@ -367,7 +388,7 @@ func TestLateLeakIsNeverWithinAndIsFound(t *testing.T) {
 func TestLateRiseThatStopsIsWithin(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	const n = 128
-	for run := 0; run < 500; run++ {
+	for run := 0; run < 500/simDivisor; run++ {
 		a := 8 + r.IntN(30)
 		b := a + 4 + r.IntN(min(3*a-3, n-a-40))
 		s := seriesOf(n, 0, func(i int) float64 {
@@ -387,7 +408,7 @@ func TestNoisyStationaryIsWithinByTolerance(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	const n = 128
 	looks := 0
-	for run := 0; run < 300; run++ {
+	for run := 0; run < 300/simDivisor; run++ {
 		s := seriesOf(n, 0, func(int) float64 { return 1<<20 + math.Round(r.NormFloat64()*2)*4096 })
 		s.Tolerance = 1
 		decidedAt := 0
@@ -408,7 +429,7 @@ func TestNoisyStationaryIsWithinByTolerance(t *testing.T) {
 		}
 		looks += (decidedAt-32)/4 + 1
 	}
-	t.Logf("stationary noise within after %.1f looks on average", float64(looks)/300)
+	t.Logf("stationary noise within after %.1f looks on average", float64(looks)/float64(300/simDivisor))
 	// A slow leak of whole objects, exactly accounted (one 64-byte object
 	// every 2,400 ops, far under the tolerance), has no noise to tolerate.
 	stairs := seriesOf(n, 0, func(i int) float64 { return 4096 + 64*float64(i/8) })
@@ -419,8 +440,8 @@ func TestNoisyStationaryIsWithinByTolerance(t *testing.T) {
 	// A leak of 4 B/op under the same noise: never within by the
 	// tolerance, and its last quarter taken for flat (Sen's bound at the
 	// look's level) at most as often as α.
-	within := 0
-	for run := 0; run < 1000; run++ {
+	within, runs := 0, 1500/simDivisor
+	for run := 0; run < runs; run++ {
 		s := seriesOf(n, 0, func(i int) float64 { return 1<<20 + 4*300*float64(i) + math.Round(r.NormFloat64()*2)*4096 })
 		s.Tolerance = 1
 		final, _ := adaptive([]Series{s}, 32, 4, 0.05)
@@ -428,10 +449,10 @@ func TestNoisyStationaryIsWithinByTolerance(t *testing.T) {
 			within++
 		}
 	}
-	if within > 1000/20 {
-		t.Errorf("a 4 B/op leak under noise ended within budget in %d of 1000 runs", within)
+	if within > runs/20 {
+		t.Errorf("a 4 B/op leak under noise ended within budget in %d of %d runs", within, runs)
 	}
-	t.Logf("a 4 B/op leak under noise ended within budget in %d of 1000 runs", within)
+	t.Logf("a 4 B/op leak under noise ended within budget in %d of %d runs", within, runs)
 }
 
 // A target that broke: the series up to the break is decided before
@@ -448,5 +469,26 @@ func TestBrokenTarget(t *testing.T) {
 	}
 	if r := Decide([]Series{plateau}, Config{Alpha: 0.05, Look: 1, Eligible: true})[0]; r.Decision != Within || !r.Stopped {
 		t.Errorf("the same plateau of a working target: %v stopped=%v, want within because the growth stopped", r.Decision, r.Stopped)
+	}
+}
+
+// A plateau while the target's ops start failing is not growth that
+// stopped.
+func TestPlateauWhileFailingIsNotStopped(t *testing.T) {
+	plateau := line(40, 300, func(_ int, x float64) float64 { return math.Min(x, 6000) })
+	ops := make([]float64, len(plateau.X))
+	errs := make([]float64, len(plateau.X))
+	for i, x := range plateau.X {
+		ops[i] = x
+		errs[i] = math.Max(0, x-6000) / 3 // a third fail once the plateau begins
+	}
+	if r := Decide([]Series{plateau}, Config{Alpha: 0.05, Look: 1, Eligible: true, Ops: ops, Errors: errs})[0]; r.Decision == Within || !r.Failing {
+		t.Errorf("a plateau as ops start failing: %v (stopped=%v, failing=%v), want undecided", r.Decision, r.Stopped, r.Failing)
+	}
+	for i := range errs {
+		errs[i] = ops[i] / 3 // a third fail all along: not a change
+	}
+	if r := Decide([]Series{plateau}, Config{Alpha: 0.05, Look: 1, Eligible: true, Ops: ops, Errors: errs})[0]; r.Decision != Within || !r.Stopped {
+		t.Errorf("a plateau with errors all along: %v (stopped=%v), want within because the growth stopped", r.Decision, r.Stopped)
 	}
 }
