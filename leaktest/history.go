@@ -13,7 +13,7 @@ type history struct {
 	ops   []float64
 	secs  []float64
 	errs  []float64 // op errors so far, at each point
-	warm  int // points [0, warm) are warm-up
+	warm  int       // points [0, warm) are warm-up
 	// stalled is the point taken with ops in flight (a stalled target's
 	// last), or -1.
 	stalled int
