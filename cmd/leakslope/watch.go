@@ -58,7 +58,8 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	p := newProgress(stderr)
-	rep, err := leaktest.Watch(ctx, append(c.options("watch"), leaktest.Interval(*interval), leaktest.MaxDuration(*maxDur),
+	opts := append(c.options("watch"), w.budgets(false)...)
+	rep, err := leaktest.Watch(ctx, append(opts, leaktest.Interval(*interval), leaktest.MaxDuration(*maxDur),
 		leaktest.WithProbes(probes...), leaktest.Progress(p))...)
 	p.done()
 	return finish(ctx, stdout, stderr, rep, err, c.json)
