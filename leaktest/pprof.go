@@ -3,6 +3,7 @@ package leaktest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,30 +17,52 @@ import (
 
 // Pprof is a probe of a Go service by the base URL of its net/http/pprof
 // handlers ("http://127.0.0.1:6060/debug/pprof"): heap.bytes:SITE and
-// heap.objects:SITE from /heap?gc=1 (in-use, by allocation site, charged
-// as the in-process probe charges them), goroutines:SITE from
-// /goroutine?debug=2 (by creation site), and runtime.goroutines.
+// heap.objects:SITE from /heap?gc=1&debug=1 (in-use, by allocation site,
+// charged as the in-process probe charges them), runtime.heap.bytes (the
+// service's runtime.MemStats.HeapAlloc, which that page ends with),
+// goroutines:SITE from /goroutine?debug=2 (by creation site), and
+// runtime.goroutines.
 //
-// Its heap data is sampled (one sample per 512 KiB allocated, unless the
+// runtime.heap.bytes is exact: HeapAlloc is read right after the
+// collection gc=1 forces (the second of two, as the in-process probe
+// makes, so sync.Pool's victims are gone too), which at a quiesce point is
+// the live heap plus the little the profile request itself allocated, the
+// same at every snapshot. It has no default budget (in process it is a
+// chart only): give one with WithBudget, as the CLI's --pprof does after
+// the user's budgets ("runtime.heap.bytes <= 16B/op", 1MiB/h for watch;
+// not 0, since the runtime's own bookkeeping creeps up to high-water
+// marks as a service runs). A pprof handler that is not the standard one
+// may leave the MemStats out: then there is no runtime.heap.bytes, and
+// the report says so.
+//
+// Its sites are sampled (one sample per 512 KiB allocated, unless the
 // service changed runtime.MemProfileRate) and scaled up, so a site that
 // leaks a little per snapshot interval moves in rare, large steps: the
 // decision rule stays honest (no false leaks on clean endpoints), but such
-// a site may stay undecided, and the report says so. Goroutine counts are
+// a site may stay undecided, and the report says so; runtime.heap.bytes
+// still sees the growth, without naming the site. Goroutine counts are
 // exact. The first and last heap profiles are written as the report's
-// profiles. An endpoint that stops answering fails the snapshot with an
-// error naming the URL, which ends the run with the report so far.
+// profiles (gzipped protos). An endpoint that stops answering, or answers
+// over 256 MiB, fails the snapshot with an error naming the URL, which
+// ends the run with the report so far.
 func Pprof(baseURL string) Probe {
-	return &pprofProbe{base: strings.TrimRight(baseURL, "/"), client: &http.Client{Timeout: 30 * time.Second}}
+	return &pprofProbe{base: strings.TrimRight(baseURL, "/"), client: &http.Client{Timeout: 30 * time.Second}, limit: maxPprofBody}
 }
+
+// maxPprofBody bounds a response of a pprof endpoint: a legacy text heap
+// profile of a large service is some MiB.
+const maxPprofBody = 256 << 20
 
 type pprofProbe struct {
 	base   string
 	client *http.Client
+	limit  int64 // bytes a response may have
 
 	heap        *dump.HeapProfile
 	gor         *dump.GoroutineDump
-	first, last []byte
+	first, last *dump.HeapProfile
 	period      int64
+	noMemStats  error // why the last heap page had no runtime.MemStats
 }
 
 func (p *pprofProbe) Name() string { return "pprof " + p.base }
@@ -55,9 +78,12 @@ func (p *pprofProbe) get(ctx context.Context, path string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: the endpoint is not answering: %v", url, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, p.limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %v", url, err)
+	}
+	if int64(len(body)) > p.limit && resp.StatusCode == http.StatusOK {
+		return nil, fmt.Errorf("GET %s: the response is over the %s limit of a pprof response", url, formatBytes(float64(p.limit)))
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: %s: %s", url, resp.Status, clip(string(bytes.TrimSpace(body))))
@@ -75,15 +101,41 @@ func clip(s string) string {
 func (p *pprofProbe) Take(ctx context.Context) ([]Sample, error) {
 	// Two collections, as the in-process probe makes: the profile
 	// publishes a cycle late, and sync.Pool's victims need two to go.
+	// The second request is the legacy text form
+	// (debug=1) rather than the proto: it is the same profile (the same
+	// records, scaled alike; dump.ParseHeapProfile names its frames from
+	// the text) and it ends with the runtime.MemStats read right after
+	// that collection, so the exact heap total costs no third request
+	// and no third collection, and is read at the same instant as the
+	// sites. What the text lacks (the binary's mapping) the sites do not
+	// need; the first/last profiles are written as protos anew. The text
+	// is the larger (every record's frames written out: some MiB for a
+	// large service, within the bound on a response).
 	if _, err := p.get(ctx, "/heap?gc=1"); err != nil {
 		return nil, err
 	}
-	raw, err := p.get(ctx, "/heap?gc=1")
+	const heapPage = "/heap?gc=1&debug=1"
+	raw, err := p.get(ctx, heapPage)
 	if err != nil {
 		return nil, err
 	}
-	heap, err := dump.ParseHeapProfile(p.base+"/heap", bytes.NewReader(raw))
+	at := time.Now()
+	heap, err := dump.ParseHeapProfile(p.base+heapPage, bytes.NewReader(raw))
 	if err != nil {
+		return nil, err
+	}
+	if heap.Time.IsZero() {
+		heap.Time = at
+	}
+	var samples []Sample
+	ms, err := dump.ParseMemStats(p.base+heapPage, bytes.NewReader(raw))
+	switch {
+	case err == nil:
+		p.noMemStats = nil
+		samples = append(samples, Sample{SymRuntimeHeapBytes, float64(ms.HeapAlloc)})
+	case errors.Is(err, dump.ErrNoMemStats):
+		p.noMemStats = err // a handler of its own: sites only
+	default:
 		return nil, err
 	}
 	text, err := p.get(ctx, "/goroutine?debug=2")
@@ -94,8 +146,8 @@ func (p *pprofProbe) Take(ctx context.Context) ([]Sample, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.heap, p.gor, p.last, p.period = heap, gor, raw, heap.Period
-	return append(heapSamples(heap), goroutineSamples(gor)...), nil
+	p.heap, p.gor, p.last, p.period = heap, gor, heap, heap.Period
+	return append(append(samples, heapSamples(heap)...), goroutineSamples(gor)...), nil
 }
 
 // heapSamples turns a heap profile's sites into samples.
@@ -120,8 +172,21 @@ func goroutineSamples(g *dump.GoroutineDump) []Sample {
 	return append(out, Sample{SymRuntimeGoroutine, float64(g.Total)})
 }
 
-func (p *pprofProbe) markFirst()                     { p.first = p.last }
-func (p *pprofProbe) profiles() (first, last []byte) { return p.first, p.last }
+func (p *pprofProbe) markFirst() { p.first = p.last }
+
+// profiles gives the first and last heap profiles as gzipped protos,
+// encoded only now: a run keeps two parsed profiles, not one per snapshot.
+func (p *pprofProbe) profiles() (first, last []byte) {
+	if p.first == nil || p.last == nil {
+		return nil, nil
+	}
+	first, err1 := p.first.Proto()
+	last, err2 := p.last.Proto()
+	if err1 != nil || err2 != nil {
+		return nil, nil
+	}
+	return first, last
+}
 
 func (p *pprofProbe) Describe(sym Symbol) (fn, site string, frames []string, ok bool) {
 	return describeDumps(p.heap, p.gor, sym)
@@ -157,6 +222,14 @@ func heapResolution(h *dump.HeapProfile, sym Symbol, span float64) float64 {
 }
 
 func (p *pprofProbe) warnings(rep *Report) []string {
+	var out []string
+	if p.noMemStats != nil {
+		out = append(out, fmt.Sprintf("%v: no runtime.heap.bytes from this service, whose heap is seen only through the sampled sites", p.noMemStats))
+	}
+	return append(out, p.sampledWarnings(rep)...)
+}
+
+func (p *pprofProbe) sampledWarnings(rep *Report) []string {
 	if p.period <= 1 {
 		return nil
 	}

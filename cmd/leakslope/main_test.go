@@ -112,18 +112,25 @@ func start(t testing.TB, name string, args ...string) (string, *exec.Cmd) {
 	return "", nil
 }
 
+// jsonVerdict is what the tests read of a verdict.
+type jsonVerdict struct {
+	Symbol     string  `json:"symbol"`
+	Kind       string  `json:"kind"`
+	Decision   string  `json:"decision"`
+	Site       string  `json:"site"`
+	Budget     string  `json:"budget"`
+	SlopePerOp float64 `json:"slope_per_op"`
+	SlopeLo    float64 `json:"slope_per_op_lo"`
+	SlopeHi    float64 `json:"slope_per_op_hi"`
+}
+
 // jsonReport is what the tests read of --json.
 type jsonReport struct {
-	X        string `json:"x"`
-	Ops      int64  `json:"ops"`
-	Stopped  string `json:"stopped"`
-	Error    string `json:"error"`
-	Verdicts []struct {
-		Symbol   string `json:"symbol"`
-		Kind     string `json:"kind"`
-		Decision string `json:"decision"`
-		Site     string `json:"site"`
-	} `json:"verdicts"`
+	X         string            `json:"x"`
+	Ops       int64             `json:"ops"`
+	Stopped   string            `json:"stopped"`
+	Error     string            `json:"error"`
+	Verdicts  []jsonVerdict     `json:"verdicts"`
 	Artifacts map[string]string `json:"artifacts"`
 }
 
@@ -138,6 +145,16 @@ func readJSON(t *testing.T, path string) jsonReport {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// verdict is the verdict of sym, or nil.
+func (r jsonReport) verdict(sym string) *jsonVerdict {
+	for i := range r.Verdicts {
+		if r.Verdicts[i].Symbol == sym {
+			return &r.Verdicts[i]
+		}
+	}
+	return nil
 }
 
 // leaks lists "kind site" (or the symbol, when it has no site) of the
@@ -187,11 +204,16 @@ func TestHammerGoServiceThroughPprof(t *testing.T) {
 		leaks []string
 	}{
 		// Other sites may grow in sampled steps and hold the run to its cap.
-		{"leak", "/leak", []string{"--max-duration", "15s"}, 1, []string{"heap.bytes " + leakSite, "heap.objects " + leakSite}},
+		{"leak", "/leak", []string{"--max-duration", "15s"}, 1, []string{"heap.bytes " + leakSite, "heap.objects " + leakSite, "runtime.heap.bytes"}},
+		// 16 B a request is far under the sampling: only the exact total
+		// sees it (the sites are budgeted over their resolution).
+		{"small-leak", "/smallleak", budgets, 1, []string{"runtime.heap.bytes"}},
 		// The leaked goroutines' heap grows too, in sampled steps that
 		// may not decide before the cap; a budget over the resolution
-		// lets the run end once the goroutines are proven.
-		{"goleak", "/goleak", budgets, 1, []string{"goroutines " + goSite}},
+		// lets the run end once the goroutines are proven. Their heap
+		// total (~600 B/op) is within a user's budget, which wins over
+		// --pprof's.
+		{"goleak", "/goleak", append([]string{"--budget", "runtime.heap.bytes <= 1MiB/op"}, budgets...), 1, []string{"goroutines " + goSite}},
 		{"clean", "/clean", budgets, 0, nil},
 		{"bounded-cache", "/cache", budgets, 0, nil},
 		{"clean-at-0B", "/clean", nil, 0, nil},
@@ -215,6 +237,26 @@ func TestHammerGoServiceThroughPprof(t *testing.T) {
 			}
 			if strings.Join(got, ", ") != strings.Join(tc.leaks, ", ") {
 				t.Errorf("leaks %q, want %q\n%s", got, tc.leaks, stdout)
+			}
+			// The exact heap total: budgeted by --pprof, the known leak per
+			// request where there is one (4 KiB, and its slot in a slice
+			// that grows by a quarter: 24-30 B), no leak where there is none.
+			total := r.verdict("runtime.heap.bytes")
+			if total != nil {
+				t.Logf("runtime.heap.bytes: %s, %.3f B/op [%.3f, %.3f]", total.Decision, total.SlopePerOp, total.SlopeLo, total.SlopeHi)
+			}
+			switch {
+			case total == nil:
+				t.Errorf("no runtime.heap.bytes verdict\n%s", stdout)
+			case total.Budget != "runtime.heap.bytes <= 16B/op" && tc.name != "goleak",
+				total.Budget != "runtime.heap.bytes <= 1MiB/op" && tc.name == "goleak":
+				t.Errorf("runtime.heap.bytes budget %q", total.Budget)
+			case tc.path == "/leak" && (total.SlopePerOp < 4096+16 || total.SlopePerOp > 4096+48 || total.SlopeLo < 4096 || total.SlopeHi > 4096+64):
+				t.Errorf("runtime.heap.bytes slope %.1f B/op [%.1f, %.1f], want ~4,120 B/op", total.SlopePerOp, total.SlopeLo, total.SlopeHi)
+			case tc.path == "/smallleak" && (total.SlopePerOp < 16+16 || total.SlopePerOp > 16+48):
+				t.Errorf("runtime.heap.bytes slope %.1f B/op [%.1f, %.1f], want ~42 B/op", total.SlopePerOp, total.SlopeLo, total.SlopeHi)
+			case tc.code == 0 && total.Decision != "within":
+				t.Errorf("runtime.heap.bytes of a clean service: %s, %.3f B/op [%.3f, %.3f]", total.Decision, total.SlopePerOp, total.SlopeLo, total.SlopeHi)
 			}
 			if r.X != "ops" || r.Ops < 11000 {
 				t.Errorf("x %q, ops %d", r.X, r.Ops)
@@ -429,6 +471,10 @@ func TestWatchGoServiceThroughPprof(t *testing.T) {
 	r := readJSON(t, filepath.Join(dir, "r.json"))
 	if got := filterPrefix(r.leaks(), "goroutines "); len(got) != 1 || got[0] != want {
 		t.Errorf("leaks %q, want %q\n%s", got, want, stdout)
+	}
+	// The exact heap total, budgeted per time by --pprof.
+	if v := r.verdict("runtime.heap.bytes"); v == nil || v.Budget != "runtime.heap.bytes <= 1MiB/h" {
+		t.Errorf("runtime.heap.bytes verdict %+v\n%s", v, stdout)
 	}
 	// Charts of a watch run over seconds.
 	dom := browser.DOM(t, r.Artifacts["html"])

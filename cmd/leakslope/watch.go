@@ -59,7 +59,8 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := append(c.options("watch"), leaktest.Interval(*interval), leaktest.MaxDuration(*maxDur), leaktest.WithProbes(probes...))
+	opts := append(c.options("watch"), w.budgets(false)...)
+	opts = append(opts, leaktest.Interval(*interval), leaktest.MaxDuration(*maxDur), leaktest.WithProbes(probes...))
 	if *all {
 		opts = append(opts, leaktest.UntilAllDecided())
 	}

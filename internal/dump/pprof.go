@@ -1,8 +1,10 @@
 package dump
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,7 +34,27 @@ type HeapProfile struct {
 	// scaled up from the samples, as pprof shows them.
 	Period int64
 	Time   time.Time // when it was taken; zero when unknown
-	Raw    []byte    // the profile as read
+	Raw    []byte    // the profile as read; nil for a legacy text profile (Proto writes it anew)
+
+	legacy *profile.Profile // a legacy text profile, symbolized, for Proto
+}
+
+// Proto is the profile as a gzipped pprof proto, for `go tool pprof`: Raw
+// when it is one, else (a legacy text profile) the parsed and symbolized
+// profile written anew, dated Time when known.
+func (h *HeapProfile) Proto() ([]byte, error) {
+	if h.legacy == nil {
+		return h.Raw, nil
+	}
+	p := h.legacy.Copy()
+	if !h.Time.IsZero() {
+		p.TimeNanos = h.Time.UnixNano()
+	}
+	var buf bytes.Buffer
+	if err := p.Write(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // ParseHeapProfile reads a pprof heap profile (gzipped or raw protobuf, or
@@ -40,6 +62,12 @@ type HeapProfile struct {
 // in-use bytes and objects to an allocation site the way the in-process
 // probe does: the innermost frame outside the runtime and the standard
 // library. Runtime caches are left out. name is used in errors.
+//
+// Go's legacy text form (/debug/pprof/heap?debug=1) is named from the
+// frame comments under each record, which profile.Parse skips: its sites,
+// bytes, objects and Period come out as from the proto form of the same
+// profile, and Proto writes it as one. Its runtime.MemStats trailer is
+// ParseMemStats'.
 func ParseHeapProfile(name string, r io.Reader) (*HeapProfile, error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
@@ -48,6 +76,11 @@ func ParseHeapProfile(name string, r io.Reader) (*HeapProfile, error) {
 	p, err := profile.ParseData(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a pprof profile: %v", name, err)
+	}
+	var legacy *profile.Profile
+	if isLegacyHeap(raw) {
+		symbolize(p, raw)
+		legacy = p
 	}
 	space, objects := -1, -1
 	var types []string
@@ -63,7 +96,10 @@ func ParseHeapProfile(name string, r io.Reader) (*HeapProfile, error) {
 	if space < 0 || objects < 0 {
 		return nil, fmt.Errorf("%s: not a heap profile: want sample types inuse_space and inuse_objects, have %s", name, strings.Join(types, ", "))
 	}
-	out := &HeapProfile{Sites: map[string]*HeapSite{}, Raw: raw}
+	out := &HeapProfile{Sites: map[string]*HeapSite{}, Raw: raw, legacy: legacy}
+	if legacy != nil {
+		out.Raw = nil // MiBs of text, of which Proto needs only the parsed profile
+	}
 	if p.PeriodType != nil && p.PeriodType.Unit == "bytes" {
 		out.Period = p.Period
 	}
@@ -112,4 +148,83 @@ func sampleFrames(s *profile.Sample) []stack.Frame {
 		}
 	}
 	return out
+}
+
+// isLegacyHeap tells Go's legacy text heap profile ("heap profile: ...").
+func isLegacyHeap(raw []byte) bool {
+	return bytes.HasPrefix(bytes.TrimLeft(raw, " \t\r\n"), []byte("heap profile:"))
+}
+
+// symbolize names the locations of a legacy text heap profile from the
+// comments runtime/pprof writes under each record, one a frame (inlined
+// calls included, each at its own PC), tab-aligned:
+//
+//	#	0x4a5b6c	main.leak+0x2c		/src/main.go:23
+//
+// The PC is the record's return address less one, which is the address
+// profile.Parse gives the location. Locations with no comment (the
+// runtime frames at the top of an allocation, hidden by runtime/pprof as
+// its proto writer hides them) are dropped from the samples. A profile
+// with no frame comments is left as it is.
+func symbolize(p *profile.Profile, raw []byte) {
+	frames := map[uint64]stack.Frame{}
+	for line := range bytes.Lines(raw) {
+		if len(line) < 2 || line[0] != '#' || line[1] != '\t' {
+			continue
+		}
+		f := strings.FieldsFunc(string(line[1:]), func(r rune) bool { return r == '\t' || r == '\n' || r == '\r' })
+		if len(f) != 3 {
+			continue
+		}
+		pc, err := strconv.ParseUint(f[0], 0, 64)
+		fn, _, ok1 := cutLast(f[1], "+0x")
+		file, ln, ok2 := cutLast(f[2], ":")
+		n, err2 := strconv.Atoi(ln)
+		if err != nil || !ok1 || !ok2 || err2 != nil || fn == "" {
+			continue
+		}
+		frames[pc] = stack.Frame{Func: fn, File: file, Line: n}
+	}
+	if len(frames) == 0 {
+		return
+	}
+	funcs := map[[2]string]*profile.Function{}
+	named := map[*profile.Location]bool{}
+	p.Function = nil
+	var locs []*profile.Location
+	for _, loc := range p.Location {
+		fr, ok := frames[loc.Address]
+		if !ok {
+			continue
+		}
+		key := [2]string{fr.Func, fr.File}
+		fn := funcs[key]
+		if fn == nil {
+			fn = &profile.Function{ID: uint64(len(p.Function) + 1), Name: fr.Func, SystemName: fr.Func, Filename: fr.File}
+			funcs[key] = fn
+			p.Function = append(p.Function, fn)
+		}
+		loc.ID = uint64(len(locs) + 1)
+		loc.Line = []profile.Line{{Function: fn, Line: int64(fr.Line)}}
+		locs = append(locs, loc)
+		named[loc] = true
+	}
+	p.Location = locs
+	for _, s := range p.Sample {
+		kept := s.Location[:0]
+		for _, loc := range s.Location {
+			if named[loc] {
+				kept = append(kept, loc)
+			}
+		}
+		s.Location = kept
+	}
+}
+
+// cutLast cuts s around the last sep.
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
 }

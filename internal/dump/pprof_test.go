@@ -135,5 +135,14 @@ func FuzzParseHeapProfile(f *testing.F) {
 				t.Fatalf("site %q: %+v", name, s)
 			}
 		}
+		// What the probes write as first/last profiles reads back.
+		b, err := h.Proto()
+		if err != nil {
+			t.Fatalf("proto: %v", err)
+		}
+		again, err := ParseHeapProfile("again", bytes.NewReader(b))
+		if err != nil || len(again.Sites) != len(h.Sites) {
+			t.Fatalf("written anew: %v, %d sites, was %d", err, len(again.Sites), len(h.Sites))
+		}
 	})
 }

@@ -1,0 +1,175 @@
+package leaktest_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/pprof"
+	"runtime"
+	rpprof "runtime/pprof"
+	"strings"
+	"testing"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/leakslope/leakslope/leaktest"
+)
+
+// pprofServer serves this process's net/http/pprof handlers, with heap
+// replaced by heap when it is not nil: a service whose handler is not the
+// standard one.
+func pprofServer(t *testing.T, heap http.HandlerFunc) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	if heap != nil {
+		mux.HandleFunc("/debug/pprof/heap", heap)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL + "/debug/pprof"
+}
+
+func heapTotal(s []leaktest.Sample) (float64, bool) {
+	for _, x := range s {
+		if x.Symbol == leaktest.SymRuntimeHeapBytes {
+			return x.Value, true
+		}
+	}
+	return 0, false
+}
+
+// The heap total is the service's HeapAlloc right after the forced
+// collection: what it holds, exactly.
+func TestPprofProbeReadsTheHeapTotal(t *testing.T) {
+	base := pprofServer(t, nil)
+	p := leaktest.Pprof(base)
+	take := func() float64 {
+		s, err := p.Take(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, ok := heapTotal(s)
+		if !ok {
+			t.Fatalf("no %s in %d samples", leaktest.SymRuntimeHeapBytes, len(s))
+		}
+		return v
+	}
+	// The service is this process, so its heap holds the probe's last
+	// profile too: take one first, so that both snapshots below hold one.
+	take()
+	before := take()
+	served.Lock()
+	served.kept = append(served.kept, make([]byte, 8<<20))
+	served.Unlock()
+	defer func() { served.Lock(); served.kept = nil; served.Unlock() }()
+	after := take()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	// 8 MiB more, exactly but for what the test and the probe allocated
+	// around it (the sampled sites would see it only as a scaled guess).
+	if d := after - before; d < 8<<20-(256<<10) || d > 8<<20+(1<<20) {
+		t.Errorf("runtime.heap.bytes %v → %v: grew %v, want 8 MiB", before, after, d)
+	}
+	if after < 8<<20 || after > float64(m.HeapAlloc)+(8<<20) {
+		t.Errorf("runtime.heap.bytes %v, this process's HeapAlloc %d", after, m.HeapAlloc)
+	}
+}
+
+// A handler that is not the standard one may give no runtime.MemStats
+// (here: the proto whatever debug says): the probe goes on with the
+// sampled sites, says why there is no heap total, and writes the proto
+// as it came.
+func TestPprofProbeWithoutMemStats(t *testing.T) {
+	base := pprofServer(t, func(w http.ResponseWriter, r *http.Request) {
+		runtime.GC()
+		rpprof.Lookup("heap").WriteTo(w, 0)
+	})
+	p := leaktest.Pprof(base)
+	for i := 0; i < 2; i++ {
+		s, err := p.Take(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := heapTotal(s); ok {
+			t.Fatalf("a heap total from a handler that gave none: %v", v)
+		}
+		if i == 0 {
+			leaktest.MarkFirst(p)
+		}
+	}
+	want := base + "/heap?gc=1&debug=1: no runtime.MemStats trailer"
+	found := false
+	for _, w := range leaktest.Warnings(p, &leaktest.Report{}) {
+		found = found || strings.HasPrefix(w, want) && strings.Contains(w, "no runtime.heap.bytes from this service")
+	}
+	if !found {
+		t.Errorf("no warning %q… in %q", want, leaktest.Warnings(p, &leaktest.Report{}))
+	}
+	first, last := leaktest.Profiles(p)
+	for _, b := range [][]byte{first, last} {
+		if _, err := profile.ParseData(b); err != nil || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("profile: %v", err)
+		}
+	}
+}
+
+// The first/last profiles, read from the legacy text form, are written as
+// gzipped protos with their functions named; a run writes them as its
+// artifacts.
+func TestPprofProbeWritesProtoProfiles(t *testing.T) {
+	base := pprofServer(t, nil)
+	served.Lock()
+	served.kept = append(served.kept, make([]byte, 4<<20)) // over the sampling period: always sampled
+	served.Unlock()
+	defer func() { served.Lock(); served.kept = nil; served.Unlock() }()
+	p := leaktest.Pprof(base)
+	for i := 0; i < 2; i++ {
+		if _, err := p.Take(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			leaktest.MarkFirst(p)
+		}
+	}
+	first, last := leaktest.Profiles(p)
+	for k, b := range map[string][]byte{"first": first, "last": last} {
+		if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Fatalf("%s is not gzipped: % x", k, b[:min(4, len(b))])
+		}
+		p, err := profile.ParseData(b)
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		named := false
+		for _, fn := range p.Function {
+			named = named || strings.HasSuffix(fn.Name, "/leaktest_test.TestPprofProbeWritesProtoProfiles") && strings.HasSuffix(fn.Filename, "pprof_test.go")
+		}
+		if !named || p.Period != int64(runtime.MemProfileRate) || len(p.SampleType) != 4 || p.TimeNanos == 0 {
+			t.Errorf("%s: this test named %v, period %d, %d sample types, time %d", k, named, p.Period, len(p.SampleType), p.TimeNanos)
+		}
+	}
+	if bytes.Equal(first, last) {
+		t.Error("the first profile is the last")
+	}
+}
+
+// A response over the bound, and a runtime.MemStats trailer that does not
+// parse, fail the snapshot with an error naming the URL.
+func TestPprofProbeRejectsTooLargeOrMalformed(t *testing.T) {
+	base := pprofServer(t, nil)
+	_, err := leaktest.PprofWithLimit(base, 1<<10).Take(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "GET "+base+"/heap?gc=1: the response is over the 1 KiB limit") {
+		t.Errorf("over the limit: %v", err)
+	}
+	bad := pprofServer(t, func(w http.ResponseWriter, r *http.Request) {
+		var buf bytes.Buffer
+		rpprof.Lookup("heap").WriteTo(&buf, 1)
+		w.Write(bytes.Replace(buf.Bytes(), []byte("# HeapAlloc = "), []byte("# HeapAlloc = many"), 1))
+	})
+	_, err = leaktest.Pprof(bad).Take(context.Background())
+	if err == nil || !strings.HasPrefix(err.Error(), bad+"/heap?gc=1&debug=1:") || !strings.Contains(err.Error(), `runtime.MemStats HeapAlloc: "many`) {
+		t.Errorf("malformed trailer: %v", err)
+	}
+}
