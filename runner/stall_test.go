@@ -185,11 +185,11 @@ func TestStallThresholdFollowsTheSlowestOp(t *testing.T) {
 	if !errors.As(err, &se) || !slices.Equal(se.Ops, []int{8, 9}) || se.Completed != 8 {
 		t.Fatalf("Round = %v, want a stall with ops 8 and 9 in flight after 8", err)
 	}
-	// Ops are timed from below, to within a few ticks of the watcher
-	// (not a clock read per op); their true time under load may be longer
-	// than the 100ms slept.
-	if se.Threshold < 300*time.Millisecond || se.Threshold > 10*time.Second {
-		t.Errorf("threshold = %v, want about 10 × 100ms, over the 50ms Stall", se.Threshold)
+	// Ops are timed from above, to within a few ticks of the watcher
+	// (not a clock read per op): never under the 100ms slept, and on a
+	// loaded machine somewhat over.
+	if se.Threshold < time.Second || se.Threshold >= 10*time.Second {
+		t.Errorf("threshold = %v, want 10 × a little over 100ms", se.Threshold)
 	}
 }
 
