@@ -180,10 +180,17 @@ func TestStallThresholdFollowsTheSlowestOp(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		return nil
 	}), runner.Config{Workers: 2, Jobs: 100, Stall: 50 * time.Millisecond})
+	start := time.Now()
 	err := awaitRound(t, roundAsync(h, context.Background()), 30*time.Second)
+	took := time.Since(start)
 	var se *runner.StallError
 	if !errors.As(err, &se) || !slices.Equal(se.Ops, []int{8, 9}) || se.Completed != 8 {
 		t.Fatalf("Round = %v, want a stall with ops 8 and 9 in flight after 8", err)
+	}
+	// Each worker slept 4 × 100ms before its op blocked: Since counts
+	// from then, not from the round's start.
+	if took-se.Since < 350*time.Millisecond || se.Since < se.Threshold {
+		t.Errorf("since = %v of a round of %v, want it from the last completion (≥ 400ms in), and ≥ the threshold %v", se.Since, took, se.Threshold)
 	}
 	// Ops are timed from above, to within a few ticks of the watcher
 	// (not a clock read per op): never under the 100ms slept, and on a
