@@ -206,8 +206,10 @@ func (h *Hammer) wait(ctx context.Context, watching bool) error {
 		case <-ctx.Done():
 			h.stopTimer()
 			return h.grace(ctx)
-		case now := <-tick:
-			if err := h.watch.poll(h, now); err != nil {
+		case <-tick:
+			// Now, not the tick's time: a late watcher must not date
+			// what it sees to when the timer fired.
+			if err := h.watch.poll(h, time.Now()); err != nil {
 				return err
 			}
 			h.timer.Reset(h.watch.tick(h))
