@@ -83,16 +83,21 @@ func commas(n int64) string {
 // no tick saw it in flight, the time between two ticks. So a watcher
 // that is late (a loaded machine) can only make the threshold larger,
 // never call a slow op's wait a stall; and once an op has completed,
-// the threshold is at least about 10 ticks.
+// the threshold is at least about 10 ticks. Likewise the quiet time
+// held against the threshold grows by at most two ticks a tick: a
+// process paused as a whole (a VM's steal time, a suspended laptop)
+// gives its workers ticks of their own to show progress before any
+// stall is called.
 type watch struct {
-	start    int64     // the round's first op number
-	last     time.Time // when a completion was last seen, or the round began
-	prev     time.Time // the last tick, or when the round began
-	any      bool      // an op of the hammer's life has completed
-	progress bool      // an op of this round has completed
-	next     int64     // next op number as of the last tick
-	done     []int64   // per worker completed op as of the last tick
-	seen     []int64   // per worker op seen in flight, -1 if none
+	start    int64         // the round's first op number
+	last     time.Time     // when a completion was last seen, or the round began
+	quiet    time.Duration // since last, counting at most two ticks a tick
+	prev     time.Time     // the last tick, or when the round began
+	any      bool          // an op of the hammer's life has completed
+	progress bool          // an op of this round has completed
+	next     int64         // next op number as of the last tick
+	done     []int64       // per worker completed op as of the last tick
+	seen     []int64       // per worker op seen in flight, -1 if none
 	from     []time.Time
 }
 
@@ -106,6 +111,7 @@ func (w *watch) init(workers int) {
 func (w *watch) begin(h *Hammer, start int64) {
 	now := time.Now()
 	w.start, w.last, w.prev, w.next = start, now, now, start
+	w.quiet = 0
 	w.any = w.any || h.ops > 0
 	w.progress = false
 	for i := range h.slots {
@@ -132,13 +138,13 @@ func (w *watch) tick(h *Hammer) time.Duration {
 // poll looks at the workers at now and returns a *StallError if the
 // round has stalled.
 func (w *watch) poll(h *Hammer, now time.Time) error {
-	inFlight := 0
+	inFlight, progress := 0, false
 	for i := range h.slots {
 		s := &h.slots[i]
 		done, op := s.done.Load(), s.op.Load()
 		if done != w.done[i] {
 			w.done[i] = done
-			w.progress, w.any, w.last = true, true, now
+			progress = true
 			w.timeOps(h, i, now)
 		}
 		if op != done {
@@ -148,6 +154,11 @@ func (w *watch) poll(h *Hammer, now time.Time) error {
 			}
 		}
 	}
+	if progress {
+		w.progress, w.any, w.last, w.quiet = true, true, now, 0
+	} else {
+		w.quiet += min(now.Sub(w.prev), 2*w.tick(h))
+	}
 	w.prev = now
 	// A worker that took an op number since the last tick may not have
 	// published it yet: judge only a still picture.
@@ -155,11 +166,10 @@ func (w *watch) poll(h *Hammer, now time.Time) error {
 	still := next == w.next
 	w.next = next
 	threshold := w.threshold(h)
-	since := now.Sub(w.last)
-	if inFlight == 0 || !still || since < threshold {
+	if inFlight == 0 || !still || w.quiet < threshold {
 		return nil
 	}
-	return w.stall(h, since, threshold)
+	return w.stall(h, now.Sub(w.last), threshold)
 }
 
 // timeOps times the ops worker i completed since the last tick: at most
