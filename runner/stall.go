@@ -19,7 +19,7 @@ import (
 type StallError struct {
 	Ops       []int         // the ops in flight, sorted
 	Completed int64         // ops completed in the hammer's life, the stalled round's included
-	LastOp    int           // the last op completed in the stalled round; -1 if none did
+	LastOp    int           // the highest op completed in the stalled round (ops are handed out in order); -1 if none
 	Since     time.Duration // since the last op completed, or since the round began if none did
 	Threshold time.Duration
 	// LastErr is the most recent op error (an OpError), or the
