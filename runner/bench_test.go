@@ -55,12 +55,14 @@ func BenchmarkHammer(b *testing.B) {
 
 // BenchmarkHammerSmallRounds is the per-round cost, at the default 100
 // jobs per round: the stall watch (a timer per round, the last worker's
-// signal) against none (a plain WaitGroup wait).
+// signal) against none (a plain WaitGroup wait), and as leaktest runs it,
+// under a context with the run's cap as its deadline.
 func BenchmarkHammerSmallRounds(b *testing.B) {
 	for _, c := range []struct {
-		name  string
-		stall time.Duration
-	}{{"stall=on", 0}, {"stall=off", -1}} {
+		name     string
+		stall    time.Duration
+		deadline bool
+	}{{"stall=on", 0, false}, {"stall=off", -1, false}, {"stall=on,ctx=deadline", 0, true}} {
 		b.Run(c.name, func(b *testing.B) {
 			h, err := runner.New(runner.Func(pureOp), runner.Config{Workers: 4, Jobs: 100, Stall: c.stall})
 			if err != nil {
@@ -68,6 +70,11 @@ func BenchmarkHammerSmallRounds(b *testing.B) {
 			}
 			defer h.Close()
 			ctx := context.Background()
+			if c.deadline {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, time.Hour)
+				defer cancel()
+			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for h.Ops() < int64(b.N) {

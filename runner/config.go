@@ -24,8 +24,11 @@ type Config struct {
 	// once RLIMIT_NOFILE is reached). The threshold adapts to slow
 	// targets: it is the larger of Stall and 10 × the slowest op
 	// completed so far in the hammer's life, and 5 × Stall until the
-	// first op has completed (cold starts are slow). Default 2s; < 0
-	// turns the check off.
+	// first op has completed (cold starts are slow). Ops are timed
+	// without a clock read per op, by the watcher's ticks (10–25ms
+	// apart), rounded up: so the threshold is never under about 10
+	// ticks once an op has completed. Default 2s; < 0 turns the check
+	// off.
 	Stall time.Duration
 }
 

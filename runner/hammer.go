@@ -206,8 +206,10 @@ func (h *Hammer) wait(ctx context.Context, watching bool) error {
 		case <-ctx.Done():
 			h.stopTimer()
 			return h.grace(ctx)
-		case now := <-tick:
-			if err := h.watch.poll(h, now); err != nil {
+		case <-tick:
+			// Now, not the tick's time: a late watcher must not date
+			// what it sees to when the timer fired.
+			if err := h.watch.poll(h, time.Now()); err != nil {
 				return err
 			}
 			h.timer.Reset(h.watch.tick(h))
@@ -232,11 +234,12 @@ func (h *Hammer) grace(ctx context.Context) error {
 // Abort ends a hammer whose round stalled (or was stuck): it cancels the
 // context the round's ops run under, then waits up to grace for the ops
 // in flight to return. It returns nil if they all did, else a
-// *StuckError naming the ops still running, with the stall (or the
-// stuck round's error) as its Cause. After Abort, Round refuses to run
-// (returning the stall again after a stall); Close works as usual. On a
-// quiesced hammer no op is in flight: Abort cancels the ops' context,
-// returns nil, and the hammer runs no more rounds.
+// *StuckError naming the ops still running, with the stall (or the end
+// of the stuck round's context) as its Cause. After Abort, Round refuses
+// to run (returning the stall again after a stall); Close works as
+// usual. On a quiesced hammer no op is in flight: Abort cancels the ops'
+// context, returns nil, and the hammer runs no more rounds. Like Round,
+// it is not to be called concurrently with another method.
 func (h *Hammer) Abort(grace time.Duration) error {
 	h.aborted = true
 	if h.opCancel != nil {
@@ -253,7 +256,11 @@ func (h *Hammer) Abort(grace time.Duration) error {
 		return nil
 	case <-t.C:
 	}
-	return &StuckError{Ops: h.inFlight(), Grace: grace, Cause: h.failed}
+	cause := error(h.stalled)
+	if h.stalled == nil {
+		cause = h.stuck.Cause
+	}
+	return &StuckError{Ops: h.inFlight(), Grace: grace, Cause: cause}
 }
 
 // inFlight lists the ops in flight, sorted.

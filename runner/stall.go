@@ -19,7 +19,7 @@ import (
 type StallError struct {
 	Ops       []int         // the ops in flight, sorted
 	Completed int64         // ops completed in the hammer's life, the stalled round's included
-	LastOp    int           // the last op completed in the stalled round; -1 if none did
+	LastOp    int           // the highest op completed in the stalled round (ops are handed out in order); -1 if none
 	Since     time.Duration // since the last op completed, or since the round began if none did
 	Threshold time.Duration
 	// LastErr is the most recent op error (an OpError), or the
@@ -77,34 +77,41 @@ func commas(n int64) string {
 // watch is a round's stall watcher. It runs on Round's goroutine, every
 // tick, and reads only the workers' slots and the next op number, so
 // the ops themselves pay nothing for it: no clock is read per op.
-// Completions are seen when a worker's completed op changes; the
-// duration of an op is known from below, as the time between the first
-// and the last tick that saw it in flight (within two ticks of the
-// truth, and only ops slower than Stall/10 matter to the threshold).
+// Completions are seen when a worker's completed op changes. An op is
+// timed from above, to the watcher's resolution: from the tick before
+// the first that saw it in flight to the tick that saw it done, or, if
+// no tick saw it in flight, the time between two ticks. So a watcher
+// that is late (a loaded machine) can only make the threshold larger,
+// never call a slow op's wait a stall; and once an op has completed,
+// the threshold is at least about 10 ticks. Likewise the quiet time
+// held against the threshold grows by at most two ticks a tick: a
+// process paused as a whole (a VM's steal time, a suspended laptop)
+// gives its workers ticks of their own to show progress before any
+// stall is called.
 type watch struct {
-	start    int64     // the round's first op number
-	began    time.Time // the round's start
-	last     time.Time // when a completion was last seen, or began
-	any      bool      // an op of the hammer's life has completed
-	progress bool      // an op of this round has completed
-	next     int64     // next op number as of the last tick
-	done     []int64   // per worker completed op as of the last tick
-	seen     []int64   // per worker op seen in flight, -1 if none
-	first    []time.Time
-	latest   []time.Time
+	start    int64         // the round's first op number
+	last     time.Time     // when a completion was last seen, or the round began
+	quiet    time.Duration // since last, counting at most two ticks a tick
+	prev     time.Time     // the last tick, or when the round began
+	any      bool          // an op of the hammer's life has completed
+	progress bool          // an op of this round has completed
+	next     int64         // next op number as of the last tick
+	done     []int64       // per worker completed op as of the last tick
+	seen     []int64       // per worker op seen in flight, -1 if none
+	from     []time.Time
 }
 
 func (w *watch) init(workers int) {
 	w.done = make([]int64, workers)
 	w.seen = make([]int64, workers)
-	w.first = make([]time.Time, workers)
-	w.latest = make([]time.Time, workers)
+	w.from = make([]time.Time, workers)
 }
 
 // begin starts watching a round, before its workers start.
 func (w *watch) begin(h *Hammer, start int64) {
 	now := time.Now()
-	w.start, w.began, w.last, w.next = start, now, now, start
+	w.start, w.last, w.prev, w.next = start, now, now, start
+	w.quiet = 0
 	w.any = w.any || h.ops > 0
 	w.progress = false
 	for i := range h.slots {
@@ -131,54 +138,59 @@ func (w *watch) tick(h *Hammer) time.Duration {
 // poll looks at the workers at now and returns a *StallError if the
 // round has stalled.
 func (w *watch) poll(h *Hammer, now time.Time) error {
-	inFlight := 0
+	inFlight, progress := 0, false
 	for i := range h.slots {
 		s := &h.slots[i]
 		done, op := s.done.Load(), s.op.Load()
 		if done != w.done[i] {
 			w.done[i] = done
-			w.progress, w.any, w.last = true, true, now
+			progress = true
+			w.timeOps(h, i, now)
 		}
-		w.sight(h, i, op, done, now)
 		if op != done {
 			inFlight++
+			if w.seen[i] != op {
+				w.seen[i], w.from[i] = op, w.prev
+			}
 		}
 	}
+	if progress {
+		w.progress, w.any, w.last, w.quiet = true, true, now, 0
+	} else {
+		w.quiet += min(now.Sub(w.prev), 2*w.tick(h))
+	}
+	w.prev = now
 	// A worker that took an op number since the last tick may not have
 	// published it yet: judge only a still picture.
 	next := h.next.Load()
 	still := next == w.next
 	w.next = next
 	threshold := w.threshold(h)
-	since := now.Sub(w.last)
-	if inFlight == 0 || !still || since < threshold {
+	if inFlight == 0 || !still || w.quiet < threshold {
 		return nil
 	}
-	return w.stall(h, since, threshold)
+	return w.stall(h, now.Sub(w.last), threshold)
 }
 
-// sight follows the op worker i has in flight, timing it once it is
-// over.
-func (w *watch) sight(h *Hammer, i int, op, done int64, now time.Time) {
-	if w.seen[i] >= 0 && (op != w.seen[i] || done == w.seen[i]) {
-		h.slowest = max(h.slowest, w.latest[i].Sub(w.first[i]))
+// timeOps times the ops worker i completed since the last tick: at most
+// since the tick before the op seen in flight, or since the last tick.
+func (w *watch) timeOps(h *Hammer, i int, now time.Time) {
+	from := w.prev
+	if w.seen[i] >= 0 && w.seen[i] <= w.done[i] {
+		from = w.from[i]
 		w.seen[i] = -1
 	}
-	if op == done {
-		return
-	}
-	if w.seen[i] != op {
-		w.seen[i], w.first[i] = op, now
-	}
-	w.latest[i] = now
+	h.slowest = max(h.slowest, now.Sub(from))
 }
 
-// finish times the ops seen in flight once the round has ended.
+// finish times the ops completed since the last tick once the round has
+// ended.
 func (w *watch) finish(h *Hammer) {
-	for i, op := range w.seen {
-		if op >= 0 {
-			h.slowest = max(h.slowest, w.latest[i].Sub(w.first[i]))
-			w.seen[i] = -1
+	now := time.Now()
+	for i := range h.slots {
+		if done := h.slots[i].done.Load(); done != w.done[i] {
+			w.done[i] = done
+			w.timeOps(h, i, now)
 		}
 	}
 }

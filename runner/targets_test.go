@@ -56,7 +56,10 @@ func TestHTTPTarget(t *testing.T) {
 	if e := h.Errors(); e.Count != 0 || calls.Load() != 200 {
 		t.Fatalf("errors %+v, calls %d", e, calls.Load())
 	}
-	if n := conns.Load(); n > 4 {
+	// One per worker, and now and then one more: a worker's next request
+	// can race its connection's return to the idle pool, and the
+	// transport dials. Without keep-alive it would be 200.
+	if n := conns.Load(); n > 8 {
 		t.Errorf("%d connections for 200 requests over 4 workers: keep-alive is not reused", n)
 	}
 
