@@ -29,7 +29,7 @@ import (
 // the live heap plus the little the profile request itself allocated, the
 // same at every snapshot. It has no default budget (in process it is a
 // chart only): give one with WithBudget, as the CLI's --pprof does after
-// the user's budgets ("runtime.heap.bytes <= 16B/op", 1MiB/h for watch;
+// the user's budgets ("runtime.heap.bytes <= 8B/op", 1MiB/h for watch;
 // not 0, since the runtime's own bookkeeping creeps up to high-water
 // marks as a service runs). A pprof handler that is not the standard one
 // may leave the MemStats out: then there is no runtime.heap.bytes, and

@@ -135,6 +135,9 @@ func (r *Report) writeLeaks(b *strings.Builder, leaks []Verdict) {
 			span = "first snapshot after the baseline → last"
 		}
 		fmt.Fprintf(b, "    value   %s → %s (%s)\n", formatValue(v.Symbol, v.First), formatValue(v.Symbol, v.Last), span)
+		if v.Symbol == SymRuntimeHeapBytes {
+			r.writeSuspects(b)
+		}
 		if v.Exhausted && r.Broken != nil {
 			fmt.Fprintf(b, "    limit   %s (%s): reached %.0f%% of it\n", formatValue(v.Symbol, r.Broken.Limit), r.Broken.LimitName, 100*r.Broken.Value/r.Broken.Limit)
 		}
@@ -152,6 +155,28 @@ func (r *Report) writeLeaks(b *strings.Builder, leaks []Verdict) {
 				fmt.Fprintf(b, "        %s\n", strings.ReplaceAll(f, "\n\t", "\n            "))
 			}
 		}
+	}
+}
+
+// maxSuspects caps the sites named under a leaking heap total.
+const maxSuspects = 3
+
+// writeSuspects names, under a leaking heap total, the allocation sites
+// that grew most without a verdict of their own (sampled data decides
+// slowly, and the run stops at the proven leak): where to look first.
+func (r *Report) writeSuspects(b *strings.Builder) {
+	n := 0
+	for _, s := range r.Verdicts { // undecided ones come by slope, most first
+		if s.Kind() != KindHeapBytes || s.Decision != Undecided || !(s.Trend.PerOp > 0 || s.Trend.PerSecond > 0) {
+			continue
+		}
+		if n == 0 {
+			b.WriteString("    growing most, not proven on their own (the heap profile is sampled):\n")
+		}
+		if n++; n > maxSuspects {
+			break
+		}
+		fmt.Fprintf(b, "        %s  %s\n", s.Symbol, slopeText(s))
 	}
 }
 
