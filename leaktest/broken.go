@@ -3,6 +3,7 @@ package leaktest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -30,7 +31,7 @@ func (r *run) stalled(st *runner.StallError) {
 	if err := r.snapshot(ctx, warm); err == nil {
 		r.hist.stalled = r.hist.len() - 1
 		if r.firstFitOps < 0 && !warm {
-			r.firstFitOps = st.Completed
+			r.fitFrom(st.Completed)
 		}
 	}
 	if err := r.hammer.Abort(abortGrace); err != nil {
@@ -51,14 +52,12 @@ func opList(ops []int) string {
 // failing after the run's ops had mostly worked.
 func (r *run) checkBreak() *Break {
 	ops, errs := r.hammer.Ops(), r.hammer.Errors()
-	prevOps, prevErrs := r.snapOps, r.snapErrs
-	r.snapOps, r.snapErrs = ops, errs.Count
 	for _, p := range r.probes {
 		l, ok := p.(limiter)
 		if !ok {
 			continue
 		}
-		for _, sym := range sortedSymbols(l.limits()) {
+		for _, sym := range slices.Sorted(maps.Keys(l.limits())) {
 			lim := l.limits()[sym]
 			col := r.hist.cols[sym]
 			if len(col) == 0 || lim.Value <= 0 {
@@ -72,9 +71,13 @@ func (r *run) checkBreak() *Break {
 			}
 		}
 	}
-	if r.c.expectErrors {
+	n := r.hist.len()
+	if r.c.expectErrors || n < 2 {
 		return nil
 	}
+	// The snapshot before this one, as the history keeps it (thinning
+	// keeps the newest point and drops none after it).
+	prevOps, prevErrs := int64(r.hist.ops[n-2]), int64(r.hist.errs[n-2])
 	dOps, dErrs := ops-prevOps, errs.Count-prevErrs
 	if prevOps > 0 && dOps >= failingMin && float64(dErrs) >= failingShare*float64(dOps) && float64(prevErrs) <= okShare*float64(prevOps) {
 		what := fmt.Sprintf("the target's ops started failing at op %s: %s of the %s ops since op %s failed, after %s of the %s before",
@@ -89,15 +92,6 @@ func (r *run) checkBreak() *Break {
 		return r.brk
 	}
 	return nil
-}
-
-func sortedSymbols[V any](m map[Symbol]V) []Symbol {
-	out := make([]Symbol, 0, len(m))
-	for sym := range m {
-		out = append(out, sym)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // fitted is a symbol's post-warm-up points, up to a break.
@@ -146,6 +140,10 @@ func (r *run) failedTarget(runErr error) error {
 }
 
 func mostlyFailed(e runner.Errors, ops int64) error {
+	first := e.Last
+	if len(e.First) > 0 {
+		first = e.First[0]
+	}
 	return fmt.Errorf("the target failed %s of its %s ops: a run whose ops mostly failed has proven nothing (ExpectErrors, or the CLI's --expect-errors, if they fail on purpose); the first: %v",
-		groupDigits(e.Count), groupDigits(ops), e.First[0])
+		groupDigits(e.Count), groupDigits(ops), first)
 }

@@ -40,8 +40,15 @@ func (r *Report) page() *render.Page {
 	}
 	for _, v := range r.Verdicts {
 		decision := string(v.Decision)
-		if v.Stopped {
+		switch {
+		case v.Exhausted:
+			decision += " (exhausted: reached most of its limit)"
+		case v.Stopped && v.Tolerated:
+			decision = "within (growth stopped, within the tolerance)"
+		case v.Stopped:
 			decision = "within (growth stopped)"
+		case v.Tolerated:
+			decision = "within (noisy: within the tolerance)"
 		}
 		row := render.Symbol{Name: string(v.Symbol), Class: string(v.Decision), Decision: decision, Budget: budgetText(v),
 			Slope:  slopeText(v),

@@ -31,7 +31,8 @@ func newResourceProbe() *resourceProbe {
 		p.lim[SymProcessFDs] = Limit{float64(n), "RLIMIT_NOFILE"}
 	}
 	// SetMaxThreads is the only way to read the limit: set it back at once.
-	maxThreads := debug.SetMaxThreads(10000)
+	// (A limit under the threads already running would crash the process.)
+	maxThreads := debug.SetMaxThreads(math.MaxInt32)
 	debug.SetMaxThreads(maxThreads)
 	p.lim[SymProcessThreads] = Limit{float64(maxThreads), "debug.SetMaxThreads"}
 	if l, name := memoryLimit(); l > 0 {

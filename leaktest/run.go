@@ -116,8 +116,6 @@ type run struct {
 	brk     *Break
 	breakAt int
 	stuck   error // ops that did not return when a stalled round was aborted
-	// Ops and op errors at the last snapshot, for the failing check.
-	snapOps, snapErrs int64
 
 	heap      *heapProbe
 	artifacts *artifacts
@@ -225,8 +223,7 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 				break
 			}
 			if firstFit {
-				r.firstFitOps = ops
-				r.markFirst()
+				r.fitFrom(ops)
 			}
 			if b := r.checkBreak(); b != nil {
 				stopped = b.Reason
@@ -257,7 +254,7 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			if err := r.snapshot(fctx, r.hammer.Ops() < c.warmUp); err == nil {
 				if r.firstFitOps < 0 && r.hammer.Ops() >= c.warmUp {
-					r.firstFitOps = r.hammer.Ops()
+					r.fitFrom(r.hammer.Ops())
 				}
 				if why := r.look(); why != "" && runErr == nil {
 					stopped = why
@@ -458,12 +455,14 @@ func (r *run) decide(eligible bool) {
 		// resolution: within only when the bound plus it is.
 		if f := r.resolution(sym, series[i].X); f > 0 {
 			r.floors[sym] = f
-			if b := series[i].Budget; res[i].Decision == decide.Within {
+			if b, tol := series[i].Budget, series[i].Tolerance; res[i].Decision == decide.Within {
 				switch {
 				case res[i].Fit.Hi+f <= b:
 					res[i].Stopped, res[i].Tolerated = false, false
 				case res[i].Recent.Hi+f <= b && r.brk == nil:
 					res[i].Stopped, res[i].Tolerated = true, false
+				case res[i].Tolerated && res[i].Fit.Hi+f <= b+tol:
+					res[i].Stopped = false
 				default:
 					res[i].Decision, res[i].Stopped, res[i].Tolerated = decide.Undecided, false, false
 				}
@@ -638,8 +637,7 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 	case r.firstFitOps < 0:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run ended in warm-up (%s of %s ops): nothing was decided", groupDigits(rep.Ops), groupDigits(c.warmUp)))
 	case stopped == StopLeak && undecided > 0:
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run stopped at the look that proved a leak; %d %s still undecided (UntilAllDecided, or the CLI's --all, decides them)",
-			undecided, plural(undecided, "symbol was", "symbols were")))
+		rep.Warnings = append(rep.Warnings, stoppedAtLeak(undecided))
 	case r.brk != nil:
 	case rep.Ops-r.firstFitOps < c.minOps:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("need ≥ %s ops after warm-up before any verdict (a cache may still be filling); ran %s: raise MaxDuration or lower MinOps",
@@ -652,6 +650,9 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s went flat as the ops started failing (far more failed after than before): a limit reached, perhaps, so undecided, not within because the growth stopped",
 			n, plural(n, "series", "series")))
 	}
+	if r.hist.stalled >= 0 {
+		rep.Warnings = append(rep.Warnings, "the last snapshot was taken with ops in flight (the target had stalled): not a quiesce point, and what those ops hold is in it")
+	}
 	if r.stuck != nil {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("after the stall, %v; their goroutines are left blocked", r.stuck))
 	}
@@ -659,6 +660,11 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("need ≥ 8 snapshots after warm-up to fit a trend; have %d", fitted))
 	}
 	return rep
+}
+
+func stoppedAtLeak(undecided int) string {
+	return fmt.Sprintf("the run stopped at the look that proved a leak; %d %s still undecided (UntilAllDecided, or the CLI's --all, decides them)",
+		undecided, plural(undecided, "symbol was", "symbols were"))
 }
 
 // sortVerdicts puts leaks first: those charged to user code before those
@@ -724,6 +730,13 @@ func (r *run) writeProbeProfiles() {
 			}
 		}
 	}
+}
+
+// fitFrom makes the snapshot just taken, at ops, the first after warm-up:
+// the fit starts there, and so does the heap profiles' diff.
+func (r *run) fitFrom(ops int64) {
+	r.firstFitOps = ops
+	r.markFirst()
 }
 
 // markFirst keeps the heap profile of the first snapshot after warm-up.

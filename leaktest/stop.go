@@ -18,8 +18,3 @@ const (
 	StopFailing   StopReason = "failing"   // ops started failing after working
 	StopExhausted StopReason = "exhausted" // a resource reached its limit
 )
-
-// broke reports a reason that is the target breaking.
-func (s StopReason) broke() bool {
-	return s == StopStalled || s == StopFailing || s == StopExhausted
-}

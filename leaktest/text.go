@@ -26,7 +26,7 @@ func (r *Report) String() string {
 		name = r.Name + ": "
 	}
 	switch {
-	case len(leaks) == 0 && r.Goleak != "":
+	case len(leaks) == 0 && r.Goleak != "" && r.Broken == nil:
 		fmt.Fprintf(&b, "leaktest: %sgoroutines left behind after %s\n", name, r.extent())
 		r.writeRuledOut(&b)
 	case len(leaks) > 0:

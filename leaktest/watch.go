@@ -97,10 +97,12 @@ func (r *run) ended(parent context.Context, err error) (StopReason, error) {
 
 func (r *run) watchWarnings(rep *Report, fitted, undecided int, runErr error) {
 	switch {
+	case rep.Stopped == StopLeak && undecided > 0:
+		rep.Warnings = append(rep.Warnings, stoppedAtLeak(undecided))
 	case fitted < watchMinPoints:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("need ≥ %d snapshots after the first before any verdict; have %d: watch longer or snapshot more often (Interval %v)",
 			watchMinPoints, fitted, r.c.interval))
-	case undecided > 0 && runErr == nil:
+	case undecided > 0 && runErr == nil && rep.Stopped == StopMaxDuration:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s undecided at the %v cap pass; the largest slope not ruled out is shown, and a longer watch narrows it",
 			undecided, plural(undecided, "symbol", "symbols"), r.c.maxDuration))
 	}

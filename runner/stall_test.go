@@ -148,13 +148,13 @@ func TestAbortCancelsOpsThatHonourTheirContext(t *testing.T) {
 	}
 }
 
-// A slow target is not a stalled one: ops of 300ms against a Stall of
-// 100ms, with the threshold at 10 × the slowest op completed (3s), and at
-// 5 × Stall (500ms) before the first.
+// A slow target is not a stalled one: ops of 200ms against a Stall of
+// 100ms, with the threshold at 10 × the slowest op completed (2s), and at
+// 5 × Stall (500ms, 2.5 × the op) before the first.
 func TestSlowSteadyTargetDoesNotStall(t *testing.T) {
 	t.Parallel()
 	h := newHammer(t, runner.Func(func(context.Context, int) error {
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 		return nil
 	}), runner.Config{Workers: 2, Jobs: 4, Stall: 100 * time.Millisecond})
 	for r := 0; r < 3; r++ {
@@ -204,10 +204,10 @@ func TestColdStartIsGivenFiveTimesStall(t *testing.T) {
 	t.Parallel()
 	t.Run("a slow first op", func(t *testing.T) {
 		t.Parallel()
-		// 400ms is over Stall (200ms), under 5 × Stall: not a stall.
+		// 300ms is over Stall (200ms), under 5 × Stall: not a stall.
 		h := newHammer(t, runner.Func(func(_ context.Context, i int) error {
 			if i == 0 {
-				time.Sleep(400 * time.Millisecond)
+				time.Sleep(300 * time.Millisecond)
 			}
 			return nil
 		}), runner.Config{Workers: 1, Jobs: 10, Stall: 200 * time.Millisecond})

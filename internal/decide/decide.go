@@ -116,7 +116,7 @@ func Decide(series []Series, cfg Config) []Result {
 		}
 		p[i] = stats.PGreater(s.X, s.Y, s.Budget)
 		for _, q := range quarters {
-			if p[i] >= look { // cannot be rejected by Holm at any rank
+			if p[i] > look { // cannot be rejected by Holm at any rank
 				break
 			}
 			x, y := window(s, q[0], q[1], cfg.MinPoints)
@@ -144,7 +144,7 @@ func Decide(series []Series, cfg Config) []Result {
 			r.Decision = Within
 			continue
 		}
-		r.Growing = growing(s, r.Recent, cfg)
+		r.Growing = growing(s, r.Recent, wx, wy, cfg)
 		if r.Growing {
 			continue
 		}
@@ -157,10 +157,10 @@ func Decide(series []Series, cfg Config) []Result {
 		switch {
 		case r.Fit.Hi <= b:
 			r.Decision = Within
-		case r.Recent.Hi <= b && !cfg.Broken && (falls(s.Y) || pausedLonger(s.X, s.Y)):
+		case r.Recent.Hi <= b && !cfg.Broken && (falls(wy) || pausedLonger(s.X, s.Y)):
 			r.Decision, r.Stopped = Within, true
 		case tol <= 0:
-		case r.Fit.Hi <= b+tol && falls(s.Y):
+		case r.Fit.Hi <= b+tol && falls(wy):
 			r.Decision, r.Tolerated = Within, true
 		case r.Recent.Hi <= b+tol && !cfg.Broken && falls(wy):
 			r.Decision, r.Stopped, r.Tolerated = Within, true, true
@@ -171,7 +171,8 @@ func Decide(series []Series, cfg Config) []Result {
 
 // failedAsItStopped reports that the ops failed far more after the series
 // reached the level of its last quarter (recent) than before: at least 5%
-// of them, and five times the earlier share.
+// of them, and five times the earlier share. Ops and Errors count from the
+// run's start.
 func failedAsItStopped(s Series, recent []float64, cfg Config) bool {
 	n := len(s.Y)
 	if len(cfg.Ops) != n || len(cfg.Errors) != n || len(recent) == 0 || n < 2 {
@@ -194,7 +195,14 @@ func failedAsItStopped(s Series, recent []float64, cfg Config) bool {
 	if k == 0 || k == n-1 {
 		return false
 	}
-	before, after := rate(0, k), rate(k, n-1)
+	// Before: from the run's start to the last point under the level (the
+	// counts are cumulative), so that a rise thinned into one interval
+	// still has a before.
+	before := 0.0
+	if cfg.Ops[k-1] > 0 {
+		before = cfg.Errors[k-1] / cfg.Ops[k-1]
+	}
+	after := rate(k, n-1)
 	return after >= 0.05 && after >= 5*before
 }
 
@@ -205,21 +213,21 @@ func failedAsItStopped(s Series, recent []float64, cfg Config) bool {
 // started before the last quarter grows through all of it; one that
 // started inside it grows at its end; exact data that rose at its last
 // point is growing now.
-func growing(s Series, recent stats.Fit, cfg Config) bool {
+func growing(s Series, recent stats.Fit, x, y []float64, cfg Config) bool {
 	if recent.Slope > s.Budget+s.Tolerance {
 		return true
 	}
 	// Exact data that just rose: the rise is the newest thing known.
-	if n := len(s.Y); n >= 2 && s.Y[n-1] > s.Y[n-2] && !falls(s.Y) {
+	if n := len(y); n >= 2 && y[n-1] > y[n-2] && !falls(y) {
 		return true
 	}
-	x, y := window(s, 0.75, 1, cfg.MinPoints)
 	return stats.PGreater(x, y, s.Budget) <= cfg.Alpha
 }
 
 // falls reports that y goes down somewhere: the noise that a tolerance is
 // for. A staircase that only ever rises — a slow leak of whole objects,
-// exactly accounted — has none, and no tolerance applies to it.
+// exactly accounted — has none, and no tolerance applies to it. Callers
+// look at the last quarter: one dip early in a run is not noise now.
 func falls(y []float64) bool {
 	for i := 1; i < len(y); i++ {
 		if y[i] < y[i-1] {

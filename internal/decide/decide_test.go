@@ -492,3 +492,17 @@ func TestPlateauWhileFailingIsNotStopped(t *testing.T) {
 		t.Errorf("a plateau with errors all along: %v (stopped=%v), want within because the growth stopped", r.Decision, r.Stopped)
 	}
 }
+
+// One dip early in a run is not noise now: an exact staircase leak with a
+// dip at its start is not within, by the tolerance or as growth that
+// stopped.
+func TestStaircaseWithAnEarlyDipIsNotWithin(t *testing.T) {
+	s := seriesOf(100, 0, func(i int) float64 { return 4096 + 64*float64(i/8) })
+	s.Y[3] -= 16
+	for _, tol := range []float64{0, 1} {
+		s.Tolerance = tol
+		if _, everWithin := adaptive([]Series{s}, 32, 4, 0.05); everWithin[0] {
+			t.Errorf("tolerance %g: a staircase with one early dip was within budget", tol)
+		}
+	}
+}
