@@ -9,6 +9,14 @@ import (
 	"strings"
 )
 
+// Keys of Report.Artifacts (and of report.json's "artifacts").
+const (
+	ArtifactFirstProfile = "first_profile" // first.pb.gz: the heap profile of the first snapshot after warm-up
+	ArtifactLastProfile  = "last_profile"  // last.pb.gz: the last snapshot's
+	ArtifactJSON         = "json"          // report.json
+	ArtifactHTML         = "html"          // report.html
+)
+
 // artifacts writes a run's files. A failure to write is a warning in the
 // report, never a lost report.
 type artifacts struct {
@@ -74,7 +82,7 @@ func (a *artifacts) create(key, file string) (*os.File, bool) {
 }
 
 // writeProfile writes the heap profile as of the last snapshot's GC:
-// key "first_profile" → first.pb.gz, "last_profile" → last.pb.gz.
+// key ArtifactFirstProfile → first.pb.gz, ArtifactLastProfile → last.pb.gz.
 func (a *artifacts) writeProfile(key string, ok bool) {
 	if !ok {
 		return
@@ -97,7 +105,7 @@ func (a *artifacts) writeProfile(key string, ok bool) {
 // writeJSON writes report.json; rep.Artifacts is the artifacts' own map,
 // so the JSON names itself and the profiles.
 func (a *artifacts) writeJSON(rep *Report) {
-	f, ok := a.create("json", "report.json")
+	f, ok := a.create(ArtifactJSON, "report.json")
 	if !ok {
 		return
 	}
@@ -108,7 +116,7 @@ func (a *artifacts) writeJSON(rep *Report) {
 		err = cerr
 	}
 	if err != nil {
-		delete(a.paths, "json")
+		delete(a.paths, ArtifactJSON)
 		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: report.json: %v", err))
 	}
 }

@@ -60,12 +60,12 @@ func (r *Report) page() *render.Page {
 		p.Symbols = append(p.Symbols, row)
 	}
 	p.Charts = r.charts()
-	for _, k := range []string{"first_profile", "last_profile", "json", "html"} {
+	for _, k := range []string{ArtifactFirstProfile, ArtifactLastProfile, ArtifactJSON, ArtifactHTML} {
 		if path := r.Artifacts[k]; path != "" {
 			p.Artifacts = append(p.Artifacts, render.Artifact{Name: k, Path: path})
 		}
 	}
-	if f, l := r.Artifacts["first_profile"], r.Artifacts["last_profile"]; f != "" && l != "" {
+	if f, l := r.Artifacts[ArtifactFirstProfile], r.Artifacts[ArtifactLastProfile]; f != "" && l != "" {
 		p.PprofDiff = fmt.Sprintf("go tool pprof -diff_base %s %s", f, l)
 	}
 	return p
@@ -134,19 +134,19 @@ func (r *Report) charts() []render.Chart {
 // writeHTML writes report.html; the JSON's path is listed before it is
 // written (same directory), so the page and the JSON name each other.
 func (a *artifacts) writeHTML(rep *Report) {
-	f, ok := a.create("html", "report.html")
+	f, ok := a.create(ArtifactHTML, "report.html")
 	if !ok {
 		return
 	}
-	if _, ok := a.paths["json"]; !ok && a.made {
-		a.paths["json"] = filepath.Join(a.dir, "report.json")
+	if _, ok := a.paths[ArtifactJSON]; !ok && a.made {
+		a.paths[ArtifactJSON] = filepath.Join(a.dir, "report.json")
 	}
 	err := rep.page().WriteHTML(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		delete(a.paths, "html")
+		delete(a.paths, ArtifactHTML)
 		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: report.html: %v", err))
 	}
 }

@@ -36,7 +36,7 @@ type Report struct {
 	Snapshots []Snapshot // kept: old ones are thinned to bound memory
 	// SnapshotsTaken counts every snapshot, kept or thinned.
 	SnapshotsTaken int
-	Artifacts      map[string]string // "first_profile", "last_profile", "json" → path
+	Artifacts      map[string]string // ArtifactFirstProfile, ArtifactLastProfile, ArtifactJSON, ArtifactHTML → path
 	Warnings       []string
 	Probes         []string // names of the probes that ran
 	// Goleak is goleak's report of goroutines alive after teardown that

@@ -263,7 +263,7 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 			cancel()
 		}
 	}
-	r.artifacts.writeProfile("last_profile", r.heap != nil && r.firstFitOps >= 0)
+	r.artifacts.writeProfile(ArtifactLastProfile, r.heap != nil && r.firstFitOps >= 0)
 	// The hammer's workers go first, then the target's teardown, then
 	// goleak's check of what is left. Workers blocked in an op that
 	// ignores its context cannot be closed.
@@ -724,8 +724,8 @@ func (r *run) writeProbeProfiles() {
 		if pr, ok := p.(profiler); ok {
 			first, last := pr.profiles()
 			if first != nil && last != nil {
-				r.artifacts.writeBytes("first_profile", "first.pb.gz", first)
-				r.artifacts.writeBytes("last_profile", "last.pb.gz", last)
+				r.artifacts.writeBytes(ArtifactFirstProfile, "first.pb.gz", first)
+				r.artifacts.writeBytes(ArtifactLastProfile, "last.pb.gz", last)
 				return
 			}
 		}
@@ -741,7 +741,7 @@ func (r *run) fitFrom(ops int64) {
 
 // markFirst keeps the heap profile of the first snapshot after warm-up.
 func (r *run) markFirst() {
-	r.artifacts.writeProfile("first_profile", r.heap != nil)
+	r.artifacts.writeProfile(ArtifactFirstProfile, r.heap != nil)
 	for _, p := range r.probes {
 		if pr, ok := p.(profiler); ok {
 			pr.markFirst()

@@ -303,18 +303,18 @@ func upper(v Verdict) float64 {
 }
 
 func (r *Report) writeArtifacts(b *strings.Builder, leaked bool) {
-	first, last := r.Artifacts["first_profile"], r.Artifacts["last_profile"]
-	if first == "" && last == "" && r.Artifacts["json"] == "" {
+	first, last := r.Artifacts[ArtifactFirstProfile], r.Artifacts[ArtifactLastProfile]
+	if first == "" && last == "" && r.Artifacts[ArtifactJSON] == "" {
 		return
 	}
 	b.WriteByte('\n')
 	if first != "" && last != "" {
 		fmt.Fprintf(b, "profiles: go tool pprof -diff_base %s %s\n", first, last)
 	}
-	if h := r.Artifacts["html"]; h != "" {
+	if h := r.Artifacts[ArtifactHTML]; h != "" {
 		fmt.Fprintf(b, "charts:   %s\n", h)
 	}
-	if j := r.Artifacts["json"]; j != "" {
+	if j := r.Artifacts[ArtifactJSON]; j != "" {
 		fmt.Fprintf(b, "report:   %s\n", j)
 	}
 }

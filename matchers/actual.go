@@ -79,7 +79,7 @@ func (e LeakEntry) String() string {
 	case e.Goleak:
 		verdict = "LEAK: goroutines left behind"
 	}
-	return fmt.Sprintf("%s: %s; report: %s", e.Name, verdict, e.Artifacts["json"])
+	return fmt.Sprintf("%s: %s; report: %s", e.Name, verdict, e.Artifacts[leaktest.ArtifactJSON])
 }
 
 func attach(rep *leaktest.Report) {
