@@ -29,7 +29,7 @@ import (
 // name the symbols' stacks.
 func Analyze(snaps []Snapshot, opts ...Option) (*Report, error) {
 	c := newConfig(append([]Option{Name("analyze")}, opts...))
-	c.addDefaults(DefaultBudgets, DefaultTolerances)
+	c.addDefaults(defaultBudgets, defaultTolerances)
 	if len(snaps) == 0 {
 		c.errs = append(c.errs, errors.New("no snapshots"))
 	}

@@ -3,6 +3,7 @@ package leaktest
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,13 +18,25 @@ type Budget struct {
 	Pattern string
 	Max     float64       // per op, or per PerTime
 	PerTime time.Duration // 0 for per op
-	text    string
 }
 
-// DefaultBudgets hold when no user budget matches a symbol: no growth at
+// DefaultBudgets returns the budgets that hold when no user budget matches a
+// symbol (a copy: the run's defaults cannot be changed by a caller).
+func DefaultBudgets() []string { return slices.Clone(defaultBudgets) }
+
+// DefaultWatchBudgets returns Watch's default budgets (a copy).
+func DefaultWatchBudgets() []string { return slices.Clone(defaultWatchBudgets) }
+
+// DefaultTolerances returns the default Tolerance of noisy series (a copy).
+func DefaultTolerances() []string { return slices.Clone(defaultTolerances) }
+
+// DefaultWatchTolerances returns Watch's default tolerances (a copy).
+func DefaultWatchTolerances() []string { return slices.Clone(defaultWatchTolerances) }
+
+// defaultBudgets hold when no user budget matches a symbol: no growth at
 // all per op, but for a process's resident set. Exact in-process
 // accounting makes 0 the honest default.
-var DefaultBudgets = []string{
+var defaultBudgets = []string{
 	"heap.bytes:* <= 0B/op",
 	"heap.objects:* <= 0/op",
 	"goroutines:* <= 0/op",
@@ -36,9 +49,9 @@ var DefaultBudgets = []string{
 	"process.threads <= 0/op",
 }
 
-// DefaultWatchBudgets are Watch's defaults: with no ops to count, no
+// defaultWatchBudgets are Watch's defaults: with no ops to count, no
 // growth per second (the resident set: under 1 MiB an hour).
-var DefaultWatchBudgets = []string{
+var defaultWatchBudgets = []string{
 	"heap.bytes:* <= 0B/s",
 	"heap.objects:* <= 0/s",
 	"goroutines:* <= 0/s",
@@ -48,11 +61,11 @@ var DefaultWatchBudgets = []string{
 	"process.threads <= 0/s",
 }
 
-// DefaultTolerances are the precision asked of noisy series by default
+// defaultTolerances are the precision asked of noisy series by default
 // (see Tolerance): well under one whole object, goroutine or file per
 // thousand ops, so that no per-request leak worth finding hides in them,
 // yet a clean target whose heap jitters is decided in seconds.
-var DefaultTolerances = []string{
+var defaultTolerances = []string{
 	"heap.bytes:* <= 0.05B/op",
 	"heap.objects:* <= 0.001/op",
 	"goroutines:* <= 0.0001/op",
@@ -62,8 +75,8 @@ var DefaultTolerances = []string{
 	"process.threads <= 0.0001/op",
 }
 
-// DefaultWatchTolerances are Watch's: per time, as its budgets.
-var DefaultWatchTolerances = []string{
+// defaultWatchTolerances are Watch's: per time, as its budgets.
+var defaultWatchTolerances = []string{
 	"heap.bytes:* <= 1KiB/h",
 	"heap.objects:* <= 10/h",
 	"goroutines:* <= 1/h",
@@ -111,7 +124,7 @@ func ParseBudget(text string) (Budget, error) {
 	if !ok {
 		return bad(col+i, "unknown unit %q (want B, kB, KiB, MB, MiB, GB, GiB or none)", unit)
 	}
-	b := Budget{Pattern: pattern, Max: v * scale, text: fmt.Sprintf("%s <= %s/%s", pattern, strings.TrimSpace(amount), strings.TrimSpace(per))}
+	b := Budget{Pattern: pattern, Max: v * scale}
 	switch strings.TrimSpace(per) {
 	case "op":
 	case "s", "sec":
@@ -132,19 +145,56 @@ var byteUnits = map[string]float64{
 	"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30,
 }
 
-// String is the budget as it would be written.
-func (b Budget) String() string { return b.text }
+// String is the budget as it would be written, from its fields: the
+// amount in bytes when the pattern's kind is one of bytes (B, KiB, MiB or
+// GiB), else as a count; ParseBudget reads it back to the same Budget.
+func (b Budget) String() string {
+	per := "op"
+	switch b.PerTime {
+	case 0:
+	case time.Minute:
+		per = "min"
+	case time.Hour:
+		per = "h"
+	default:
+		per = "s"
+	}
+	return fmt.Sprintf("%s <= %s/%s", b.Pattern, b.amount(), per)
+}
 
-// PerSecond is the budget's limit per second, for a per-time budget.
-func (b Budget) PerSecond() float64 {
-	return b.Max / b.PerTime.Seconds()
+// amount writes Max in the largest binary unit it reads short in, for a
+// pattern of byte symbols.
+func (b Budget) amount() string {
+	num := strconv.FormatFloat(b.Max, 'g', -1, 64)
+	if !Symbol(b.Pattern).Bytes() {
+		return num
+	}
+	for _, u := range []struct {
+		name  string
+		scale float64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		// In the unit when it reads short there (1.5KiB, not 1536B).
+		if v := b.Max / u.scale; math.Abs(v) >= 1 && v*1000 == math.Trunc(v*1000) {
+			return strconv.FormatFloat(v, 'g', -1, 64) + u.name
+		}
+	}
+	return num + "B"
+}
+
+// PerSecond is the budget's limit per second. A per-op budget has none:
+// that is an error, not a division by zero.
+func (b Budget) PerSecond() (float64, error) {
+	if b.PerTime <= 0 {
+		return 0, fmt.Errorf("budget %q is per op: it has no per-second limit", b.String())
+	}
+	return b.Max / b.PerTime.Seconds(), nil
 }
 
 // limit is the budget on its own axis: per op, or per second for a
 // per-time budget.
 func (b Budget) limit() float64 {
 	if b.PerTime > 0 {
-		return b.PerSecond()
+		return b.Max / b.PerTime.Seconds()
 	}
 	return b.Max
 }

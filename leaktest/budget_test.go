@@ -72,3 +72,57 @@ func FuzzParseBudget(f *testing.F) {
 		}
 	})
 }
+
+// A budget prints from its fields, and reads back to the same budget.
+func TestBudgetStringRoundTrips(t *testing.T) {
+	for text, want := range map[string]string{
+		"heap.bytes:* <= 0B/op":          "heap.bytes:* <= 0B/op",
+		"process.rss <= 1MiB/min":        "process.rss <= 1MiB/min",
+		"process.rss<=1048576B/h":        "process.rss <= 1MiB/h",
+		"process.rss <= 1kB/op":          "process.rss <= 1000B/op",
+		"runtime.heap.bytes <= 1.5KiB/s": "runtime.heap.bytes <= 1.5KiB/s",
+		"heap.bytes:* <= 0.05B/op":       "heap.bytes:* <= 0.05B/op",
+		"gauge:queue.len <= 2/sec":       "gauge:queue.len <= 2/s",
+		"goroutines:* <= 0.0001/op":      "goroutines:* <= 0.0001/op",
+	} {
+		b, err := ParseBudget(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := b.String(); got != want {
+			t.Errorf("ParseBudget(%q).String() = %q, want %q", text, got, want)
+		}
+		again, err := ParseBudget(b.String())
+		if err != nil || again != b {
+			t.Errorf("%q read back as %+v (%v), want %+v", b.String(), again, err, b)
+		}
+	}
+}
+
+func TestPerSecondOfAPerOpBudgetIsAnError(t *testing.T) {
+	b, _ := ParseBudget("heap.bytes:* <= 0B/op")
+	if v, err := b.PerSecond(); err == nil || !strings.Contains(err.Error(), `"heap.bytes:* <= 0B/op" is per op`) {
+		t.Errorf("PerSecond of a per-op budget = %v, %v; want an error naming it", v, err)
+	}
+	b, _ = ParseBudget("process.rss <= 1MiB/min")
+	if v, err := b.PerSecond(); err != nil || v != float64(1<<20)/60 {
+		t.Errorf("PerSecond = %v, %v", v, err)
+	}
+}
+
+// The defaults are copies: a caller cannot change a later run's.
+func TestDefaultsCannotBeChanged(t *testing.T) {
+	for _, f := range []func() []string{DefaultBudgets, DefaultWatchBudgets, DefaultTolerances, DefaultWatchTolerances} {
+		d := f()
+		want := d[0]
+		d[0] = "* <= 1GiB/op"
+		if got := f()[0]; got != want {
+			t.Errorf("the defaults changed: %q, was %q", got, want)
+		}
+		for _, text := range f() {
+			if _, err := ParseBudget(text); err != nil {
+				t.Errorf("default %q: %v", text, err)
+			}
+		}
+	}
+}

@@ -91,7 +91,11 @@ func (r *Report) charts() []render.Chart {
 	}
 	verdictChart := func(v Verdict) {
 		if r.Axis == AxisSeconds {
-			add(v.Symbol, string(v.Decision), v.Trend.PerSecond, v.Trend.PerSecondLo, v.Trend.PerSecondHi, v.Budget.PerSecond())
+			budget, err := v.Budget.PerSecond()
+			if err != nil {
+				budget = math.NaN() // no budget line on a time axis
+			}
+			add(v.Symbol, string(v.Decision), v.Trend.PerSecond, v.Trend.PerSecondLo, v.Trend.PerSecondHi, budget)
 			return
 		}
 		budget := v.Budget.Max

@@ -33,7 +33,7 @@ var runMu sync.Mutex
 // but the first the report so far is returned with it.
 func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, error) {
 	c := newConfig(opts)
-	c.addDefaults(DefaultBudgets, DefaultTolerances)
+	c.addDefaults(defaultBudgets, defaultTolerances)
 	if target == nil {
 		c.errs = append(c.errs, errors.New("nil target"))
 	}

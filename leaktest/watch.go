@@ -29,7 +29,7 @@ func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 			c.errs = append(c.errs, fmt.Errorf("budget %q is per op, and a watch counts no ops: give it per s, min or h", b.String()))
 		}
 	}
-	c.addDefaults(DefaultWatchBudgets, DefaultWatchTolerances)
+	c.addDefaults(defaultWatchBudgets, defaultWatchTolerances)
 	if err := c.err(); err != nil {
 		return nil, fmt.Errorf("leaktest.Watch: %w", err)
 	}
