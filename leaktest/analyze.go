@@ -3,6 +3,7 @@ package leaktest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -30,6 +31,8 @@ import (
 func Analyze(snaps []Snapshot, opts ...Option) (*Report, error) {
 	c := newConfig(append([]Option{Name("analyze")}, opts...))
 	c.addDefaults(defaultBudgets, defaultTolerances)
+	c.refuse("Analyze", "an analysis reads snapshots taken elsewhere, at once",
+		append(slices.Clone(hammerOptions), "Interval", "MaxDuration", "Progress", "Context", "UntilAllDecided")...)
 	if len(snaps) == 0 {
 		c.errs = append(c.errs, errors.New("no snapshots"))
 	}

@@ -7,7 +7,7 @@ import (
 // Teardown runs f after the hammer stops and the last snapshot is taken:
 // close the target's server, stop its workers. VerifyNone checks after it.
 func Teardown(f func()) Option {
-	return optionFunc(func(c *config) { c.teardown = append(c.teardown, f) })
+	return option("Teardown", func(c *config) { c.teardown = append(c.teardown, f) })
 }
 
 // VerifyNone adds goleak's zero-tolerance end check: after the hammer
@@ -17,7 +17,7 @@ func Teardown(f func()) Option {
 // IgnoreAnyFunction, …) pass through. It complements the trend: a handful
 // of goroutines left behind is no slope, but it is a leak.
 func VerifyNone(opts ...goleak.Option) Option {
-	return optionFunc(func(c *config) {
+	return option("VerifyNone", func(c *config) {
 		c.goleak = true
 		c.goleakOpts = append(c.goleakOpts, opts...)
 	})

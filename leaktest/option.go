@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"go.uber.org/goleak"
@@ -20,6 +21,36 @@ type Option interface {
 type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
+
+// namedOption is an option with its name, so that an entry point can
+// refuse one that does not apply to it, as goleak refuses a misplaced
+// option.
+type namedOption struct {
+	name string
+	f    func(*config)
+}
+
+func (o namedOption) apply(c *config) {
+	c.given = append(c.given, o.name)
+	o.f(c)
+}
+
+func option(name string, f func(*config)) Option { return namedOption{name, f} }
+
+// hammerOptions shape the hammer or the in-process run: a watch and an
+// analysis have neither.
+var hammerOptions = []string{"Workers", "Jobs", "Wait", "MinOps", "WarmUp", "SnapshotEvery", "StopAfterFailures",
+	"Teardown", "VerifyNone", "WithoutHeap", "WithoutGoroutines", "WithoutResources", "StallAfter", "ExpectErrors"}
+
+// refuse adds an error for each given option among names: it does not
+// apply to entry (why says why).
+func (c *config) refuse(entry, why string, names ...string) {
+	for _, n := range c.given {
+		if slices.Contains(names, n) {
+			c.errs = append(c.errs, fmt.Errorf("option %s does not apply to %s (%s)", n, entry, why))
+		}
+	}
+}
 
 type config struct {
 	hammer            runner.Config
@@ -45,9 +76,10 @@ type config struct {
 	goleak            bool
 	goleakOpts        []goleak.Option
 	tolerances        []Budget
-	untilAll          bool // UntilAllDecided
-	expectErrors      bool // ExpectErrors
-	noResources       bool // WithoutResources
+	untilAll          bool     // UntilAllDecided
+	expectErrors      bool     // ExpectErrors
+	noResources       bool     // WithoutResources
+	given             []string // the names of the options given, in order
 }
 
 // Defaults.
@@ -102,7 +134,7 @@ func (c *config) err() error { return errors.Join(c.errs...) }
 
 // Workers sets how many ops are in flight at once (the seed's -t); 4.
 func Workers(n int) Option {
-	return optionFunc(func(c *config) {
+	return option("Workers", func(c *config) {
 		if n < 1 {
 			c.errs = append(c.errs, fmt.Errorf("leaktest.Workers(%d): want ≥ 1", n))
 		}
@@ -113,7 +145,7 @@ func Workers(n int) Option {
 // Jobs sets the ops per round (the seed's -n); 100. Snapshots are taken
 // between rounds, so it is also the finest snapshot spacing.
 func Jobs(n int) Option {
-	return optionFunc(func(c *config) {
+	return option("Jobs", func(c *config) {
 		if n < 1 {
 			c.errs = append(c.errs, fmt.Errorf("leaktest.Jobs(%d): want ≥ 1", n))
 		}
@@ -123,7 +155,7 @@ func Jobs(n int) Option {
 
 // Wait sets the pause between rounds (the seed's -w); none.
 func Wait(d time.Duration) Option {
-	return optionFunc(func(c *config) {
+	return option("Wait", func(c *config) {
 		if d < 0 {
 			c.errs = append(c.errs, fmt.Errorf("leaktest.Wait(%v): want ≥ 0", d))
 		}
@@ -137,7 +169,7 @@ func Wait(d time.Duration) Option {
 // -leakslope.max-duration override it, so a nightly soak can run for an
 // hour with no code change.
 func MaxDuration(d time.Duration) Option {
-	return optionFunc(func(c *config) {
+	return option("MaxDuration", func(c *config) {
 		if d <= 0 {
 			c.errs = append(c.errs, fmt.Errorf("leaktest.MaxDuration(%v): want > 0", d))
 		}
@@ -151,7 +183,7 @@ func MaxDuration(d time.Duration) Option {
 // run. Lower it for slow targets, raise it for bigger caches.
 // LEAKSLOPE_MIN_OPS overrides it.
 func MinOps(n int64) Option {
-	return optionFunc(func(c *config) {
+	return option("MinOps", func(c *config) {
 		if n < 0 {
 			c.errs = append(c.errs, fmt.Errorf("leaktest.MinOps(%d): want ≥ 0", n))
 		}
@@ -165,7 +197,7 @@ func MinOps(n int64) Option {
 // at all; growth that takes longer is a cache, and caches are the
 // persistence rule's business, not warm-up's.
 func WarmUp(ops int64) Option {
-	return optionFunc(func(c *config) {
+	return option("WarmUp", func(c *config) {
 		if ops < 0 {
 			c.errs = append(c.errs, fmt.Errorf("leaktest.WarmUp(%d): want ≥ 0", ops))
 		}
@@ -177,7 +209,7 @@ func WarmUp(ops int64) Option {
 // rounds); by default MinOps/32, so that the first possible verdict has
 // about 32 points. It doubles each time old snapshots are thinned.
 func SnapshotEvery(ops int64) Option {
-	return optionFunc(func(c *config) {
+	return option("SnapshotEvery", func(c *config) {
 		if ops < 1 {
 			c.errs = append(c.errs, fmt.Errorf("leaktest.SnapshotEvery(%d): want ≥ 1", ops))
 		}
@@ -188,7 +220,7 @@ func SnapshotEvery(ops int64) Option {
 // Alpha sets the family-wise false-leak rate of a run, over all symbols
 // and all looks; 0.05.
 func Alpha(a float64) Option {
-	return optionFunc(func(c *config) {
+	return option("Alpha", func(c *config) {
 		if !(a > 0 && a < 1) {
 			c.errs = append(c.errs, fmt.Errorf("leaktest.Alpha(%g): want 0 < α < 1", a))
 		}
@@ -200,7 +232,7 @@ func Alpha(a float64) Option {
 // first user budget whose pattern matches a symbol applies; the defaults
 // apply to symbols none matches.
 func WithBudget(budgets ...string) Option {
-	return optionFunc(func(c *config) {
+	return option("WithBudget", func(c *config) {
 		for _, text := range budgets {
 			b, err := ParseBudget(text)
 			if err != nil {
@@ -215,7 +247,7 @@ func WithBudget(budgets ...string) Option {
 // WithProbes adds probes (Gauge, or your own) to the built-in heap and
 // goroutine probes.
 func WithProbes(probes ...Probe) Option {
-	return optionFunc(func(c *config) {
+	return option("WithProbes", func(c *config) {
 		for _, p := range probes {
 			if p == nil {
 				c.errs = append(c.errs, errors.New("leaktest.WithProbes: nil probe"))
@@ -227,41 +259,43 @@ func WithProbes(probes ...Probe) Option {
 }
 
 // WithoutHeap leaves out the in-process heap probe (and MemProfileRate=1).
-func WithoutHeap() Option { return optionFunc(func(c *config) { c.noHeap = true }) }
+func WithoutHeap() Option { return option("WithoutHeap", func(c *config) { c.noHeap = true }) }
 
 // WithoutGoroutines leaves out the goroutine probe.
-func WithoutGoroutines() Option { return optionFunc(func(c *config) { c.noGoroutine = true }) }
+func WithoutGoroutines() Option {
+	return option("WithoutGoroutines", func(c *config) { c.noGoroutine = true })
+}
 
 // ArtifactsDir sets where the heap profiles and report.json are written;
 // by default $TMPDIR/leakslope/NAME. LEAKSLOPE_ARTIFACTS and the test flag
 // -leakslope.artifacts override it (then NAME is a subdirectory).
 func ArtifactsDir(dir string) Option {
-	return optionFunc(func(c *config) { c.artifacts = dir })
+	return option("ArtifactsDir", func(c *config) { c.artifacts = dir })
 }
 
 // Name names the run in messages and its artifacts directory; Check uses
 // the test's name.
 func Name(name string) Option {
-	return optionFunc(func(c *config) { c.name = name })
+	return option("Name", func(c *config) { c.name = name })
 }
 
 // Progress writes a line at each look of the run: ops, elapsed time,
 // snapshots, symbols still undecided.
 func Progress(w io.Writer) Option {
-	return optionFunc(func(c *config) { c.progress = w })
+	return option("Progress", func(c *config) { c.progress = w })
 }
 
 // Context makes the hammer honour ctx as well as Run's own context (a
 // Ginkgo SpecContext, a test's context): when either ends, the run stops
 // within one op and the report so far is kept.
 func Context(ctx context.Context) Option {
-	return optionFunc(func(c *config) { c.ctx = ctx })
+	return option("Context", func(c *config) { c.ctx = ctx })
 }
 
 // Interval sets the time between snapshots of Watch; 1s. (A hammered run
 // snapshots at quiesce points instead: see SnapshotEvery.)
 func Interval(d time.Duration) Option {
-	return optionFunc(func(c *config) {
+	return option("Interval", func(c *config) {
 		if d <= 0 {
 			c.errs = append(c.errs, fmt.Errorf("leaktest.Interval(%v): want > 0", d))
 		}
@@ -274,7 +308,7 @@ func Interval(d time.Duration) Option {
 // that stopped answering is not worth hammering. Off by default, since an
 // in-process target may fail every op on purpose; the CLI sets it.
 func StopAfterFailures(n int64) Option {
-	return optionFunc(func(c *config) {
+	return option("StopAfterFailures", func(c *config) {
 		if n < 0 {
 			c.errs = append(c.errs, fmt.Errorf("leaktest.StopAfterFailures(%d): want ≥ 0", n))
 		}
@@ -294,7 +328,7 @@ func StopAfterFailures(n int64) Option {
 // asks a noisy series for an upper bound at its budget, however long that
 // takes.
 func Tolerance(tolerances ...string) Option {
-	return optionFunc(func(c *config) {
+	return option("Tolerance", func(c *config) {
 		for _, text := range tolerances {
 			b, err := ParseBudget(text)
 			switch {
@@ -314,18 +348,22 @@ func Tolerance(tolerances ...string) Option {
 // symbol is decided (or MaxDuration), so the report has every verdict. By
 // default a run stops at the look that proves a leak: the report then
 // keeps every other symbol's state, undecided ones included.
-func UntilAllDecided() Option { return optionFunc(func(c *config) { c.untilAll = true }) }
+func UntilAllDecided() Option {
+	return option("UntilAllDecided", func(c *config) { c.untilAll = true })
+}
 
 // ExpectErrors says the target's ops may fail on purpose. By default a run
 // whose ops mostly failed has proven nothing about the target and is a
 // failed run (an error, with the op errors first), and ops that start
 // failing after a phase of working break the run (see Break).
-func ExpectErrors() Option { return optionFunc(func(c *config) { c.expectErrors = true }) }
+func ExpectErrors() Option { return option("ExpectErrors", func(c *config) { c.expectErrors = true }) }
 
 // WithoutResources leaves out the in-process probe of what the test
 // process can run out of: open files (process.fds) and OS threads
 // (process.threads), and the memory limit the heap is held against.
-func WithoutResources() Option { return optionFunc(func(c *config) { c.noResources = true }) }
+func WithoutResources() Option {
+	return option("WithoutResources", func(c *config) { c.noResources = true })
+}
 
 // StallAfter sets how long a round may go without any op completing
 // before the target is stalled (runner.Config.Stall); 2s, and never less
@@ -333,7 +371,7 @@ func WithoutResources() Option { return optionFunc(func(c *config) { c.noResourc
 // decided on the data so far and the report leads with the stall.
 // A negative d turns stall detection off.
 func StallAfter(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.hammer.Stall = d })
+	return option("StallAfter", func(c *config) { c.hammer.Stall = d })
 }
 
 // joinContext makes ctx end when the Context option's context ends too.

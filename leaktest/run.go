@@ -34,6 +34,7 @@ var runMu sync.Mutex
 func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, error) {
 	c := newConfig(opts)
 	c.addDefaults(defaultBudgets, defaultTolerances)
+	c.refuse("Run", "a hammered run snapshots between rounds: see SnapshotEvery", "Interval")
 	if target == nil {
 		c.errs = append(c.errs, errors.New("nil target"))
 	}
