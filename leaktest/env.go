@@ -5,18 +5,34 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"testing"
 	"time"
 )
 
-// Test flags, registered on the default flag set so that
+// Test flags, -leakslope.max-duration and friends, so that
 // `go test ./... -args -leakslope.max-duration=1h` works; they and the
 // environment override options in code, because a nightly soak must not
-// need a code change. A flag beats the environment.
+// need a code change. A flag beats the environment. They are registered
+// on the default flag set only in a test binary: a program that imports
+// leaktest keeps its flag set its own (the testing package registers its
+// own flags in Init for the same reason).
 var (
-	flagMaxDuration = flag.Duration("leakslope.max-duration", 0, "leaktest: cap on each leak check (overrides code and LEAKSLOPE_MAX_DURATION)")
-	flagArtifacts   = flag.String("leakslope.artifacts", "", "leaktest: directory for profiles and reports (overrides LEAKSLOPE_ARTIFACTS)")
-	flagMinOps      = flag.Int64("leakslope.min-ops", 0, "leaktest: ops after warm-up before any verdict (overrides LEAKSLOPE_MIN_OPS)")
+	flagMaxDuration = new(time.Duration)
+	flagArtifacts   = new(string)
+	flagMinOps      = new(int64)
 )
+
+func init() {
+	if testing.Testing() {
+		registerFlags(flag.CommandLine)
+	}
+}
+
+func registerFlags(fs *flag.FlagSet) {
+	fs.DurationVar(flagMaxDuration, "leakslope.max-duration", 0, "leaktest: cap on each leak check (overrides code and LEAKSLOPE_MAX_DURATION)")
+	fs.StringVar(flagArtifacts, "leakslope.artifacts", "", "leaktest: directory for profiles and reports (overrides LEAKSLOPE_ARTIFACTS)")
+	fs.Int64Var(flagMinOps, "leakslope.min-ops", 0, "leaktest: ops after warm-up before any verdict (overrides LEAKSLOPE_MIN_OPS)")
+}
 
 const (
 	EnvMaxDuration = "LEAKSLOPE_MAX_DURATION"

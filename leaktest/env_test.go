@@ -2,6 +2,8 @@ package leaktest_test
 
 import (
 	"context"
+	"flag"
+	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -63,5 +65,23 @@ func TestMemProfileRateIsRestored(t *testing.T) {
 	}
 	if runtime.MemProfileRate != before {
 		t.Errorf("MemProfileRate = %d after the run, %d before", runtime.MemProfileRate, before)
+	}
+}
+
+// The -leakslope.* flags are on a test binary's flag set, and not on that
+// of a program that imports leaktest.
+func TestFlagsOnlyInTestBinaries(t *testing.T) {
+	if flag.Lookup("leakslope.max-duration") == nil || flag.Lookup("leakslope.min-ops") == nil || flag.Lookup("leakslope.artifacts") == nil {
+		t.Fatal("the test binary lacks the -leakslope.* flags")
+	}
+	if testing.Short() {
+		t.Skip("builds a program; runs without -short")
+	}
+	out, err := exec.Command("go", "run", "./testdata/flagprog").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go run: %v\n%s", err, out)
+	}
+	if got := strings.TrimSpace(string(out)); got != "false" {
+		t.Errorf("a program importing leaktest has its flags: %q", got)
 	}
 }
