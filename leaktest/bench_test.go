@@ -1,5 +1,7 @@
 package leaktest_test
 
+//go:generate go run gen_sites.go
+
 import (
 	"context"
 	"fmt"

@@ -3,10008 +3,5007 @@
 package leaktest_test
 
 // allocSite allocates at allocation site k (0 ≤ k < 5000), one line each.
-func allocSite(k int) *[16]byte {
-	switch k {
-	case 0:
-		return new([16]byte)
-	case 1:
-		return new([16]byte)
-	case 2:
-		return new([16]byte)
-	case 3:
-		return new([16]byte)
-	case 4:
-		return new([16]byte)
-	case 5:
-		return new([16]byte)
-	case 6:
-		return new([16]byte)
-	case 7:
-		return new([16]byte)
-	case 8:
-		return new([16]byte)
-	case 9:
-		return new([16]byte)
-	case 10:
-		return new([16]byte)
-	case 11:
-		return new([16]byte)
-	case 12:
-		return new([16]byte)
-	case 13:
-		return new([16]byte)
-	case 14:
-		return new([16]byte)
-	case 15:
-		return new([16]byte)
-	case 16:
-		return new([16]byte)
-	case 17:
-		return new([16]byte)
-	case 18:
-		return new([16]byte)
-	case 19:
-		return new([16]byte)
-	case 20:
-		return new([16]byte)
-	case 21:
-		return new([16]byte)
-	case 22:
-		return new([16]byte)
-	case 23:
-		return new([16]byte)
-	case 24:
-		return new([16]byte)
-	case 25:
-		return new([16]byte)
-	case 26:
-		return new([16]byte)
-	case 27:
-		return new([16]byte)
-	case 28:
-		return new([16]byte)
-	case 29:
-		return new([16]byte)
-	case 30:
-		return new([16]byte)
-	case 31:
-		return new([16]byte)
-	case 32:
-		return new([16]byte)
-	case 33:
-		return new([16]byte)
-	case 34:
-		return new([16]byte)
-	case 35:
-		return new([16]byte)
-	case 36:
-		return new([16]byte)
-	case 37:
-		return new([16]byte)
-	case 38:
-		return new([16]byte)
-	case 39:
-		return new([16]byte)
-	case 40:
-		return new([16]byte)
-	case 41:
-		return new([16]byte)
-	case 42:
-		return new([16]byte)
-	case 43:
-		return new([16]byte)
-	case 44:
-		return new([16]byte)
-	case 45:
-		return new([16]byte)
-	case 46:
-		return new([16]byte)
-	case 47:
-		return new([16]byte)
-	case 48:
-		return new([16]byte)
-	case 49:
-		return new([16]byte)
-	case 50:
-		return new([16]byte)
-	case 51:
-		return new([16]byte)
-	case 52:
-		return new([16]byte)
-	case 53:
-		return new([16]byte)
-	case 54:
-		return new([16]byte)
-	case 55:
-		return new([16]byte)
-	case 56:
-		return new([16]byte)
-	case 57:
-		return new([16]byte)
-	case 58:
-		return new([16]byte)
-	case 59:
-		return new([16]byte)
-	case 60:
-		return new([16]byte)
-	case 61:
-		return new([16]byte)
-	case 62:
-		return new([16]byte)
-	case 63:
-		return new([16]byte)
-	case 64:
-		return new([16]byte)
-	case 65:
-		return new([16]byte)
-	case 66:
-		return new([16]byte)
-	case 67:
-		return new([16]byte)
-	case 68:
-		return new([16]byte)
-	case 69:
-		return new([16]byte)
-	case 70:
-		return new([16]byte)
-	case 71:
-		return new([16]byte)
-	case 72:
-		return new([16]byte)
-	case 73:
-		return new([16]byte)
-	case 74:
-		return new([16]byte)
-	case 75:
-		return new([16]byte)
-	case 76:
-		return new([16]byte)
-	case 77:
-		return new([16]byte)
-	case 78:
-		return new([16]byte)
-	case 79:
-		return new([16]byte)
-	case 80:
-		return new([16]byte)
-	case 81:
-		return new([16]byte)
-	case 82:
-		return new([16]byte)
-	case 83:
-		return new([16]byte)
-	case 84:
-		return new([16]byte)
-	case 85:
-		return new([16]byte)
-	case 86:
-		return new([16]byte)
-	case 87:
-		return new([16]byte)
-	case 88:
-		return new([16]byte)
-	case 89:
-		return new([16]byte)
-	case 90:
-		return new([16]byte)
-	case 91:
-		return new([16]byte)
-	case 92:
-		return new([16]byte)
-	case 93:
-		return new([16]byte)
-	case 94:
-		return new([16]byte)
-	case 95:
-		return new([16]byte)
-	case 96:
-		return new([16]byte)
-	case 97:
-		return new([16]byte)
-	case 98:
-		return new([16]byte)
-	case 99:
-		return new([16]byte)
-	case 100:
-		return new([16]byte)
-	case 101:
-		return new([16]byte)
-	case 102:
-		return new([16]byte)
-	case 103:
-		return new([16]byte)
-	case 104:
-		return new([16]byte)
-	case 105:
-		return new([16]byte)
-	case 106:
-		return new([16]byte)
-	case 107:
-		return new([16]byte)
-	case 108:
-		return new([16]byte)
-	case 109:
-		return new([16]byte)
-	case 110:
-		return new([16]byte)
-	case 111:
-		return new([16]byte)
-	case 112:
-		return new([16]byte)
-	case 113:
-		return new([16]byte)
-	case 114:
-		return new([16]byte)
-	case 115:
-		return new([16]byte)
-	case 116:
-		return new([16]byte)
-	case 117:
-		return new([16]byte)
-	case 118:
-		return new([16]byte)
-	case 119:
-		return new([16]byte)
-	case 120:
-		return new([16]byte)
-	case 121:
-		return new([16]byte)
-	case 122:
-		return new([16]byte)
-	case 123:
-		return new([16]byte)
-	case 124:
-		return new([16]byte)
-	case 125:
-		return new([16]byte)
-	case 126:
-		return new([16]byte)
-	case 127:
-		return new([16]byte)
-	case 128:
-		return new([16]byte)
-	case 129:
-		return new([16]byte)
-	case 130:
-		return new([16]byte)
-	case 131:
-		return new([16]byte)
-	case 132:
-		return new([16]byte)
-	case 133:
-		return new([16]byte)
-	case 134:
-		return new([16]byte)
-	case 135:
-		return new([16]byte)
-	case 136:
-		return new([16]byte)
-	case 137:
-		return new([16]byte)
-	case 138:
-		return new([16]byte)
-	case 139:
-		return new([16]byte)
-	case 140:
-		return new([16]byte)
-	case 141:
-		return new([16]byte)
-	case 142:
-		return new([16]byte)
-	case 143:
-		return new([16]byte)
-	case 144:
-		return new([16]byte)
-	case 145:
-		return new([16]byte)
-	case 146:
-		return new([16]byte)
-	case 147:
-		return new([16]byte)
-	case 148:
-		return new([16]byte)
-	case 149:
-		return new([16]byte)
-	case 150:
-		return new([16]byte)
-	case 151:
-		return new([16]byte)
-	case 152:
-		return new([16]byte)
-	case 153:
-		return new([16]byte)
-	case 154:
-		return new([16]byte)
-	case 155:
-		return new([16]byte)
-	case 156:
-		return new([16]byte)
-	case 157:
-		return new([16]byte)
-	case 158:
-		return new([16]byte)
-	case 159:
-		return new([16]byte)
-	case 160:
-		return new([16]byte)
-	case 161:
-		return new([16]byte)
-	case 162:
-		return new([16]byte)
-	case 163:
-		return new([16]byte)
-	case 164:
-		return new([16]byte)
-	case 165:
-		return new([16]byte)
-	case 166:
-		return new([16]byte)
-	case 167:
-		return new([16]byte)
-	case 168:
-		return new([16]byte)
-	case 169:
-		return new([16]byte)
-	case 170:
-		return new([16]byte)
-	case 171:
-		return new([16]byte)
-	case 172:
-		return new([16]byte)
-	case 173:
-		return new([16]byte)
-	case 174:
-		return new([16]byte)
-	case 175:
-		return new([16]byte)
-	case 176:
-		return new([16]byte)
-	case 177:
-		return new([16]byte)
-	case 178:
-		return new([16]byte)
-	case 179:
-		return new([16]byte)
-	case 180:
-		return new([16]byte)
-	case 181:
-		return new([16]byte)
-	case 182:
-		return new([16]byte)
-	case 183:
-		return new([16]byte)
-	case 184:
-		return new([16]byte)
-	case 185:
-		return new([16]byte)
-	case 186:
-		return new([16]byte)
-	case 187:
-		return new([16]byte)
-	case 188:
-		return new([16]byte)
-	case 189:
-		return new([16]byte)
-	case 190:
-		return new([16]byte)
-	case 191:
-		return new([16]byte)
-	case 192:
-		return new([16]byte)
-	case 193:
-		return new([16]byte)
-	case 194:
-		return new([16]byte)
-	case 195:
-		return new([16]byte)
-	case 196:
-		return new([16]byte)
-	case 197:
-		return new([16]byte)
-	case 198:
-		return new([16]byte)
-	case 199:
-		return new([16]byte)
-	case 200:
-		return new([16]byte)
-	case 201:
-		return new([16]byte)
-	case 202:
-		return new([16]byte)
-	case 203:
-		return new([16]byte)
-	case 204:
-		return new([16]byte)
-	case 205:
-		return new([16]byte)
-	case 206:
-		return new([16]byte)
-	case 207:
-		return new([16]byte)
-	case 208:
-		return new([16]byte)
-	case 209:
-		return new([16]byte)
-	case 210:
-		return new([16]byte)
-	case 211:
-		return new([16]byte)
-	case 212:
-		return new([16]byte)
-	case 213:
-		return new([16]byte)
-	case 214:
-		return new([16]byte)
-	case 215:
-		return new([16]byte)
-	case 216:
-		return new([16]byte)
-	case 217:
-		return new([16]byte)
-	case 218:
-		return new([16]byte)
-	case 219:
-		return new([16]byte)
-	case 220:
-		return new([16]byte)
-	case 221:
-		return new([16]byte)
-	case 222:
-		return new([16]byte)
-	case 223:
-		return new([16]byte)
-	case 224:
-		return new([16]byte)
-	case 225:
-		return new([16]byte)
-	case 226:
-		return new([16]byte)
-	case 227:
-		return new([16]byte)
-	case 228:
-		return new([16]byte)
-	case 229:
-		return new([16]byte)
-	case 230:
-		return new([16]byte)
-	case 231:
-		return new([16]byte)
-	case 232:
-		return new([16]byte)
-	case 233:
-		return new([16]byte)
-	case 234:
-		return new([16]byte)
-	case 235:
-		return new([16]byte)
-	case 236:
-		return new([16]byte)
-	case 237:
-		return new([16]byte)
-	case 238:
-		return new([16]byte)
-	case 239:
-		return new([16]byte)
-	case 240:
-		return new([16]byte)
-	case 241:
-		return new([16]byte)
-	case 242:
-		return new([16]byte)
-	case 243:
-		return new([16]byte)
-	case 244:
-		return new([16]byte)
-	case 245:
-		return new([16]byte)
-	case 246:
-		return new([16]byte)
-	case 247:
-		return new([16]byte)
-	case 248:
-		return new([16]byte)
-	case 249:
-		return new([16]byte)
-	case 250:
-		return new([16]byte)
-	case 251:
-		return new([16]byte)
-	case 252:
-		return new([16]byte)
-	case 253:
-		return new([16]byte)
-	case 254:
-		return new([16]byte)
-	case 255:
-		return new([16]byte)
-	case 256:
-		return new([16]byte)
-	case 257:
-		return new([16]byte)
-	case 258:
-		return new([16]byte)
-	case 259:
-		return new([16]byte)
-	case 260:
-		return new([16]byte)
-	case 261:
-		return new([16]byte)
-	case 262:
-		return new([16]byte)
-	case 263:
-		return new([16]byte)
-	case 264:
-		return new([16]byte)
-	case 265:
-		return new([16]byte)
-	case 266:
-		return new([16]byte)
-	case 267:
-		return new([16]byte)
-	case 268:
-		return new([16]byte)
-	case 269:
-		return new([16]byte)
-	case 270:
-		return new([16]byte)
-	case 271:
-		return new([16]byte)
-	case 272:
-		return new([16]byte)
-	case 273:
-		return new([16]byte)
-	case 274:
-		return new([16]byte)
-	case 275:
-		return new([16]byte)
-	case 276:
-		return new([16]byte)
-	case 277:
-		return new([16]byte)
-	case 278:
-		return new([16]byte)
-	case 279:
-		return new([16]byte)
-	case 280:
-		return new([16]byte)
-	case 281:
-		return new([16]byte)
-	case 282:
-		return new([16]byte)
-	case 283:
-		return new([16]byte)
-	case 284:
-		return new([16]byte)
-	case 285:
-		return new([16]byte)
-	case 286:
-		return new([16]byte)
-	case 287:
-		return new([16]byte)
-	case 288:
-		return new([16]byte)
-	case 289:
-		return new([16]byte)
-	case 290:
-		return new([16]byte)
-	case 291:
-		return new([16]byte)
-	case 292:
-		return new([16]byte)
-	case 293:
-		return new([16]byte)
-	case 294:
-		return new([16]byte)
-	case 295:
-		return new([16]byte)
-	case 296:
-		return new([16]byte)
-	case 297:
-		return new([16]byte)
-	case 298:
-		return new([16]byte)
-	case 299:
-		return new([16]byte)
-	case 300:
-		return new([16]byte)
-	case 301:
-		return new([16]byte)
-	case 302:
-		return new([16]byte)
-	case 303:
-		return new([16]byte)
-	case 304:
-		return new([16]byte)
-	case 305:
-		return new([16]byte)
-	case 306:
-		return new([16]byte)
-	case 307:
-		return new([16]byte)
-	case 308:
-		return new([16]byte)
-	case 309:
-		return new([16]byte)
-	case 310:
-		return new([16]byte)
-	case 311:
-		return new([16]byte)
-	case 312:
-		return new([16]byte)
-	case 313:
-		return new([16]byte)
-	case 314:
-		return new([16]byte)
-	case 315:
-		return new([16]byte)
-	case 316:
-		return new([16]byte)
-	case 317:
-		return new([16]byte)
-	case 318:
-		return new([16]byte)
-	case 319:
-		return new([16]byte)
-	case 320:
-		return new([16]byte)
-	case 321:
-		return new([16]byte)
-	case 322:
-		return new([16]byte)
-	case 323:
-		return new([16]byte)
-	case 324:
-		return new([16]byte)
-	case 325:
-		return new([16]byte)
-	case 326:
-		return new([16]byte)
-	case 327:
-		return new([16]byte)
-	case 328:
-		return new([16]byte)
-	case 329:
-		return new([16]byte)
-	case 330:
-		return new([16]byte)
-	case 331:
-		return new([16]byte)
-	case 332:
-		return new([16]byte)
-	case 333:
-		return new([16]byte)
-	case 334:
-		return new([16]byte)
-	case 335:
-		return new([16]byte)
-	case 336:
-		return new([16]byte)
-	case 337:
-		return new([16]byte)
-	case 338:
-		return new([16]byte)
-	case 339:
-		return new([16]byte)
-	case 340:
-		return new([16]byte)
-	case 341:
-		return new([16]byte)
-	case 342:
-		return new([16]byte)
-	case 343:
-		return new([16]byte)
-	case 344:
-		return new([16]byte)
-	case 345:
-		return new([16]byte)
-	case 346:
-		return new([16]byte)
-	case 347:
-		return new([16]byte)
-	case 348:
-		return new([16]byte)
-	case 349:
-		return new([16]byte)
-	case 350:
-		return new([16]byte)
-	case 351:
-		return new([16]byte)
-	case 352:
-		return new([16]byte)
-	case 353:
-		return new([16]byte)
-	case 354:
-		return new([16]byte)
-	case 355:
-		return new([16]byte)
-	case 356:
-		return new([16]byte)
-	case 357:
-		return new([16]byte)
-	case 358:
-		return new([16]byte)
-	case 359:
-		return new([16]byte)
-	case 360:
-		return new([16]byte)
-	case 361:
-		return new([16]byte)
-	case 362:
-		return new([16]byte)
-	case 363:
-		return new([16]byte)
-	case 364:
-		return new([16]byte)
-	case 365:
-		return new([16]byte)
-	case 366:
-		return new([16]byte)
-	case 367:
-		return new([16]byte)
-	case 368:
-		return new([16]byte)
-	case 369:
-		return new([16]byte)
-	case 370:
-		return new([16]byte)
-	case 371:
-		return new([16]byte)
-	case 372:
-		return new([16]byte)
-	case 373:
-		return new([16]byte)
-	case 374:
-		return new([16]byte)
-	case 375:
-		return new([16]byte)
-	case 376:
-		return new([16]byte)
-	case 377:
-		return new([16]byte)
-	case 378:
-		return new([16]byte)
-	case 379:
-		return new([16]byte)
-	case 380:
-		return new([16]byte)
-	case 381:
-		return new([16]byte)
-	case 382:
-		return new([16]byte)
-	case 383:
-		return new([16]byte)
-	case 384:
-		return new([16]byte)
-	case 385:
-		return new([16]byte)
-	case 386:
-		return new([16]byte)
-	case 387:
-		return new([16]byte)
-	case 388:
-		return new([16]byte)
-	case 389:
-		return new([16]byte)
-	case 390:
-		return new([16]byte)
-	case 391:
-		return new([16]byte)
-	case 392:
-		return new([16]byte)
-	case 393:
-		return new([16]byte)
-	case 394:
-		return new([16]byte)
-	case 395:
-		return new([16]byte)
-	case 396:
-		return new([16]byte)
-	case 397:
-		return new([16]byte)
-	case 398:
-		return new([16]byte)
-	case 399:
-		return new([16]byte)
-	case 400:
-		return new([16]byte)
-	case 401:
-		return new([16]byte)
-	case 402:
-		return new([16]byte)
-	case 403:
-		return new([16]byte)
-	case 404:
-		return new([16]byte)
-	case 405:
-		return new([16]byte)
-	case 406:
-		return new([16]byte)
-	case 407:
-		return new([16]byte)
-	case 408:
-		return new([16]byte)
-	case 409:
-		return new([16]byte)
-	case 410:
-		return new([16]byte)
-	case 411:
-		return new([16]byte)
-	case 412:
-		return new([16]byte)
-	case 413:
-		return new([16]byte)
-	case 414:
-		return new([16]byte)
-	case 415:
-		return new([16]byte)
-	case 416:
-		return new([16]byte)
-	case 417:
-		return new([16]byte)
-	case 418:
-		return new([16]byte)
-	case 419:
-		return new([16]byte)
-	case 420:
-		return new([16]byte)
-	case 421:
-		return new([16]byte)
-	case 422:
-		return new([16]byte)
-	case 423:
-		return new([16]byte)
-	case 424:
-		return new([16]byte)
-	case 425:
-		return new([16]byte)
-	case 426:
-		return new([16]byte)
-	case 427:
-		return new([16]byte)
-	case 428:
-		return new([16]byte)
-	case 429:
-		return new([16]byte)
-	case 430:
-		return new([16]byte)
-	case 431:
-		return new([16]byte)
-	case 432:
-		return new([16]byte)
-	case 433:
-		return new([16]byte)
-	case 434:
-		return new([16]byte)
-	case 435:
-		return new([16]byte)
-	case 436:
-		return new([16]byte)
-	case 437:
-		return new([16]byte)
-	case 438:
-		return new([16]byte)
-	case 439:
-		return new([16]byte)
-	case 440:
-		return new([16]byte)
-	case 441:
-		return new([16]byte)
-	case 442:
-		return new([16]byte)
-	case 443:
-		return new([16]byte)
-	case 444:
-		return new([16]byte)
-	case 445:
-		return new([16]byte)
-	case 446:
-		return new([16]byte)
-	case 447:
-		return new([16]byte)
-	case 448:
-		return new([16]byte)
-	case 449:
-		return new([16]byte)
-	case 450:
-		return new([16]byte)
-	case 451:
-		return new([16]byte)
-	case 452:
-		return new([16]byte)
-	case 453:
-		return new([16]byte)
-	case 454:
-		return new([16]byte)
-	case 455:
-		return new([16]byte)
-	case 456:
-		return new([16]byte)
-	case 457:
-		return new([16]byte)
-	case 458:
-		return new([16]byte)
-	case 459:
-		return new([16]byte)
-	case 460:
-		return new([16]byte)
-	case 461:
-		return new([16]byte)
-	case 462:
-		return new([16]byte)
-	case 463:
-		return new([16]byte)
-	case 464:
-		return new([16]byte)
-	case 465:
-		return new([16]byte)
-	case 466:
-		return new([16]byte)
-	case 467:
-		return new([16]byte)
-	case 468:
-		return new([16]byte)
-	case 469:
-		return new([16]byte)
-	case 470:
-		return new([16]byte)
-	case 471:
-		return new([16]byte)
-	case 472:
-		return new([16]byte)
-	case 473:
-		return new([16]byte)
-	case 474:
-		return new([16]byte)
-	case 475:
-		return new([16]byte)
-	case 476:
-		return new([16]byte)
-	case 477:
-		return new([16]byte)
-	case 478:
-		return new([16]byte)
-	case 479:
-		return new([16]byte)
-	case 480:
-		return new([16]byte)
-	case 481:
-		return new([16]byte)
-	case 482:
-		return new([16]byte)
-	case 483:
-		return new([16]byte)
-	case 484:
-		return new([16]byte)
-	case 485:
-		return new([16]byte)
-	case 486:
-		return new([16]byte)
-	case 487:
-		return new([16]byte)
-	case 488:
-		return new([16]byte)
-	case 489:
-		return new([16]byte)
-	case 490:
-		return new([16]byte)
-	case 491:
-		return new([16]byte)
-	case 492:
-		return new([16]byte)
-	case 493:
-		return new([16]byte)
-	case 494:
-		return new([16]byte)
-	case 495:
-		return new([16]byte)
-	case 496:
-		return new([16]byte)
-	case 497:
-		return new([16]byte)
-	case 498:
-		return new([16]byte)
-	case 499:
-		return new([16]byte)
-	case 500:
-		return new([16]byte)
-	case 501:
-		return new([16]byte)
-	case 502:
-		return new([16]byte)
-	case 503:
-		return new([16]byte)
-	case 504:
-		return new([16]byte)
-	case 505:
-		return new([16]byte)
-	case 506:
-		return new([16]byte)
-	case 507:
-		return new([16]byte)
-	case 508:
-		return new([16]byte)
-	case 509:
-		return new([16]byte)
-	case 510:
-		return new([16]byte)
-	case 511:
-		return new([16]byte)
-	case 512:
-		return new([16]byte)
-	case 513:
-		return new([16]byte)
-	case 514:
-		return new([16]byte)
-	case 515:
-		return new([16]byte)
-	case 516:
-		return new([16]byte)
-	case 517:
-		return new([16]byte)
-	case 518:
-		return new([16]byte)
-	case 519:
-		return new([16]byte)
-	case 520:
-		return new([16]byte)
-	case 521:
-		return new([16]byte)
-	case 522:
-		return new([16]byte)
-	case 523:
-		return new([16]byte)
-	case 524:
-		return new([16]byte)
-	case 525:
-		return new([16]byte)
-	case 526:
-		return new([16]byte)
-	case 527:
-		return new([16]byte)
-	case 528:
-		return new([16]byte)
-	case 529:
-		return new([16]byte)
-	case 530:
-		return new([16]byte)
-	case 531:
-		return new([16]byte)
-	case 532:
-		return new([16]byte)
-	case 533:
-		return new([16]byte)
-	case 534:
-		return new([16]byte)
-	case 535:
-		return new([16]byte)
-	case 536:
-		return new([16]byte)
-	case 537:
-		return new([16]byte)
-	case 538:
-		return new([16]byte)
-	case 539:
-		return new([16]byte)
-	case 540:
-		return new([16]byte)
-	case 541:
-		return new([16]byte)
-	case 542:
-		return new([16]byte)
-	case 543:
-		return new([16]byte)
-	case 544:
-		return new([16]byte)
-	case 545:
-		return new([16]byte)
-	case 546:
-		return new([16]byte)
-	case 547:
-		return new([16]byte)
-	case 548:
-		return new([16]byte)
-	case 549:
-		return new([16]byte)
-	case 550:
-		return new([16]byte)
-	case 551:
-		return new([16]byte)
-	case 552:
-		return new([16]byte)
-	case 553:
-		return new([16]byte)
-	case 554:
-		return new([16]byte)
-	case 555:
-		return new([16]byte)
-	case 556:
-		return new([16]byte)
-	case 557:
-		return new([16]byte)
-	case 558:
-		return new([16]byte)
-	case 559:
-		return new([16]byte)
-	case 560:
-		return new([16]byte)
-	case 561:
-		return new([16]byte)
-	case 562:
-		return new([16]byte)
-	case 563:
-		return new([16]byte)
-	case 564:
-		return new([16]byte)
-	case 565:
-		return new([16]byte)
-	case 566:
-		return new([16]byte)
-	case 567:
-		return new([16]byte)
-	case 568:
-		return new([16]byte)
-	case 569:
-		return new([16]byte)
-	case 570:
-		return new([16]byte)
-	case 571:
-		return new([16]byte)
-	case 572:
-		return new([16]byte)
-	case 573:
-		return new([16]byte)
-	case 574:
-		return new([16]byte)
-	case 575:
-		return new([16]byte)
-	case 576:
-		return new([16]byte)
-	case 577:
-		return new([16]byte)
-	case 578:
-		return new([16]byte)
-	case 579:
-		return new([16]byte)
-	case 580:
-		return new([16]byte)
-	case 581:
-		return new([16]byte)
-	case 582:
-		return new([16]byte)
-	case 583:
-		return new([16]byte)
-	case 584:
-		return new([16]byte)
-	case 585:
-		return new([16]byte)
-	case 586:
-		return new([16]byte)
-	case 587:
-		return new([16]byte)
-	case 588:
-		return new([16]byte)
-	case 589:
-		return new([16]byte)
-	case 590:
-		return new([16]byte)
-	case 591:
-		return new([16]byte)
-	case 592:
-		return new([16]byte)
-	case 593:
-		return new([16]byte)
-	case 594:
-		return new([16]byte)
-	case 595:
-		return new([16]byte)
-	case 596:
-		return new([16]byte)
-	case 597:
-		return new([16]byte)
-	case 598:
-		return new([16]byte)
-	case 599:
-		return new([16]byte)
-	case 600:
-		return new([16]byte)
-	case 601:
-		return new([16]byte)
-	case 602:
-		return new([16]byte)
-	case 603:
-		return new([16]byte)
-	case 604:
-		return new([16]byte)
-	case 605:
-		return new([16]byte)
-	case 606:
-		return new([16]byte)
-	case 607:
-		return new([16]byte)
-	case 608:
-		return new([16]byte)
-	case 609:
-		return new([16]byte)
-	case 610:
-		return new([16]byte)
-	case 611:
-		return new([16]byte)
-	case 612:
-		return new([16]byte)
-	case 613:
-		return new([16]byte)
-	case 614:
-		return new([16]byte)
-	case 615:
-		return new([16]byte)
-	case 616:
-		return new([16]byte)
-	case 617:
-		return new([16]byte)
-	case 618:
-		return new([16]byte)
-	case 619:
-		return new([16]byte)
-	case 620:
-		return new([16]byte)
-	case 621:
-		return new([16]byte)
-	case 622:
-		return new([16]byte)
-	case 623:
-		return new([16]byte)
-	case 624:
-		return new([16]byte)
-	case 625:
-		return new([16]byte)
-	case 626:
-		return new([16]byte)
-	case 627:
-		return new([16]byte)
-	case 628:
-		return new([16]byte)
-	case 629:
-		return new([16]byte)
-	case 630:
-		return new([16]byte)
-	case 631:
-		return new([16]byte)
-	case 632:
-		return new([16]byte)
-	case 633:
-		return new([16]byte)
-	case 634:
-		return new([16]byte)
-	case 635:
-		return new([16]byte)
-	case 636:
-		return new([16]byte)
-	case 637:
-		return new([16]byte)
-	case 638:
-		return new([16]byte)
-	case 639:
-		return new([16]byte)
-	case 640:
-		return new([16]byte)
-	case 641:
-		return new([16]byte)
-	case 642:
-		return new([16]byte)
-	case 643:
-		return new([16]byte)
-	case 644:
-		return new([16]byte)
-	case 645:
-		return new([16]byte)
-	case 646:
-		return new([16]byte)
-	case 647:
-		return new([16]byte)
-	case 648:
-		return new([16]byte)
-	case 649:
-		return new([16]byte)
-	case 650:
-		return new([16]byte)
-	case 651:
-		return new([16]byte)
-	case 652:
-		return new([16]byte)
-	case 653:
-		return new([16]byte)
-	case 654:
-		return new([16]byte)
-	case 655:
-		return new([16]byte)
-	case 656:
-		return new([16]byte)
-	case 657:
-		return new([16]byte)
-	case 658:
-		return new([16]byte)
-	case 659:
-		return new([16]byte)
-	case 660:
-		return new([16]byte)
-	case 661:
-		return new([16]byte)
-	case 662:
-		return new([16]byte)
-	case 663:
-		return new([16]byte)
-	case 664:
-		return new([16]byte)
-	case 665:
-		return new([16]byte)
-	case 666:
-		return new([16]byte)
-	case 667:
-		return new([16]byte)
-	case 668:
-		return new([16]byte)
-	case 669:
-		return new([16]byte)
-	case 670:
-		return new([16]byte)
-	case 671:
-		return new([16]byte)
-	case 672:
-		return new([16]byte)
-	case 673:
-		return new([16]byte)
-	case 674:
-		return new([16]byte)
-	case 675:
-		return new([16]byte)
-	case 676:
-		return new([16]byte)
-	case 677:
-		return new([16]byte)
-	case 678:
-		return new([16]byte)
-	case 679:
-		return new([16]byte)
-	case 680:
-		return new([16]byte)
-	case 681:
-		return new([16]byte)
-	case 682:
-		return new([16]byte)
-	case 683:
-		return new([16]byte)
-	case 684:
-		return new([16]byte)
-	case 685:
-		return new([16]byte)
-	case 686:
-		return new([16]byte)
-	case 687:
-		return new([16]byte)
-	case 688:
-		return new([16]byte)
-	case 689:
-		return new([16]byte)
-	case 690:
-		return new([16]byte)
-	case 691:
-		return new([16]byte)
-	case 692:
-		return new([16]byte)
-	case 693:
-		return new([16]byte)
-	case 694:
-		return new([16]byte)
-	case 695:
-		return new([16]byte)
-	case 696:
-		return new([16]byte)
-	case 697:
-		return new([16]byte)
-	case 698:
-		return new([16]byte)
-	case 699:
-		return new([16]byte)
-	case 700:
-		return new([16]byte)
-	case 701:
-		return new([16]byte)
-	case 702:
-		return new([16]byte)
-	case 703:
-		return new([16]byte)
-	case 704:
-		return new([16]byte)
-	case 705:
-		return new([16]byte)
-	case 706:
-		return new([16]byte)
-	case 707:
-		return new([16]byte)
-	case 708:
-		return new([16]byte)
-	case 709:
-		return new([16]byte)
-	case 710:
-		return new([16]byte)
-	case 711:
-		return new([16]byte)
-	case 712:
-		return new([16]byte)
-	case 713:
-		return new([16]byte)
-	case 714:
-		return new([16]byte)
-	case 715:
-		return new([16]byte)
-	case 716:
-		return new([16]byte)
-	case 717:
-		return new([16]byte)
-	case 718:
-		return new([16]byte)
-	case 719:
-		return new([16]byte)
-	case 720:
-		return new([16]byte)
-	case 721:
-		return new([16]byte)
-	case 722:
-		return new([16]byte)
-	case 723:
-		return new([16]byte)
-	case 724:
-		return new([16]byte)
-	case 725:
-		return new([16]byte)
-	case 726:
-		return new([16]byte)
-	case 727:
-		return new([16]byte)
-	case 728:
-		return new([16]byte)
-	case 729:
-		return new([16]byte)
-	case 730:
-		return new([16]byte)
-	case 731:
-		return new([16]byte)
-	case 732:
-		return new([16]byte)
-	case 733:
-		return new([16]byte)
-	case 734:
-		return new([16]byte)
-	case 735:
-		return new([16]byte)
-	case 736:
-		return new([16]byte)
-	case 737:
-		return new([16]byte)
-	case 738:
-		return new([16]byte)
-	case 739:
-		return new([16]byte)
-	case 740:
-		return new([16]byte)
-	case 741:
-		return new([16]byte)
-	case 742:
-		return new([16]byte)
-	case 743:
-		return new([16]byte)
-	case 744:
-		return new([16]byte)
-	case 745:
-		return new([16]byte)
-	case 746:
-		return new([16]byte)
-	case 747:
-		return new([16]byte)
-	case 748:
-		return new([16]byte)
-	case 749:
-		return new([16]byte)
-	case 750:
-		return new([16]byte)
-	case 751:
-		return new([16]byte)
-	case 752:
-		return new([16]byte)
-	case 753:
-		return new([16]byte)
-	case 754:
-		return new([16]byte)
-	case 755:
-		return new([16]byte)
-	case 756:
-		return new([16]byte)
-	case 757:
-		return new([16]byte)
-	case 758:
-		return new([16]byte)
-	case 759:
-		return new([16]byte)
-	case 760:
-		return new([16]byte)
-	case 761:
-		return new([16]byte)
-	case 762:
-		return new([16]byte)
-	case 763:
-		return new([16]byte)
-	case 764:
-		return new([16]byte)
-	case 765:
-		return new([16]byte)
-	case 766:
-		return new([16]byte)
-	case 767:
-		return new([16]byte)
-	case 768:
-		return new([16]byte)
-	case 769:
-		return new([16]byte)
-	case 770:
-		return new([16]byte)
-	case 771:
-		return new([16]byte)
-	case 772:
-		return new([16]byte)
-	case 773:
-		return new([16]byte)
-	case 774:
-		return new([16]byte)
-	case 775:
-		return new([16]byte)
-	case 776:
-		return new([16]byte)
-	case 777:
-		return new([16]byte)
-	case 778:
-		return new([16]byte)
-	case 779:
-		return new([16]byte)
-	case 780:
-		return new([16]byte)
-	case 781:
-		return new([16]byte)
-	case 782:
-		return new([16]byte)
-	case 783:
-		return new([16]byte)
-	case 784:
-		return new([16]byte)
-	case 785:
-		return new([16]byte)
-	case 786:
-		return new([16]byte)
-	case 787:
-		return new([16]byte)
-	case 788:
-		return new([16]byte)
-	case 789:
-		return new([16]byte)
-	case 790:
-		return new([16]byte)
-	case 791:
-		return new([16]byte)
-	case 792:
-		return new([16]byte)
-	case 793:
-		return new([16]byte)
-	case 794:
-		return new([16]byte)
-	case 795:
-		return new([16]byte)
-	case 796:
-		return new([16]byte)
-	case 797:
-		return new([16]byte)
-	case 798:
-		return new([16]byte)
-	case 799:
-		return new([16]byte)
-	case 800:
-		return new([16]byte)
-	case 801:
-		return new([16]byte)
-	case 802:
-		return new([16]byte)
-	case 803:
-		return new([16]byte)
-	case 804:
-		return new([16]byte)
-	case 805:
-		return new([16]byte)
-	case 806:
-		return new([16]byte)
-	case 807:
-		return new([16]byte)
-	case 808:
-		return new([16]byte)
-	case 809:
-		return new([16]byte)
-	case 810:
-		return new([16]byte)
-	case 811:
-		return new([16]byte)
-	case 812:
-		return new([16]byte)
-	case 813:
-		return new([16]byte)
-	case 814:
-		return new([16]byte)
-	case 815:
-		return new([16]byte)
-	case 816:
-		return new([16]byte)
-	case 817:
-		return new([16]byte)
-	case 818:
-		return new([16]byte)
-	case 819:
-		return new([16]byte)
-	case 820:
-		return new([16]byte)
-	case 821:
-		return new([16]byte)
-	case 822:
-		return new([16]byte)
-	case 823:
-		return new([16]byte)
-	case 824:
-		return new([16]byte)
-	case 825:
-		return new([16]byte)
-	case 826:
-		return new([16]byte)
-	case 827:
-		return new([16]byte)
-	case 828:
-		return new([16]byte)
-	case 829:
-		return new([16]byte)
-	case 830:
-		return new([16]byte)
-	case 831:
-		return new([16]byte)
-	case 832:
-		return new([16]byte)
-	case 833:
-		return new([16]byte)
-	case 834:
-		return new([16]byte)
-	case 835:
-		return new([16]byte)
-	case 836:
-		return new([16]byte)
-	case 837:
-		return new([16]byte)
-	case 838:
-		return new([16]byte)
-	case 839:
-		return new([16]byte)
-	case 840:
-		return new([16]byte)
-	case 841:
-		return new([16]byte)
-	case 842:
-		return new([16]byte)
-	case 843:
-		return new([16]byte)
-	case 844:
-		return new([16]byte)
-	case 845:
-		return new([16]byte)
-	case 846:
-		return new([16]byte)
-	case 847:
-		return new([16]byte)
-	case 848:
-		return new([16]byte)
-	case 849:
-		return new([16]byte)
-	case 850:
-		return new([16]byte)
-	case 851:
-		return new([16]byte)
-	case 852:
-		return new([16]byte)
-	case 853:
-		return new([16]byte)
-	case 854:
-		return new([16]byte)
-	case 855:
-		return new([16]byte)
-	case 856:
-		return new([16]byte)
-	case 857:
-		return new([16]byte)
-	case 858:
-		return new([16]byte)
-	case 859:
-		return new([16]byte)
-	case 860:
-		return new([16]byte)
-	case 861:
-		return new([16]byte)
-	case 862:
-		return new([16]byte)
-	case 863:
-		return new([16]byte)
-	case 864:
-		return new([16]byte)
-	case 865:
-		return new([16]byte)
-	case 866:
-		return new([16]byte)
-	case 867:
-		return new([16]byte)
-	case 868:
-		return new([16]byte)
-	case 869:
-		return new([16]byte)
-	case 870:
-		return new([16]byte)
-	case 871:
-		return new([16]byte)
-	case 872:
-		return new([16]byte)
-	case 873:
-		return new([16]byte)
-	case 874:
-		return new([16]byte)
-	case 875:
-		return new([16]byte)
-	case 876:
-		return new([16]byte)
-	case 877:
-		return new([16]byte)
-	case 878:
-		return new([16]byte)
-	case 879:
-		return new([16]byte)
-	case 880:
-		return new([16]byte)
-	case 881:
-		return new([16]byte)
-	case 882:
-		return new([16]byte)
-	case 883:
-		return new([16]byte)
-	case 884:
-		return new([16]byte)
-	case 885:
-		return new([16]byte)
-	case 886:
-		return new([16]byte)
-	case 887:
-		return new([16]byte)
-	case 888:
-		return new([16]byte)
-	case 889:
-		return new([16]byte)
-	case 890:
-		return new([16]byte)
-	case 891:
-		return new([16]byte)
-	case 892:
-		return new([16]byte)
-	case 893:
-		return new([16]byte)
-	case 894:
-		return new([16]byte)
-	case 895:
-		return new([16]byte)
-	case 896:
-		return new([16]byte)
-	case 897:
-		return new([16]byte)
-	case 898:
-		return new([16]byte)
-	case 899:
-		return new([16]byte)
-	case 900:
-		return new([16]byte)
-	case 901:
-		return new([16]byte)
-	case 902:
-		return new([16]byte)
-	case 903:
-		return new([16]byte)
-	case 904:
-		return new([16]byte)
-	case 905:
-		return new([16]byte)
-	case 906:
-		return new([16]byte)
-	case 907:
-		return new([16]byte)
-	case 908:
-		return new([16]byte)
-	case 909:
-		return new([16]byte)
-	case 910:
-		return new([16]byte)
-	case 911:
-		return new([16]byte)
-	case 912:
-		return new([16]byte)
-	case 913:
-		return new([16]byte)
-	case 914:
-		return new([16]byte)
-	case 915:
-		return new([16]byte)
-	case 916:
-		return new([16]byte)
-	case 917:
-		return new([16]byte)
-	case 918:
-		return new([16]byte)
-	case 919:
-		return new([16]byte)
-	case 920:
-		return new([16]byte)
-	case 921:
-		return new([16]byte)
-	case 922:
-		return new([16]byte)
-	case 923:
-		return new([16]byte)
-	case 924:
-		return new([16]byte)
-	case 925:
-		return new([16]byte)
-	case 926:
-		return new([16]byte)
-	case 927:
-		return new([16]byte)
-	case 928:
-		return new([16]byte)
-	case 929:
-		return new([16]byte)
-	case 930:
-		return new([16]byte)
-	case 931:
-		return new([16]byte)
-	case 932:
-		return new([16]byte)
-	case 933:
-		return new([16]byte)
-	case 934:
-		return new([16]byte)
-	case 935:
-		return new([16]byte)
-	case 936:
-		return new([16]byte)
-	case 937:
-		return new([16]byte)
-	case 938:
-		return new([16]byte)
-	case 939:
-		return new([16]byte)
-	case 940:
-		return new([16]byte)
-	case 941:
-		return new([16]byte)
-	case 942:
-		return new([16]byte)
-	case 943:
-		return new([16]byte)
-	case 944:
-		return new([16]byte)
-	case 945:
-		return new([16]byte)
-	case 946:
-		return new([16]byte)
-	case 947:
-		return new([16]byte)
-	case 948:
-		return new([16]byte)
-	case 949:
-		return new([16]byte)
-	case 950:
-		return new([16]byte)
-	case 951:
-		return new([16]byte)
-	case 952:
-		return new([16]byte)
-	case 953:
-		return new([16]byte)
-	case 954:
-		return new([16]byte)
-	case 955:
-		return new([16]byte)
-	case 956:
-		return new([16]byte)
-	case 957:
-		return new([16]byte)
-	case 958:
-		return new([16]byte)
-	case 959:
-		return new([16]byte)
-	case 960:
-		return new([16]byte)
-	case 961:
-		return new([16]byte)
-	case 962:
-		return new([16]byte)
-	case 963:
-		return new([16]byte)
-	case 964:
-		return new([16]byte)
-	case 965:
-		return new([16]byte)
-	case 966:
-		return new([16]byte)
-	case 967:
-		return new([16]byte)
-	case 968:
-		return new([16]byte)
-	case 969:
-		return new([16]byte)
-	case 970:
-		return new([16]byte)
-	case 971:
-		return new([16]byte)
-	case 972:
-		return new([16]byte)
-	case 973:
-		return new([16]byte)
-	case 974:
-		return new([16]byte)
-	case 975:
-		return new([16]byte)
-	case 976:
-		return new([16]byte)
-	case 977:
-		return new([16]byte)
-	case 978:
-		return new([16]byte)
-	case 979:
-		return new([16]byte)
-	case 980:
-		return new([16]byte)
-	case 981:
-		return new([16]byte)
-	case 982:
-		return new([16]byte)
-	case 983:
-		return new([16]byte)
-	case 984:
-		return new([16]byte)
-	case 985:
-		return new([16]byte)
-	case 986:
-		return new([16]byte)
-	case 987:
-		return new([16]byte)
-	case 988:
-		return new([16]byte)
-	case 989:
-		return new([16]byte)
-	case 990:
-		return new([16]byte)
-	case 991:
-		return new([16]byte)
-	case 992:
-		return new([16]byte)
-	case 993:
-		return new([16]byte)
-	case 994:
-		return new([16]byte)
-	case 995:
-		return new([16]byte)
-	case 996:
-		return new([16]byte)
-	case 997:
-		return new([16]byte)
-	case 998:
-		return new([16]byte)
-	case 999:
-		return new([16]byte)
-	case 1000:
-		return new([16]byte)
-	case 1001:
-		return new([16]byte)
-	case 1002:
-		return new([16]byte)
-	case 1003:
-		return new([16]byte)
-	case 1004:
-		return new([16]byte)
-	case 1005:
-		return new([16]byte)
-	case 1006:
-		return new([16]byte)
-	case 1007:
-		return new([16]byte)
-	case 1008:
-		return new([16]byte)
-	case 1009:
-		return new([16]byte)
-	case 1010:
-		return new([16]byte)
-	case 1011:
-		return new([16]byte)
-	case 1012:
-		return new([16]byte)
-	case 1013:
-		return new([16]byte)
-	case 1014:
-		return new([16]byte)
-	case 1015:
-		return new([16]byte)
-	case 1016:
-		return new([16]byte)
-	case 1017:
-		return new([16]byte)
-	case 1018:
-		return new([16]byte)
-	case 1019:
-		return new([16]byte)
-	case 1020:
-		return new([16]byte)
-	case 1021:
-		return new([16]byte)
-	case 1022:
-		return new([16]byte)
-	case 1023:
-		return new([16]byte)
-	case 1024:
-		return new([16]byte)
-	case 1025:
-		return new([16]byte)
-	case 1026:
-		return new([16]byte)
-	case 1027:
-		return new([16]byte)
-	case 1028:
-		return new([16]byte)
-	case 1029:
-		return new([16]byte)
-	case 1030:
-		return new([16]byte)
-	case 1031:
-		return new([16]byte)
-	case 1032:
-		return new([16]byte)
-	case 1033:
-		return new([16]byte)
-	case 1034:
-		return new([16]byte)
-	case 1035:
-		return new([16]byte)
-	case 1036:
-		return new([16]byte)
-	case 1037:
-		return new([16]byte)
-	case 1038:
-		return new([16]byte)
-	case 1039:
-		return new([16]byte)
-	case 1040:
-		return new([16]byte)
-	case 1041:
-		return new([16]byte)
-	case 1042:
-		return new([16]byte)
-	case 1043:
-		return new([16]byte)
-	case 1044:
-		return new([16]byte)
-	case 1045:
-		return new([16]byte)
-	case 1046:
-		return new([16]byte)
-	case 1047:
-		return new([16]byte)
-	case 1048:
-		return new([16]byte)
-	case 1049:
-		return new([16]byte)
-	case 1050:
-		return new([16]byte)
-	case 1051:
-		return new([16]byte)
-	case 1052:
-		return new([16]byte)
-	case 1053:
-		return new([16]byte)
-	case 1054:
-		return new([16]byte)
-	case 1055:
-		return new([16]byte)
-	case 1056:
-		return new([16]byte)
-	case 1057:
-		return new([16]byte)
-	case 1058:
-		return new([16]byte)
-	case 1059:
-		return new([16]byte)
-	case 1060:
-		return new([16]byte)
-	case 1061:
-		return new([16]byte)
-	case 1062:
-		return new([16]byte)
-	case 1063:
-		return new([16]byte)
-	case 1064:
-		return new([16]byte)
-	case 1065:
-		return new([16]byte)
-	case 1066:
-		return new([16]byte)
-	case 1067:
-		return new([16]byte)
-	case 1068:
-		return new([16]byte)
-	case 1069:
-		return new([16]byte)
-	case 1070:
-		return new([16]byte)
-	case 1071:
-		return new([16]byte)
-	case 1072:
-		return new([16]byte)
-	case 1073:
-		return new([16]byte)
-	case 1074:
-		return new([16]byte)
-	case 1075:
-		return new([16]byte)
-	case 1076:
-		return new([16]byte)
-	case 1077:
-		return new([16]byte)
-	case 1078:
-		return new([16]byte)
-	case 1079:
-		return new([16]byte)
-	case 1080:
-		return new([16]byte)
-	case 1081:
-		return new([16]byte)
-	case 1082:
-		return new([16]byte)
-	case 1083:
-		return new([16]byte)
-	case 1084:
-		return new([16]byte)
-	case 1085:
-		return new([16]byte)
-	case 1086:
-		return new([16]byte)
-	case 1087:
-		return new([16]byte)
-	case 1088:
-		return new([16]byte)
-	case 1089:
-		return new([16]byte)
-	case 1090:
-		return new([16]byte)
-	case 1091:
-		return new([16]byte)
-	case 1092:
-		return new([16]byte)
-	case 1093:
-		return new([16]byte)
-	case 1094:
-		return new([16]byte)
-	case 1095:
-		return new([16]byte)
-	case 1096:
-		return new([16]byte)
-	case 1097:
-		return new([16]byte)
-	case 1098:
-		return new([16]byte)
-	case 1099:
-		return new([16]byte)
-	case 1100:
-		return new([16]byte)
-	case 1101:
-		return new([16]byte)
-	case 1102:
-		return new([16]byte)
-	case 1103:
-		return new([16]byte)
-	case 1104:
-		return new([16]byte)
-	case 1105:
-		return new([16]byte)
-	case 1106:
-		return new([16]byte)
-	case 1107:
-		return new([16]byte)
-	case 1108:
-		return new([16]byte)
-	case 1109:
-		return new([16]byte)
-	case 1110:
-		return new([16]byte)
-	case 1111:
-		return new([16]byte)
-	case 1112:
-		return new([16]byte)
-	case 1113:
-		return new([16]byte)
-	case 1114:
-		return new([16]byte)
-	case 1115:
-		return new([16]byte)
-	case 1116:
-		return new([16]byte)
-	case 1117:
-		return new([16]byte)
-	case 1118:
-		return new([16]byte)
-	case 1119:
-		return new([16]byte)
-	case 1120:
-		return new([16]byte)
-	case 1121:
-		return new([16]byte)
-	case 1122:
-		return new([16]byte)
-	case 1123:
-		return new([16]byte)
-	case 1124:
-		return new([16]byte)
-	case 1125:
-		return new([16]byte)
-	case 1126:
-		return new([16]byte)
-	case 1127:
-		return new([16]byte)
-	case 1128:
-		return new([16]byte)
-	case 1129:
-		return new([16]byte)
-	case 1130:
-		return new([16]byte)
-	case 1131:
-		return new([16]byte)
-	case 1132:
-		return new([16]byte)
-	case 1133:
-		return new([16]byte)
-	case 1134:
-		return new([16]byte)
-	case 1135:
-		return new([16]byte)
-	case 1136:
-		return new([16]byte)
-	case 1137:
-		return new([16]byte)
-	case 1138:
-		return new([16]byte)
-	case 1139:
-		return new([16]byte)
-	case 1140:
-		return new([16]byte)
-	case 1141:
-		return new([16]byte)
-	case 1142:
-		return new([16]byte)
-	case 1143:
-		return new([16]byte)
-	case 1144:
-		return new([16]byte)
-	case 1145:
-		return new([16]byte)
-	case 1146:
-		return new([16]byte)
-	case 1147:
-		return new([16]byte)
-	case 1148:
-		return new([16]byte)
-	case 1149:
-		return new([16]byte)
-	case 1150:
-		return new([16]byte)
-	case 1151:
-		return new([16]byte)
-	case 1152:
-		return new([16]byte)
-	case 1153:
-		return new([16]byte)
-	case 1154:
-		return new([16]byte)
-	case 1155:
-		return new([16]byte)
-	case 1156:
-		return new([16]byte)
-	case 1157:
-		return new([16]byte)
-	case 1158:
-		return new([16]byte)
-	case 1159:
-		return new([16]byte)
-	case 1160:
-		return new([16]byte)
-	case 1161:
-		return new([16]byte)
-	case 1162:
-		return new([16]byte)
-	case 1163:
-		return new([16]byte)
-	case 1164:
-		return new([16]byte)
-	case 1165:
-		return new([16]byte)
-	case 1166:
-		return new([16]byte)
-	case 1167:
-		return new([16]byte)
-	case 1168:
-		return new([16]byte)
-	case 1169:
-		return new([16]byte)
-	case 1170:
-		return new([16]byte)
-	case 1171:
-		return new([16]byte)
-	case 1172:
-		return new([16]byte)
-	case 1173:
-		return new([16]byte)
-	case 1174:
-		return new([16]byte)
-	case 1175:
-		return new([16]byte)
-	case 1176:
-		return new([16]byte)
-	case 1177:
-		return new([16]byte)
-	case 1178:
-		return new([16]byte)
-	case 1179:
-		return new([16]byte)
-	case 1180:
-		return new([16]byte)
-	case 1181:
-		return new([16]byte)
-	case 1182:
-		return new([16]byte)
-	case 1183:
-		return new([16]byte)
-	case 1184:
-		return new([16]byte)
-	case 1185:
-		return new([16]byte)
-	case 1186:
-		return new([16]byte)
-	case 1187:
-		return new([16]byte)
-	case 1188:
-		return new([16]byte)
-	case 1189:
-		return new([16]byte)
-	case 1190:
-		return new([16]byte)
-	case 1191:
-		return new([16]byte)
-	case 1192:
-		return new([16]byte)
-	case 1193:
-		return new([16]byte)
-	case 1194:
-		return new([16]byte)
-	case 1195:
-		return new([16]byte)
-	case 1196:
-		return new([16]byte)
-	case 1197:
-		return new([16]byte)
-	case 1198:
-		return new([16]byte)
-	case 1199:
-		return new([16]byte)
-	case 1200:
-		return new([16]byte)
-	case 1201:
-		return new([16]byte)
-	case 1202:
-		return new([16]byte)
-	case 1203:
-		return new([16]byte)
-	case 1204:
-		return new([16]byte)
-	case 1205:
-		return new([16]byte)
-	case 1206:
-		return new([16]byte)
-	case 1207:
-		return new([16]byte)
-	case 1208:
-		return new([16]byte)
-	case 1209:
-		return new([16]byte)
-	case 1210:
-		return new([16]byte)
-	case 1211:
-		return new([16]byte)
-	case 1212:
-		return new([16]byte)
-	case 1213:
-		return new([16]byte)
-	case 1214:
-		return new([16]byte)
-	case 1215:
-		return new([16]byte)
-	case 1216:
-		return new([16]byte)
-	case 1217:
-		return new([16]byte)
-	case 1218:
-		return new([16]byte)
-	case 1219:
-		return new([16]byte)
-	case 1220:
-		return new([16]byte)
-	case 1221:
-		return new([16]byte)
-	case 1222:
-		return new([16]byte)
-	case 1223:
-		return new([16]byte)
-	case 1224:
-		return new([16]byte)
-	case 1225:
-		return new([16]byte)
-	case 1226:
-		return new([16]byte)
-	case 1227:
-		return new([16]byte)
-	case 1228:
-		return new([16]byte)
-	case 1229:
-		return new([16]byte)
-	case 1230:
-		return new([16]byte)
-	case 1231:
-		return new([16]byte)
-	case 1232:
-		return new([16]byte)
-	case 1233:
-		return new([16]byte)
-	case 1234:
-		return new([16]byte)
-	case 1235:
-		return new([16]byte)
-	case 1236:
-		return new([16]byte)
-	case 1237:
-		return new([16]byte)
-	case 1238:
-		return new([16]byte)
-	case 1239:
-		return new([16]byte)
-	case 1240:
-		return new([16]byte)
-	case 1241:
-		return new([16]byte)
-	case 1242:
-		return new([16]byte)
-	case 1243:
-		return new([16]byte)
-	case 1244:
-		return new([16]byte)
-	case 1245:
-		return new([16]byte)
-	case 1246:
-		return new([16]byte)
-	case 1247:
-		return new([16]byte)
-	case 1248:
-		return new([16]byte)
-	case 1249:
-		return new([16]byte)
-	case 1250:
-		return new([16]byte)
-	case 1251:
-		return new([16]byte)
-	case 1252:
-		return new([16]byte)
-	case 1253:
-		return new([16]byte)
-	case 1254:
-		return new([16]byte)
-	case 1255:
-		return new([16]byte)
-	case 1256:
-		return new([16]byte)
-	case 1257:
-		return new([16]byte)
-	case 1258:
-		return new([16]byte)
-	case 1259:
-		return new([16]byte)
-	case 1260:
-		return new([16]byte)
-	case 1261:
-		return new([16]byte)
-	case 1262:
-		return new([16]byte)
-	case 1263:
-		return new([16]byte)
-	case 1264:
-		return new([16]byte)
-	case 1265:
-		return new([16]byte)
-	case 1266:
-		return new([16]byte)
-	case 1267:
-		return new([16]byte)
-	case 1268:
-		return new([16]byte)
-	case 1269:
-		return new([16]byte)
-	case 1270:
-		return new([16]byte)
-	case 1271:
-		return new([16]byte)
-	case 1272:
-		return new([16]byte)
-	case 1273:
-		return new([16]byte)
-	case 1274:
-		return new([16]byte)
-	case 1275:
-		return new([16]byte)
-	case 1276:
-		return new([16]byte)
-	case 1277:
-		return new([16]byte)
-	case 1278:
-		return new([16]byte)
-	case 1279:
-		return new([16]byte)
-	case 1280:
-		return new([16]byte)
-	case 1281:
-		return new([16]byte)
-	case 1282:
-		return new([16]byte)
-	case 1283:
-		return new([16]byte)
-	case 1284:
-		return new([16]byte)
-	case 1285:
-		return new([16]byte)
-	case 1286:
-		return new([16]byte)
-	case 1287:
-		return new([16]byte)
-	case 1288:
-		return new([16]byte)
-	case 1289:
-		return new([16]byte)
-	case 1290:
-		return new([16]byte)
-	case 1291:
-		return new([16]byte)
-	case 1292:
-		return new([16]byte)
-	case 1293:
-		return new([16]byte)
-	case 1294:
-		return new([16]byte)
-	case 1295:
-		return new([16]byte)
-	case 1296:
-		return new([16]byte)
-	case 1297:
-		return new([16]byte)
-	case 1298:
-		return new([16]byte)
-	case 1299:
-		return new([16]byte)
-	case 1300:
-		return new([16]byte)
-	case 1301:
-		return new([16]byte)
-	case 1302:
-		return new([16]byte)
-	case 1303:
-		return new([16]byte)
-	case 1304:
-		return new([16]byte)
-	case 1305:
-		return new([16]byte)
-	case 1306:
-		return new([16]byte)
-	case 1307:
-		return new([16]byte)
-	case 1308:
-		return new([16]byte)
-	case 1309:
-		return new([16]byte)
-	case 1310:
-		return new([16]byte)
-	case 1311:
-		return new([16]byte)
-	case 1312:
-		return new([16]byte)
-	case 1313:
-		return new([16]byte)
-	case 1314:
-		return new([16]byte)
-	case 1315:
-		return new([16]byte)
-	case 1316:
-		return new([16]byte)
-	case 1317:
-		return new([16]byte)
-	case 1318:
-		return new([16]byte)
-	case 1319:
-		return new([16]byte)
-	case 1320:
-		return new([16]byte)
-	case 1321:
-		return new([16]byte)
-	case 1322:
-		return new([16]byte)
-	case 1323:
-		return new([16]byte)
-	case 1324:
-		return new([16]byte)
-	case 1325:
-		return new([16]byte)
-	case 1326:
-		return new([16]byte)
-	case 1327:
-		return new([16]byte)
-	case 1328:
-		return new([16]byte)
-	case 1329:
-		return new([16]byte)
-	case 1330:
-		return new([16]byte)
-	case 1331:
-		return new([16]byte)
-	case 1332:
-		return new([16]byte)
-	case 1333:
-		return new([16]byte)
-	case 1334:
-		return new([16]byte)
-	case 1335:
-		return new([16]byte)
-	case 1336:
-		return new([16]byte)
-	case 1337:
-		return new([16]byte)
-	case 1338:
-		return new([16]byte)
-	case 1339:
-		return new([16]byte)
-	case 1340:
-		return new([16]byte)
-	case 1341:
-		return new([16]byte)
-	case 1342:
-		return new([16]byte)
-	case 1343:
-		return new([16]byte)
-	case 1344:
-		return new([16]byte)
-	case 1345:
-		return new([16]byte)
-	case 1346:
-		return new([16]byte)
-	case 1347:
-		return new([16]byte)
-	case 1348:
-		return new([16]byte)
-	case 1349:
-		return new([16]byte)
-	case 1350:
-		return new([16]byte)
-	case 1351:
-		return new([16]byte)
-	case 1352:
-		return new([16]byte)
-	case 1353:
-		return new([16]byte)
-	case 1354:
-		return new([16]byte)
-	case 1355:
-		return new([16]byte)
-	case 1356:
-		return new([16]byte)
-	case 1357:
-		return new([16]byte)
-	case 1358:
-		return new([16]byte)
-	case 1359:
-		return new([16]byte)
-	case 1360:
-		return new([16]byte)
-	case 1361:
-		return new([16]byte)
-	case 1362:
-		return new([16]byte)
-	case 1363:
-		return new([16]byte)
-	case 1364:
-		return new([16]byte)
-	case 1365:
-		return new([16]byte)
-	case 1366:
-		return new([16]byte)
-	case 1367:
-		return new([16]byte)
-	case 1368:
-		return new([16]byte)
-	case 1369:
-		return new([16]byte)
-	case 1370:
-		return new([16]byte)
-	case 1371:
-		return new([16]byte)
-	case 1372:
-		return new([16]byte)
-	case 1373:
-		return new([16]byte)
-	case 1374:
-		return new([16]byte)
-	case 1375:
-		return new([16]byte)
-	case 1376:
-		return new([16]byte)
-	case 1377:
-		return new([16]byte)
-	case 1378:
-		return new([16]byte)
-	case 1379:
-		return new([16]byte)
-	case 1380:
-		return new([16]byte)
-	case 1381:
-		return new([16]byte)
-	case 1382:
-		return new([16]byte)
-	case 1383:
-		return new([16]byte)
-	case 1384:
-		return new([16]byte)
-	case 1385:
-		return new([16]byte)
-	case 1386:
-		return new([16]byte)
-	case 1387:
-		return new([16]byte)
-	case 1388:
-		return new([16]byte)
-	case 1389:
-		return new([16]byte)
-	case 1390:
-		return new([16]byte)
-	case 1391:
-		return new([16]byte)
-	case 1392:
-		return new([16]byte)
-	case 1393:
-		return new([16]byte)
-	case 1394:
-		return new([16]byte)
-	case 1395:
-		return new([16]byte)
-	case 1396:
-		return new([16]byte)
-	case 1397:
-		return new([16]byte)
-	case 1398:
-		return new([16]byte)
-	case 1399:
-		return new([16]byte)
-	case 1400:
-		return new([16]byte)
-	case 1401:
-		return new([16]byte)
-	case 1402:
-		return new([16]byte)
-	case 1403:
-		return new([16]byte)
-	case 1404:
-		return new([16]byte)
-	case 1405:
-		return new([16]byte)
-	case 1406:
-		return new([16]byte)
-	case 1407:
-		return new([16]byte)
-	case 1408:
-		return new([16]byte)
-	case 1409:
-		return new([16]byte)
-	case 1410:
-		return new([16]byte)
-	case 1411:
-		return new([16]byte)
-	case 1412:
-		return new([16]byte)
-	case 1413:
-		return new([16]byte)
-	case 1414:
-		return new([16]byte)
-	case 1415:
-		return new([16]byte)
-	case 1416:
-		return new([16]byte)
-	case 1417:
-		return new([16]byte)
-	case 1418:
-		return new([16]byte)
-	case 1419:
-		return new([16]byte)
-	case 1420:
-		return new([16]byte)
-	case 1421:
-		return new([16]byte)
-	case 1422:
-		return new([16]byte)
-	case 1423:
-		return new([16]byte)
-	case 1424:
-		return new([16]byte)
-	case 1425:
-		return new([16]byte)
-	case 1426:
-		return new([16]byte)
-	case 1427:
-		return new([16]byte)
-	case 1428:
-		return new([16]byte)
-	case 1429:
-		return new([16]byte)
-	case 1430:
-		return new([16]byte)
-	case 1431:
-		return new([16]byte)
-	case 1432:
-		return new([16]byte)
-	case 1433:
-		return new([16]byte)
-	case 1434:
-		return new([16]byte)
-	case 1435:
-		return new([16]byte)
-	case 1436:
-		return new([16]byte)
-	case 1437:
-		return new([16]byte)
-	case 1438:
-		return new([16]byte)
-	case 1439:
-		return new([16]byte)
-	case 1440:
-		return new([16]byte)
-	case 1441:
-		return new([16]byte)
-	case 1442:
-		return new([16]byte)
-	case 1443:
-		return new([16]byte)
-	case 1444:
-		return new([16]byte)
-	case 1445:
-		return new([16]byte)
-	case 1446:
-		return new([16]byte)
-	case 1447:
-		return new([16]byte)
-	case 1448:
-		return new([16]byte)
-	case 1449:
-		return new([16]byte)
-	case 1450:
-		return new([16]byte)
-	case 1451:
-		return new([16]byte)
-	case 1452:
-		return new([16]byte)
-	case 1453:
-		return new([16]byte)
-	case 1454:
-		return new([16]byte)
-	case 1455:
-		return new([16]byte)
-	case 1456:
-		return new([16]byte)
-	case 1457:
-		return new([16]byte)
-	case 1458:
-		return new([16]byte)
-	case 1459:
-		return new([16]byte)
-	case 1460:
-		return new([16]byte)
-	case 1461:
-		return new([16]byte)
-	case 1462:
-		return new([16]byte)
-	case 1463:
-		return new([16]byte)
-	case 1464:
-		return new([16]byte)
-	case 1465:
-		return new([16]byte)
-	case 1466:
-		return new([16]byte)
-	case 1467:
-		return new([16]byte)
-	case 1468:
-		return new([16]byte)
-	case 1469:
-		return new([16]byte)
-	case 1470:
-		return new([16]byte)
-	case 1471:
-		return new([16]byte)
-	case 1472:
-		return new([16]byte)
-	case 1473:
-		return new([16]byte)
-	case 1474:
-		return new([16]byte)
-	case 1475:
-		return new([16]byte)
-	case 1476:
-		return new([16]byte)
-	case 1477:
-		return new([16]byte)
-	case 1478:
-		return new([16]byte)
-	case 1479:
-		return new([16]byte)
-	case 1480:
-		return new([16]byte)
-	case 1481:
-		return new([16]byte)
-	case 1482:
-		return new([16]byte)
-	case 1483:
-		return new([16]byte)
-	case 1484:
-		return new([16]byte)
-	case 1485:
-		return new([16]byte)
-	case 1486:
-		return new([16]byte)
-	case 1487:
-		return new([16]byte)
-	case 1488:
-		return new([16]byte)
-	case 1489:
-		return new([16]byte)
-	case 1490:
-		return new([16]byte)
-	case 1491:
-		return new([16]byte)
-	case 1492:
-		return new([16]byte)
-	case 1493:
-		return new([16]byte)
-	case 1494:
-		return new([16]byte)
-	case 1495:
-		return new([16]byte)
-	case 1496:
-		return new([16]byte)
-	case 1497:
-		return new([16]byte)
-	case 1498:
-		return new([16]byte)
-	case 1499:
-		return new([16]byte)
-	case 1500:
-		return new([16]byte)
-	case 1501:
-		return new([16]byte)
-	case 1502:
-		return new([16]byte)
-	case 1503:
-		return new([16]byte)
-	case 1504:
-		return new([16]byte)
-	case 1505:
-		return new([16]byte)
-	case 1506:
-		return new([16]byte)
-	case 1507:
-		return new([16]byte)
-	case 1508:
-		return new([16]byte)
-	case 1509:
-		return new([16]byte)
-	case 1510:
-		return new([16]byte)
-	case 1511:
-		return new([16]byte)
-	case 1512:
-		return new([16]byte)
-	case 1513:
-		return new([16]byte)
-	case 1514:
-		return new([16]byte)
-	case 1515:
-		return new([16]byte)
-	case 1516:
-		return new([16]byte)
-	case 1517:
-		return new([16]byte)
-	case 1518:
-		return new([16]byte)
-	case 1519:
-		return new([16]byte)
-	case 1520:
-		return new([16]byte)
-	case 1521:
-		return new([16]byte)
-	case 1522:
-		return new([16]byte)
-	case 1523:
-		return new([16]byte)
-	case 1524:
-		return new([16]byte)
-	case 1525:
-		return new([16]byte)
-	case 1526:
-		return new([16]byte)
-	case 1527:
-		return new([16]byte)
-	case 1528:
-		return new([16]byte)
-	case 1529:
-		return new([16]byte)
-	case 1530:
-		return new([16]byte)
-	case 1531:
-		return new([16]byte)
-	case 1532:
-		return new([16]byte)
-	case 1533:
-		return new([16]byte)
-	case 1534:
-		return new([16]byte)
-	case 1535:
-		return new([16]byte)
-	case 1536:
-		return new([16]byte)
-	case 1537:
-		return new([16]byte)
-	case 1538:
-		return new([16]byte)
-	case 1539:
-		return new([16]byte)
-	case 1540:
-		return new([16]byte)
-	case 1541:
-		return new([16]byte)
-	case 1542:
-		return new([16]byte)
-	case 1543:
-		return new([16]byte)
-	case 1544:
-		return new([16]byte)
-	case 1545:
-		return new([16]byte)
-	case 1546:
-		return new([16]byte)
-	case 1547:
-		return new([16]byte)
-	case 1548:
-		return new([16]byte)
-	case 1549:
-		return new([16]byte)
-	case 1550:
-		return new([16]byte)
-	case 1551:
-		return new([16]byte)
-	case 1552:
-		return new([16]byte)
-	case 1553:
-		return new([16]byte)
-	case 1554:
-		return new([16]byte)
-	case 1555:
-		return new([16]byte)
-	case 1556:
-		return new([16]byte)
-	case 1557:
-		return new([16]byte)
-	case 1558:
-		return new([16]byte)
-	case 1559:
-		return new([16]byte)
-	case 1560:
-		return new([16]byte)
-	case 1561:
-		return new([16]byte)
-	case 1562:
-		return new([16]byte)
-	case 1563:
-		return new([16]byte)
-	case 1564:
-		return new([16]byte)
-	case 1565:
-		return new([16]byte)
-	case 1566:
-		return new([16]byte)
-	case 1567:
-		return new([16]byte)
-	case 1568:
-		return new([16]byte)
-	case 1569:
-		return new([16]byte)
-	case 1570:
-		return new([16]byte)
-	case 1571:
-		return new([16]byte)
-	case 1572:
-		return new([16]byte)
-	case 1573:
-		return new([16]byte)
-	case 1574:
-		return new([16]byte)
-	case 1575:
-		return new([16]byte)
-	case 1576:
-		return new([16]byte)
-	case 1577:
-		return new([16]byte)
-	case 1578:
-		return new([16]byte)
-	case 1579:
-		return new([16]byte)
-	case 1580:
-		return new([16]byte)
-	case 1581:
-		return new([16]byte)
-	case 1582:
-		return new([16]byte)
-	case 1583:
-		return new([16]byte)
-	case 1584:
-		return new([16]byte)
-	case 1585:
-		return new([16]byte)
-	case 1586:
-		return new([16]byte)
-	case 1587:
-		return new([16]byte)
-	case 1588:
-		return new([16]byte)
-	case 1589:
-		return new([16]byte)
-	case 1590:
-		return new([16]byte)
-	case 1591:
-		return new([16]byte)
-	case 1592:
-		return new([16]byte)
-	case 1593:
-		return new([16]byte)
-	case 1594:
-		return new([16]byte)
-	case 1595:
-		return new([16]byte)
-	case 1596:
-		return new([16]byte)
-	case 1597:
-		return new([16]byte)
-	case 1598:
-		return new([16]byte)
-	case 1599:
-		return new([16]byte)
-	case 1600:
-		return new([16]byte)
-	case 1601:
-		return new([16]byte)
-	case 1602:
-		return new([16]byte)
-	case 1603:
-		return new([16]byte)
-	case 1604:
-		return new([16]byte)
-	case 1605:
-		return new([16]byte)
-	case 1606:
-		return new([16]byte)
-	case 1607:
-		return new([16]byte)
-	case 1608:
-		return new([16]byte)
-	case 1609:
-		return new([16]byte)
-	case 1610:
-		return new([16]byte)
-	case 1611:
-		return new([16]byte)
-	case 1612:
-		return new([16]byte)
-	case 1613:
-		return new([16]byte)
-	case 1614:
-		return new([16]byte)
-	case 1615:
-		return new([16]byte)
-	case 1616:
-		return new([16]byte)
-	case 1617:
-		return new([16]byte)
-	case 1618:
-		return new([16]byte)
-	case 1619:
-		return new([16]byte)
-	case 1620:
-		return new([16]byte)
-	case 1621:
-		return new([16]byte)
-	case 1622:
-		return new([16]byte)
-	case 1623:
-		return new([16]byte)
-	case 1624:
-		return new([16]byte)
-	case 1625:
-		return new([16]byte)
-	case 1626:
-		return new([16]byte)
-	case 1627:
-		return new([16]byte)
-	case 1628:
-		return new([16]byte)
-	case 1629:
-		return new([16]byte)
-	case 1630:
-		return new([16]byte)
-	case 1631:
-		return new([16]byte)
-	case 1632:
-		return new([16]byte)
-	case 1633:
-		return new([16]byte)
-	case 1634:
-		return new([16]byte)
-	case 1635:
-		return new([16]byte)
-	case 1636:
-		return new([16]byte)
-	case 1637:
-		return new([16]byte)
-	case 1638:
-		return new([16]byte)
-	case 1639:
-		return new([16]byte)
-	case 1640:
-		return new([16]byte)
-	case 1641:
-		return new([16]byte)
-	case 1642:
-		return new([16]byte)
-	case 1643:
-		return new([16]byte)
-	case 1644:
-		return new([16]byte)
-	case 1645:
-		return new([16]byte)
-	case 1646:
-		return new([16]byte)
-	case 1647:
-		return new([16]byte)
-	case 1648:
-		return new([16]byte)
-	case 1649:
-		return new([16]byte)
-	case 1650:
-		return new([16]byte)
-	case 1651:
-		return new([16]byte)
-	case 1652:
-		return new([16]byte)
-	case 1653:
-		return new([16]byte)
-	case 1654:
-		return new([16]byte)
-	case 1655:
-		return new([16]byte)
-	case 1656:
-		return new([16]byte)
-	case 1657:
-		return new([16]byte)
-	case 1658:
-		return new([16]byte)
-	case 1659:
-		return new([16]byte)
-	case 1660:
-		return new([16]byte)
-	case 1661:
-		return new([16]byte)
-	case 1662:
-		return new([16]byte)
-	case 1663:
-		return new([16]byte)
-	case 1664:
-		return new([16]byte)
-	case 1665:
-		return new([16]byte)
-	case 1666:
-		return new([16]byte)
-	case 1667:
-		return new([16]byte)
-	case 1668:
-		return new([16]byte)
-	case 1669:
-		return new([16]byte)
-	case 1670:
-		return new([16]byte)
-	case 1671:
-		return new([16]byte)
-	case 1672:
-		return new([16]byte)
-	case 1673:
-		return new([16]byte)
-	case 1674:
-		return new([16]byte)
-	case 1675:
-		return new([16]byte)
-	case 1676:
-		return new([16]byte)
-	case 1677:
-		return new([16]byte)
-	case 1678:
-		return new([16]byte)
-	case 1679:
-		return new([16]byte)
-	case 1680:
-		return new([16]byte)
-	case 1681:
-		return new([16]byte)
-	case 1682:
-		return new([16]byte)
-	case 1683:
-		return new([16]byte)
-	case 1684:
-		return new([16]byte)
-	case 1685:
-		return new([16]byte)
-	case 1686:
-		return new([16]byte)
-	case 1687:
-		return new([16]byte)
-	case 1688:
-		return new([16]byte)
-	case 1689:
-		return new([16]byte)
-	case 1690:
-		return new([16]byte)
-	case 1691:
-		return new([16]byte)
-	case 1692:
-		return new([16]byte)
-	case 1693:
-		return new([16]byte)
-	case 1694:
-		return new([16]byte)
-	case 1695:
-		return new([16]byte)
-	case 1696:
-		return new([16]byte)
-	case 1697:
-		return new([16]byte)
-	case 1698:
-		return new([16]byte)
-	case 1699:
-		return new([16]byte)
-	case 1700:
-		return new([16]byte)
-	case 1701:
-		return new([16]byte)
-	case 1702:
-		return new([16]byte)
-	case 1703:
-		return new([16]byte)
-	case 1704:
-		return new([16]byte)
-	case 1705:
-		return new([16]byte)
-	case 1706:
-		return new([16]byte)
-	case 1707:
-		return new([16]byte)
-	case 1708:
-		return new([16]byte)
-	case 1709:
-		return new([16]byte)
-	case 1710:
-		return new([16]byte)
-	case 1711:
-		return new([16]byte)
-	case 1712:
-		return new([16]byte)
-	case 1713:
-		return new([16]byte)
-	case 1714:
-		return new([16]byte)
-	case 1715:
-		return new([16]byte)
-	case 1716:
-		return new([16]byte)
-	case 1717:
-		return new([16]byte)
-	case 1718:
-		return new([16]byte)
-	case 1719:
-		return new([16]byte)
-	case 1720:
-		return new([16]byte)
-	case 1721:
-		return new([16]byte)
-	case 1722:
-		return new([16]byte)
-	case 1723:
-		return new([16]byte)
-	case 1724:
-		return new([16]byte)
-	case 1725:
-		return new([16]byte)
-	case 1726:
-		return new([16]byte)
-	case 1727:
-		return new([16]byte)
-	case 1728:
-		return new([16]byte)
-	case 1729:
-		return new([16]byte)
-	case 1730:
-		return new([16]byte)
-	case 1731:
-		return new([16]byte)
-	case 1732:
-		return new([16]byte)
-	case 1733:
-		return new([16]byte)
-	case 1734:
-		return new([16]byte)
-	case 1735:
-		return new([16]byte)
-	case 1736:
-		return new([16]byte)
-	case 1737:
-		return new([16]byte)
-	case 1738:
-		return new([16]byte)
-	case 1739:
-		return new([16]byte)
-	case 1740:
-		return new([16]byte)
-	case 1741:
-		return new([16]byte)
-	case 1742:
-		return new([16]byte)
-	case 1743:
-		return new([16]byte)
-	case 1744:
-		return new([16]byte)
-	case 1745:
-		return new([16]byte)
-	case 1746:
-		return new([16]byte)
-	case 1747:
-		return new([16]byte)
-	case 1748:
-		return new([16]byte)
-	case 1749:
-		return new([16]byte)
-	case 1750:
-		return new([16]byte)
-	case 1751:
-		return new([16]byte)
-	case 1752:
-		return new([16]byte)
-	case 1753:
-		return new([16]byte)
-	case 1754:
-		return new([16]byte)
-	case 1755:
-		return new([16]byte)
-	case 1756:
-		return new([16]byte)
-	case 1757:
-		return new([16]byte)
-	case 1758:
-		return new([16]byte)
-	case 1759:
-		return new([16]byte)
-	case 1760:
-		return new([16]byte)
-	case 1761:
-		return new([16]byte)
-	case 1762:
-		return new([16]byte)
-	case 1763:
-		return new([16]byte)
-	case 1764:
-		return new([16]byte)
-	case 1765:
-		return new([16]byte)
-	case 1766:
-		return new([16]byte)
-	case 1767:
-		return new([16]byte)
-	case 1768:
-		return new([16]byte)
-	case 1769:
-		return new([16]byte)
-	case 1770:
-		return new([16]byte)
-	case 1771:
-		return new([16]byte)
-	case 1772:
-		return new([16]byte)
-	case 1773:
-		return new([16]byte)
-	case 1774:
-		return new([16]byte)
-	case 1775:
-		return new([16]byte)
-	case 1776:
-		return new([16]byte)
-	case 1777:
-		return new([16]byte)
-	case 1778:
-		return new([16]byte)
-	case 1779:
-		return new([16]byte)
-	case 1780:
-		return new([16]byte)
-	case 1781:
-		return new([16]byte)
-	case 1782:
-		return new([16]byte)
-	case 1783:
-		return new([16]byte)
-	case 1784:
-		return new([16]byte)
-	case 1785:
-		return new([16]byte)
-	case 1786:
-		return new([16]byte)
-	case 1787:
-		return new([16]byte)
-	case 1788:
-		return new([16]byte)
-	case 1789:
-		return new([16]byte)
-	case 1790:
-		return new([16]byte)
-	case 1791:
-		return new([16]byte)
-	case 1792:
-		return new([16]byte)
-	case 1793:
-		return new([16]byte)
-	case 1794:
-		return new([16]byte)
-	case 1795:
-		return new([16]byte)
-	case 1796:
-		return new([16]byte)
-	case 1797:
-		return new([16]byte)
-	case 1798:
-		return new([16]byte)
-	case 1799:
-		return new([16]byte)
-	case 1800:
-		return new([16]byte)
-	case 1801:
-		return new([16]byte)
-	case 1802:
-		return new([16]byte)
-	case 1803:
-		return new([16]byte)
-	case 1804:
-		return new([16]byte)
-	case 1805:
-		return new([16]byte)
-	case 1806:
-		return new([16]byte)
-	case 1807:
-		return new([16]byte)
-	case 1808:
-		return new([16]byte)
-	case 1809:
-		return new([16]byte)
-	case 1810:
-		return new([16]byte)
-	case 1811:
-		return new([16]byte)
-	case 1812:
-		return new([16]byte)
-	case 1813:
-		return new([16]byte)
-	case 1814:
-		return new([16]byte)
-	case 1815:
-		return new([16]byte)
-	case 1816:
-		return new([16]byte)
-	case 1817:
-		return new([16]byte)
-	case 1818:
-		return new([16]byte)
-	case 1819:
-		return new([16]byte)
-	case 1820:
-		return new([16]byte)
-	case 1821:
-		return new([16]byte)
-	case 1822:
-		return new([16]byte)
-	case 1823:
-		return new([16]byte)
-	case 1824:
-		return new([16]byte)
-	case 1825:
-		return new([16]byte)
-	case 1826:
-		return new([16]byte)
-	case 1827:
-		return new([16]byte)
-	case 1828:
-		return new([16]byte)
-	case 1829:
-		return new([16]byte)
-	case 1830:
-		return new([16]byte)
-	case 1831:
-		return new([16]byte)
-	case 1832:
-		return new([16]byte)
-	case 1833:
-		return new([16]byte)
-	case 1834:
-		return new([16]byte)
-	case 1835:
-		return new([16]byte)
-	case 1836:
-		return new([16]byte)
-	case 1837:
-		return new([16]byte)
-	case 1838:
-		return new([16]byte)
-	case 1839:
-		return new([16]byte)
-	case 1840:
-		return new([16]byte)
-	case 1841:
-		return new([16]byte)
-	case 1842:
-		return new([16]byte)
-	case 1843:
-		return new([16]byte)
-	case 1844:
-		return new([16]byte)
-	case 1845:
-		return new([16]byte)
-	case 1846:
-		return new([16]byte)
-	case 1847:
-		return new([16]byte)
-	case 1848:
-		return new([16]byte)
-	case 1849:
-		return new([16]byte)
-	case 1850:
-		return new([16]byte)
-	case 1851:
-		return new([16]byte)
-	case 1852:
-		return new([16]byte)
-	case 1853:
-		return new([16]byte)
-	case 1854:
-		return new([16]byte)
-	case 1855:
-		return new([16]byte)
-	case 1856:
-		return new([16]byte)
-	case 1857:
-		return new([16]byte)
-	case 1858:
-		return new([16]byte)
-	case 1859:
-		return new([16]byte)
-	case 1860:
-		return new([16]byte)
-	case 1861:
-		return new([16]byte)
-	case 1862:
-		return new([16]byte)
-	case 1863:
-		return new([16]byte)
-	case 1864:
-		return new([16]byte)
-	case 1865:
-		return new([16]byte)
-	case 1866:
-		return new([16]byte)
-	case 1867:
-		return new([16]byte)
-	case 1868:
-		return new([16]byte)
-	case 1869:
-		return new([16]byte)
-	case 1870:
-		return new([16]byte)
-	case 1871:
-		return new([16]byte)
-	case 1872:
-		return new([16]byte)
-	case 1873:
-		return new([16]byte)
-	case 1874:
-		return new([16]byte)
-	case 1875:
-		return new([16]byte)
-	case 1876:
-		return new([16]byte)
-	case 1877:
-		return new([16]byte)
-	case 1878:
-		return new([16]byte)
-	case 1879:
-		return new([16]byte)
-	case 1880:
-		return new([16]byte)
-	case 1881:
-		return new([16]byte)
-	case 1882:
-		return new([16]byte)
-	case 1883:
-		return new([16]byte)
-	case 1884:
-		return new([16]byte)
-	case 1885:
-		return new([16]byte)
-	case 1886:
-		return new([16]byte)
-	case 1887:
-		return new([16]byte)
-	case 1888:
-		return new([16]byte)
-	case 1889:
-		return new([16]byte)
-	case 1890:
-		return new([16]byte)
-	case 1891:
-		return new([16]byte)
-	case 1892:
-		return new([16]byte)
-	case 1893:
-		return new([16]byte)
-	case 1894:
-		return new([16]byte)
-	case 1895:
-		return new([16]byte)
-	case 1896:
-		return new([16]byte)
-	case 1897:
-		return new([16]byte)
-	case 1898:
-		return new([16]byte)
-	case 1899:
-		return new([16]byte)
-	case 1900:
-		return new([16]byte)
-	case 1901:
-		return new([16]byte)
-	case 1902:
-		return new([16]byte)
-	case 1903:
-		return new([16]byte)
-	case 1904:
-		return new([16]byte)
-	case 1905:
-		return new([16]byte)
-	case 1906:
-		return new([16]byte)
-	case 1907:
-		return new([16]byte)
-	case 1908:
-		return new([16]byte)
-	case 1909:
-		return new([16]byte)
-	case 1910:
-		return new([16]byte)
-	case 1911:
-		return new([16]byte)
-	case 1912:
-		return new([16]byte)
-	case 1913:
-		return new([16]byte)
-	case 1914:
-		return new([16]byte)
-	case 1915:
-		return new([16]byte)
-	case 1916:
-		return new([16]byte)
-	case 1917:
-		return new([16]byte)
-	case 1918:
-		return new([16]byte)
-	case 1919:
-		return new([16]byte)
-	case 1920:
-		return new([16]byte)
-	case 1921:
-		return new([16]byte)
-	case 1922:
-		return new([16]byte)
-	case 1923:
-		return new([16]byte)
-	case 1924:
-		return new([16]byte)
-	case 1925:
-		return new([16]byte)
-	case 1926:
-		return new([16]byte)
-	case 1927:
-		return new([16]byte)
-	case 1928:
-		return new([16]byte)
-	case 1929:
-		return new([16]byte)
-	case 1930:
-		return new([16]byte)
-	case 1931:
-		return new([16]byte)
-	case 1932:
-		return new([16]byte)
-	case 1933:
-		return new([16]byte)
-	case 1934:
-		return new([16]byte)
-	case 1935:
-		return new([16]byte)
-	case 1936:
-		return new([16]byte)
-	case 1937:
-		return new([16]byte)
-	case 1938:
-		return new([16]byte)
-	case 1939:
-		return new([16]byte)
-	case 1940:
-		return new([16]byte)
-	case 1941:
-		return new([16]byte)
-	case 1942:
-		return new([16]byte)
-	case 1943:
-		return new([16]byte)
-	case 1944:
-		return new([16]byte)
-	case 1945:
-		return new([16]byte)
-	case 1946:
-		return new([16]byte)
-	case 1947:
-		return new([16]byte)
-	case 1948:
-		return new([16]byte)
-	case 1949:
-		return new([16]byte)
-	case 1950:
-		return new([16]byte)
-	case 1951:
-		return new([16]byte)
-	case 1952:
-		return new([16]byte)
-	case 1953:
-		return new([16]byte)
-	case 1954:
-		return new([16]byte)
-	case 1955:
-		return new([16]byte)
-	case 1956:
-		return new([16]byte)
-	case 1957:
-		return new([16]byte)
-	case 1958:
-		return new([16]byte)
-	case 1959:
-		return new([16]byte)
-	case 1960:
-		return new([16]byte)
-	case 1961:
-		return new([16]byte)
-	case 1962:
-		return new([16]byte)
-	case 1963:
-		return new([16]byte)
-	case 1964:
-		return new([16]byte)
-	case 1965:
-		return new([16]byte)
-	case 1966:
-		return new([16]byte)
-	case 1967:
-		return new([16]byte)
-	case 1968:
-		return new([16]byte)
-	case 1969:
-		return new([16]byte)
-	case 1970:
-		return new([16]byte)
-	case 1971:
-		return new([16]byte)
-	case 1972:
-		return new([16]byte)
-	case 1973:
-		return new([16]byte)
-	case 1974:
-		return new([16]byte)
-	case 1975:
-		return new([16]byte)
-	case 1976:
-		return new([16]byte)
-	case 1977:
-		return new([16]byte)
-	case 1978:
-		return new([16]byte)
-	case 1979:
-		return new([16]byte)
-	case 1980:
-		return new([16]byte)
-	case 1981:
-		return new([16]byte)
-	case 1982:
-		return new([16]byte)
-	case 1983:
-		return new([16]byte)
-	case 1984:
-		return new([16]byte)
-	case 1985:
-		return new([16]byte)
-	case 1986:
-		return new([16]byte)
-	case 1987:
-		return new([16]byte)
-	case 1988:
-		return new([16]byte)
-	case 1989:
-		return new([16]byte)
-	case 1990:
-		return new([16]byte)
-	case 1991:
-		return new([16]byte)
-	case 1992:
-		return new([16]byte)
-	case 1993:
-		return new([16]byte)
-	case 1994:
-		return new([16]byte)
-	case 1995:
-		return new([16]byte)
-	case 1996:
-		return new([16]byte)
-	case 1997:
-		return new([16]byte)
-	case 1998:
-		return new([16]byte)
-	case 1999:
-		return new([16]byte)
-	case 2000:
-		return new([16]byte)
-	case 2001:
-		return new([16]byte)
-	case 2002:
-		return new([16]byte)
-	case 2003:
-		return new([16]byte)
-	case 2004:
-		return new([16]byte)
-	case 2005:
-		return new([16]byte)
-	case 2006:
-		return new([16]byte)
-	case 2007:
-		return new([16]byte)
-	case 2008:
-		return new([16]byte)
-	case 2009:
-		return new([16]byte)
-	case 2010:
-		return new([16]byte)
-	case 2011:
-		return new([16]byte)
-	case 2012:
-		return new([16]byte)
-	case 2013:
-		return new([16]byte)
-	case 2014:
-		return new([16]byte)
-	case 2015:
-		return new([16]byte)
-	case 2016:
-		return new([16]byte)
-	case 2017:
-		return new([16]byte)
-	case 2018:
-		return new([16]byte)
-	case 2019:
-		return new([16]byte)
-	case 2020:
-		return new([16]byte)
-	case 2021:
-		return new([16]byte)
-	case 2022:
-		return new([16]byte)
-	case 2023:
-		return new([16]byte)
-	case 2024:
-		return new([16]byte)
-	case 2025:
-		return new([16]byte)
-	case 2026:
-		return new([16]byte)
-	case 2027:
-		return new([16]byte)
-	case 2028:
-		return new([16]byte)
-	case 2029:
-		return new([16]byte)
-	case 2030:
-		return new([16]byte)
-	case 2031:
-		return new([16]byte)
-	case 2032:
-		return new([16]byte)
-	case 2033:
-		return new([16]byte)
-	case 2034:
-		return new([16]byte)
-	case 2035:
-		return new([16]byte)
-	case 2036:
-		return new([16]byte)
-	case 2037:
-		return new([16]byte)
-	case 2038:
-		return new([16]byte)
-	case 2039:
-		return new([16]byte)
-	case 2040:
-		return new([16]byte)
-	case 2041:
-		return new([16]byte)
-	case 2042:
-		return new([16]byte)
-	case 2043:
-		return new([16]byte)
-	case 2044:
-		return new([16]byte)
-	case 2045:
-		return new([16]byte)
-	case 2046:
-		return new([16]byte)
-	case 2047:
-		return new([16]byte)
-	case 2048:
-		return new([16]byte)
-	case 2049:
-		return new([16]byte)
-	case 2050:
-		return new([16]byte)
-	case 2051:
-		return new([16]byte)
-	case 2052:
-		return new([16]byte)
-	case 2053:
-		return new([16]byte)
-	case 2054:
-		return new([16]byte)
-	case 2055:
-		return new([16]byte)
-	case 2056:
-		return new([16]byte)
-	case 2057:
-		return new([16]byte)
-	case 2058:
-		return new([16]byte)
-	case 2059:
-		return new([16]byte)
-	case 2060:
-		return new([16]byte)
-	case 2061:
-		return new([16]byte)
-	case 2062:
-		return new([16]byte)
-	case 2063:
-		return new([16]byte)
-	case 2064:
-		return new([16]byte)
-	case 2065:
-		return new([16]byte)
-	case 2066:
-		return new([16]byte)
-	case 2067:
-		return new([16]byte)
-	case 2068:
-		return new([16]byte)
-	case 2069:
-		return new([16]byte)
-	case 2070:
-		return new([16]byte)
-	case 2071:
-		return new([16]byte)
-	case 2072:
-		return new([16]byte)
-	case 2073:
-		return new([16]byte)
-	case 2074:
-		return new([16]byte)
-	case 2075:
-		return new([16]byte)
-	case 2076:
-		return new([16]byte)
-	case 2077:
-		return new([16]byte)
-	case 2078:
-		return new([16]byte)
-	case 2079:
-		return new([16]byte)
-	case 2080:
-		return new([16]byte)
-	case 2081:
-		return new([16]byte)
-	case 2082:
-		return new([16]byte)
-	case 2083:
-		return new([16]byte)
-	case 2084:
-		return new([16]byte)
-	case 2085:
-		return new([16]byte)
-	case 2086:
-		return new([16]byte)
-	case 2087:
-		return new([16]byte)
-	case 2088:
-		return new([16]byte)
-	case 2089:
-		return new([16]byte)
-	case 2090:
-		return new([16]byte)
-	case 2091:
-		return new([16]byte)
-	case 2092:
-		return new([16]byte)
-	case 2093:
-		return new([16]byte)
-	case 2094:
-		return new([16]byte)
-	case 2095:
-		return new([16]byte)
-	case 2096:
-		return new([16]byte)
-	case 2097:
-		return new([16]byte)
-	case 2098:
-		return new([16]byte)
-	case 2099:
-		return new([16]byte)
-	case 2100:
-		return new([16]byte)
-	case 2101:
-		return new([16]byte)
-	case 2102:
-		return new([16]byte)
-	case 2103:
-		return new([16]byte)
-	case 2104:
-		return new([16]byte)
-	case 2105:
-		return new([16]byte)
-	case 2106:
-		return new([16]byte)
-	case 2107:
-		return new([16]byte)
-	case 2108:
-		return new([16]byte)
-	case 2109:
-		return new([16]byte)
-	case 2110:
-		return new([16]byte)
-	case 2111:
-		return new([16]byte)
-	case 2112:
-		return new([16]byte)
-	case 2113:
-		return new([16]byte)
-	case 2114:
-		return new([16]byte)
-	case 2115:
-		return new([16]byte)
-	case 2116:
-		return new([16]byte)
-	case 2117:
-		return new([16]byte)
-	case 2118:
-		return new([16]byte)
-	case 2119:
-		return new([16]byte)
-	case 2120:
-		return new([16]byte)
-	case 2121:
-		return new([16]byte)
-	case 2122:
-		return new([16]byte)
-	case 2123:
-		return new([16]byte)
-	case 2124:
-		return new([16]byte)
-	case 2125:
-		return new([16]byte)
-	case 2126:
-		return new([16]byte)
-	case 2127:
-		return new([16]byte)
-	case 2128:
-		return new([16]byte)
-	case 2129:
-		return new([16]byte)
-	case 2130:
-		return new([16]byte)
-	case 2131:
-		return new([16]byte)
-	case 2132:
-		return new([16]byte)
-	case 2133:
-		return new([16]byte)
-	case 2134:
-		return new([16]byte)
-	case 2135:
-		return new([16]byte)
-	case 2136:
-		return new([16]byte)
-	case 2137:
-		return new([16]byte)
-	case 2138:
-		return new([16]byte)
-	case 2139:
-		return new([16]byte)
-	case 2140:
-		return new([16]byte)
-	case 2141:
-		return new([16]byte)
-	case 2142:
-		return new([16]byte)
-	case 2143:
-		return new([16]byte)
-	case 2144:
-		return new([16]byte)
-	case 2145:
-		return new([16]byte)
-	case 2146:
-		return new([16]byte)
-	case 2147:
-		return new([16]byte)
-	case 2148:
-		return new([16]byte)
-	case 2149:
-		return new([16]byte)
-	case 2150:
-		return new([16]byte)
-	case 2151:
-		return new([16]byte)
-	case 2152:
-		return new([16]byte)
-	case 2153:
-		return new([16]byte)
-	case 2154:
-		return new([16]byte)
-	case 2155:
-		return new([16]byte)
-	case 2156:
-		return new([16]byte)
-	case 2157:
-		return new([16]byte)
-	case 2158:
-		return new([16]byte)
-	case 2159:
-		return new([16]byte)
-	case 2160:
-		return new([16]byte)
-	case 2161:
-		return new([16]byte)
-	case 2162:
-		return new([16]byte)
-	case 2163:
-		return new([16]byte)
-	case 2164:
-		return new([16]byte)
-	case 2165:
-		return new([16]byte)
-	case 2166:
-		return new([16]byte)
-	case 2167:
-		return new([16]byte)
-	case 2168:
-		return new([16]byte)
-	case 2169:
-		return new([16]byte)
-	case 2170:
-		return new([16]byte)
-	case 2171:
-		return new([16]byte)
-	case 2172:
-		return new([16]byte)
-	case 2173:
-		return new([16]byte)
-	case 2174:
-		return new([16]byte)
-	case 2175:
-		return new([16]byte)
-	case 2176:
-		return new([16]byte)
-	case 2177:
-		return new([16]byte)
-	case 2178:
-		return new([16]byte)
-	case 2179:
-		return new([16]byte)
-	case 2180:
-		return new([16]byte)
-	case 2181:
-		return new([16]byte)
-	case 2182:
-		return new([16]byte)
-	case 2183:
-		return new([16]byte)
-	case 2184:
-		return new([16]byte)
-	case 2185:
-		return new([16]byte)
-	case 2186:
-		return new([16]byte)
-	case 2187:
-		return new([16]byte)
-	case 2188:
-		return new([16]byte)
-	case 2189:
-		return new([16]byte)
-	case 2190:
-		return new([16]byte)
-	case 2191:
-		return new([16]byte)
-	case 2192:
-		return new([16]byte)
-	case 2193:
-		return new([16]byte)
-	case 2194:
-		return new([16]byte)
-	case 2195:
-		return new([16]byte)
-	case 2196:
-		return new([16]byte)
-	case 2197:
-		return new([16]byte)
-	case 2198:
-		return new([16]byte)
-	case 2199:
-		return new([16]byte)
-	case 2200:
-		return new([16]byte)
-	case 2201:
-		return new([16]byte)
-	case 2202:
-		return new([16]byte)
-	case 2203:
-		return new([16]byte)
-	case 2204:
-		return new([16]byte)
-	case 2205:
-		return new([16]byte)
-	case 2206:
-		return new([16]byte)
-	case 2207:
-		return new([16]byte)
-	case 2208:
-		return new([16]byte)
-	case 2209:
-		return new([16]byte)
-	case 2210:
-		return new([16]byte)
-	case 2211:
-		return new([16]byte)
-	case 2212:
-		return new([16]byte)
-	case 2213:
-		return new([16]byte)
-	case 2214:
-		return new([16]byte)
-	case 2215:
-		return new([16]byte)
-	case 2216:
-		return new([16]byte)
-	case 2217:
-		return new([16]byte)
-	case 2218:
-		return new([16]byte)
-	case 2219:
-		return new([16]byte)
-	case 2220:
-		return new([16]byte)
-	case 2221:
-		return new([16]byte)
-	case 2222:
-		return new([16]byte)
-	case 2223:
-		return new([16]byte)
-	case 2224:
-		return new([16]byte)
-	case 2225:
-		return new([16]byte)
-	case 2226:
-		return new([16]byte)
-	case 2227:
-		return new([16]byte)
-	case 2228:
-		return new([16]byte)
-	case 2229:
-		return new([16]byte)
-	case 2230:
-		return new([16]byte)
-	case 2231:
-		return new([16]byte)
-	case 2232:
-		return new([16]byte)
-	case 2233:
-		return new([16]byte)
-	case 2234:
-		return new([16]byte)
-	case 2235:
-		return new([16]byte)
-	case 2236:
-		return new([16]byte)
-	case 2237:
-		return new([16]byte)
-	case 2238:
-		return new([16]byte)
-	case 2239:
-		return new([16]byte)
-	case 2240:
-		return new([16]byte)
-	case 2241:
-		return new([16]byte)
-	case 2242:
-		return new([16]byte)
-	case 2243:
-		return new([16]byte)
-	case 2244:
-		return new([16]byte)
-	case 2245:
-		return new([16]byte)
-	case 2246:
-		return new([16]byte)
-	case 2247:
-		return new([16]byte)
-	case 2248:
-		return new([16]byte)
-	case 2249:
-		return new([16]byte)
-	case 2250:
-		return new([16]byte)
-	case 2251:
-		return new([16]byte)
-	case 2252:
-		return new([16]byte)
-	case 2253:
-		return new([16]byte)
-	case 2254:
-		return new([16]byte)
-	case 2255:
-		return new([16]byte)
-	case 2256:
-		return new([16]byte)
-	case 2257:
-		return new([16]byte)
-	case 2258:
-		return new([16]byte)
-	case 2259:
-		return new([16]byte)
-	case 2260:
-		return new([16]byte)
-	case 2261:
-		return new([16]byte)
-	case 2262:
-		return new([16]byte)
-	case 2263:
-		return new([16]byte)
-	case 2264:
-		return new([16]byte)
-	case 2265:
-		return new([16]byte)
-	case 2266:
-		return new([16]byte)
-	case 2267:
-		return new([16]byte)
-	case 2268:
-		return new([16]byte)
-	case 2269:
-		return new([16]byte)
-	case 2270:
-		return new([16]byte)
-	case 2271:
-		return new([16]byte)
-	case 2272:
-		return new([16]byte)
-	case 2273:
-		return new([16]byte)
-	case 2274:
-		return new([16]byte)
-	case 2275:
-		return new([16]byte)
-	case 2276:
-		return new([16]byte)
-	case 2277:
-		return new([16]byte)
-	case 2278:
-		return new([16]byte)
-	case 2279:
-		return new([16]byte)
-	case 2280:
-		return new([16]byte)
-	case 2281:
-		return new([16]byte)
-	case 2282:
-		return new([16]byte)
-	case 2283:
-		return new([16]byte)
-	case 2284:
-		return new([16]byte)
-	case 2285:
-		return new([16]byte)
-	case 2286:
-		return new([16]byte)
-	case 2287:
-		return new([16]byte)
-	case 2288:
-		return new([16]byte)
-	case 2289:
-		return new([16]byte)
-	case 2290:
-		return new([16]byte)
-	case 2291:
-		return new([16]byte)
-	case 2292:
-		return new([16]byte)
-	case 2293:
-		return new([16]byte)
-	case 2294:
-		return new([16]byte)
-	case 2295:
-		return new([16]byte)
-	case 2296:
-		return new([16]byte)
-	case 2297:
-		return new([16]byte)
-	case 2298:
-		return new([16]byte)
-	case 2299:
-		return new([16]byte)
-	case 2300:
-		return new([16]byte)
-	case 2301:
-		return new([16]byte)
-	case 2302:
-		return new([16]byte)
-	case 2303:
-		return new([16]byte)
-	case 2304:
-		return new([16]byte)
-	case 2305:
-		return new([16]byte)
-	case 2306:
-		return new([16]byte)
-	case 2307:
-		return new([16]byte)
-	case 2308:
-		return new([16]byte)
-	case 2309:
-		return new([16]byte)
-	case 2310:
-		return new([16]byte)
-	case 2311:
-		return new([16]byte)
-	case 2312:
-		return new([16]byte)
-	case 2313:
-		return new([16]byte)
-	case 2314:
-		return new([16]byte)
-	case 2315:
-		return new([16]byte)
-	case 2316:
-		return new([16]byte)
-	case 2317:
-		return new([16]byte)
-	case 2318:
-		return new([16]byte)
-	case 2319:
-		return new([16]byte)
-	case 2320:
-		return new([16]byte)
-	case 2321:
-		return new([16]byte)
-	case 2322:
-		return new([16]byte)
-	case 2323:
-		return new([16]byte)
-	case 2324:
-		return new([16]byte)
-	case 2325:
-		return new([16]byte)
-	case 2326:
-		return new([16]byte)
-	case 2327:
-		return new([16]byte)
-	case 2328:
-		return new([16]byte)
-	case 2329:
-		return new([16]byte)
-	case 2330:
-		return new([16]byte)
-	case 2331:
-		return new([16]byte)
-	case 2332:
-		return new([16]byte)
-	case 2333:
-		return new([16]byte)
-	case 2334:
-		return new([16]byte)
-	case 2335:
-		return new([16]byte)
-	case 2336:
-		return new([16]byte)
-	case 2337:
-		return new([16]byte)
-	case 2338:
-		return new([16]byte)
-	case 2339:
-		return new([16]byte)
-	case 2340:
-		return new([16]byte)
-	case 2341:
-		return new([16]byte)
-	case 2342:
-		return new([16]byte)
-	case 2343:
-		return new([16]byte)
-	case 2344:
-		return new([16]byte)
-	case 2345:
-		return new([16]byte)
-	case 2346:
-		return new([16]byte)
-	case 2347:
-		return new([16]byte)
-	case 2348:
-		return new([16]byte)
-	case 2349:
-		return new([16]byte)
-	case 2350:
-		return new([16]byte)
-	case 2351:
-		return new([16]byte)
-	case 2352:
-		return new([16]byte)
-	case 2353:
-		return new([16]byte)
-	case 2354:
-		return new([16]byte)
-	case 2355:
-		return new([16]byte)
-	case 2356:
-		return new([16]byte)
-	case 2357:
-		return new([16]byte)
-	case 2358:
-		return new([16]byte)
-	case 2359:
-		return new([16]byte)
-	case 2360:
-		return new([16]byte)
-	case 2361:
-		return new([16]byte)
-	case 2362:
-		return new([16]byte)
-	case 2363:
-		return new([16]byte)
-	case 2364:
-		return new([16]byte)
-	case 2365:
-		return new([16]byte)
-	case 2366:
-		return new([16]byte)
-	case 2367:
-		return new([16]byte)
-	case 2368:
-		return new([16]byte)
-	case 2369:
-		return new([16]byte)
-	case 2370:
-		return new([16]byte)
-	case 2371:
-		return new([16]byte)
-	case 2372:
-		return new([16]byte)
-	case 2373:
-		return new([16]byte)
-	case 2374:
-		return new([16]byte)
-	case 2375:
-		return new([16]byte)
-	case 2376:
-		return new([16]byte)
-	case 2377:
-		return new([16]byte)
-	case 2378:
-		return new([16]byte)
-	case 2379:
-		return new([16]byte)
-	case 2380:
-		return new([16]byte)
-	case 2381:
-		return new([16]byte)
-	case 2382:
-		return new([16]byte)
-	case 2383:
-		return new([16]byte)
-	case 2384:
-		return new([16]byte)
-	case 2385:
-		return new([16]byte)
-	case 2386:
-		return new([16]byte)
-	case 2387:
-		return new([16]byte)
-	case 2388:
-		return new([16]byte)
-	case 2389:
-		return new([16]byte)
-	case 2390:
-		return new([16]byte)
-	case 2391:
-		return new([16]byte)
-	case 2392:
-		return new([16]byte)
-	case 2393:
-		return new([16]byte)
-	case 2394:
-		return new([16]byte)
-	case 2395:
-		return new([16]byte)
-	case 2396:
-		return new([16]byte)
-	case 2397:
-		return new([16]byte)
-	case 2398:
-		return new([16]byte)
-	case 2399:
-		return new([16]byte)
-	case 2400:
-		return new([16]byte)
-	case 2401:
-		return new([16]byte)
-	case 2402:
-		return new([16]byte)
-	case 2403:
-		return new([16]byte)
-	case 2404:
-		return new([16]byte)
-	case 2405:
-		return new([16]byte)
-	case 2406:
-		return new([16]byte)
-	case 2407:
-		return new([16]byte)
-	case 2408:
-		return new([16]byte)
-	case 2409:
-		return new([16]byte)
-	case 2410:
-		return new([16]byte)
-	case 2411:
-		return new([16]byte)
-	case 2412:
-		return new([16]byte)
-	case 2413:
-		return new([16]byte)
-	case 2414:
-		return new([16]byte)
-	case 2415:
-		return new([16]byte)
-	case 2416:
-		return new([16]byte)
-	case 2417:
-		return new([16]byte)
-	case 2418:
-		return new([16]byte)
-	case 2419:
-		return new([16]byte)
-	case 2420:
-		return new([16]byte)
-	case 2421:
-		return new([16]byte)
-	case 2422:
-		return new([16]byte)
-	case 2423:
-		return new([16]byte)
-	case 2424:
-		return new([16]byte)
-	case 2425:
-		return new([16]byte)
-	case 2426:
-		return new([16]byte)
-	case 2427:
-		return new([16]byte)
-	case 2428:
-		return new([16]byte)
-	case 2429:
-		return new([16]byte)
-	case 2430:
-		return new([16]byte)
-	case 2431:
-		return new([16]byte)
-	case 2432:
-		return new([16]byte)
-	case 2433:
-		return new([16]byte)
-	case 2434:
-		return new([16]byte)
-	case 2435:
-		return new([16]byte)
-	case 2436:
-		return new([16]byte)
-	case 2437:
-		return new([16]byte)
-	case 2438:
-		return new([16]byte)
-	case 2439:
-		return new([16]byte)
-	case 2440:
-		return new([16]byte)
-	case 2441:
-		return new([16]byte)
-	case 2442:
-		return new([16]byte)
-	case 2443:
-		return new([16]byte)
-	case 2444:
-		return new([16]byte)
-	case 2445:
-		return new([16]byte)
-	case 2446:
-		return new([16]byte)
-	case 2447:
-		return new([16]byte)
-	case 2448:
-		return new([16]byte)
-	case 2449:
-		return new([16]byte)
-	case 2450:
-		return new([16]byte)
-	case 2451:
-		return new([16]byte)
-	case 2452:
-		return new([16]byte)
-	case 2453:
-		return new([16]byte)
-	case 2454:
-		return new([16]byte)
-	case 2455:
-		return new([16]byte)
-	case 2456:
-		return new([16]byte)
-	case 2457:
-		return new([16]byte)
-	case 2458:
-		return new([16]byte)
-	case 2459:
-		return new([16]byte)
-	case 2460:
-		return new([16]byte)
-	case 2461:
-		return new([16]byte)
-	case 2462:
-		return new([16]byte)
-	case 2463:
-		return new([16]byte)
-	case 2464:
-		return new([16]byte)
-	case 2465:
-		return new([16]byte)
-	case 2466:
-		return new([16]byte)
-	case 2467:
-		return new([16]byte)
-	case 2468:
-		return new([16]byte)
-	case 2469:
-		return new([16]byte)
-	case 2470:
-		return new([16]byte)
-	case 2471:
-		return new([16]byte)
-	case 2472:
-		return new([16]byte)
-	case 2473:
-		return new([16]byte)
-	case 2474:
-		return new([16]byte)
-	case 2475:
-		return new([16]byte)
-	case 2476:
-		return new([16]byte)
-	case 2477:
-		return new([16]byte)
-	case 2478:
-		return new([16]byte)
-	case 2479:
-		return new([16]byte)
-	case 2480:
-		return new([16]byte)
-	case 2481:
-		return new([16]byte)
-	case 2482:
-		return new([16]byte)
-	case 2483:
-		return new([16]byte)
-	case 2484:
-		return new([16]byte)
-	case 2485:
-		return new([16]byte)
-	case 2486:
-		return new([16]byte)
-	case 2487:
-		return new([16]byte)
-	case 2488:
-		return new([16]byte)
-	case 2489:
-		return new([16]byte)
-	case 2490:
-		return new([16]byte)
-	case 2491:
-		return new([16]byte)
-	case 2492:
-		return new([16]byte)
-	case 2493:
-		return new([16]byte)
-	case 2494:
-		return new([16]byte)
-	case 2495:
-		return new([16]byte)
-	case 2496:
-		return new([16]byte)
-	case 2497:
-		return new([16]byte)
-	case 2498:
-		return new([16]byte)
-	case 2499:
-		return new([16]byte)
-	case 2500:
-		return new([16]byte)
-	case 2501:
-		return new([16]byte)
-	case 2502:
-		return new([16]byte)
-	case 2503:
-		return new([16]byte)
-	case 2504:
-		return new([16]byte)
-	case 2505:
-		return new([16]byte)
-	case 2506:
-		return new([16]byte)
-	case 2507:
-		return new([16]byte)
-	case 2508:
-		return new([16]byte)
-	case 2509:
-		return new([16]byte)
-	case 2510:
-		return new([16]byte)
-	case 2511:
-		return new([16]byte)
-	case 2512:
-		return new([16]byte)
-	case 2513:
-		return new([16]byte)
-	case 2514:
-		return new([16]byte)
-	case 2515:
-		return new([16]byte)
-	case 2516:
-		return new([16]byte)
-	case 2517:
-		return new([16]byte)
-	case 2518:
-		return new([16]byte)
-	case 2519:
-		return new([16]byte)
-	case 2520:
-		return new([16]byte)
-	case 2521:
-		return new([16]byte)
-	case 2522:
-		return new([16]byte)
-	case 2523:
-		return new([16]byte)
-	case 2524:
-		return new([16]byte)
-	case 2525:
-		return new([16]byte)
-	case 2526:
-		return new([16]byte)
-	case 2527:
-		return new([16]byte)
-	case 2528:
-		return new([16]byte)
-	case 2529:
-		return new([16]byte)
-	case 2530:
-		return new([16]byte)
-	case 2531:
-		return new([16]byte)
-	case 2532:
-		return new([16]byte)
-	case 2533:
-		return new([16]byte)
-	case 2534:
-		return new([16]byte)
-	case 2535:
-		return new([16]byte)
-	case 2536:
-		return new([16]byte)
-	case 2537:
-		return new([16]byte)
-	case 2538:
-		return new([16]byte)
-	case 2539:
-		return new([16]byte)
-	case 2540:
-		return new([16]byte)
-	case 2541:
-		return new([16]byte)
-	case 2542:
-		return new([16]byte)
-	case 2543:
-		return new([16]byte)
-	case 2544:
-		return new([16]byte)
-	case 2545:
-		return new([16]byte)
-	case 2546:
-		return new([16]byte)
-	case 2547:
-		return new([16]byte)
-	case 2548:
-		return new([16]byte)
-	case 2549:
-		return new([16]byte)
-	case 2550:
-		return new([16]byte)
-	case 2551:
-		return new([16]byte)
-	case 2552:
-		return new([16]byte)
-	case 2553:
-		return new([16]byte)
-	case 2554:
-		return new([16]byte)
-	case 2555:
-		return new([16]byte)
-	case 2556:
-		return new([16]byte)
-	case 2557:
-		return new([16]byte)
-	case 2558:
-		return new([16]byte)
-	case 2559:
-		return new([16]byte)
-	case 2560:
-		return new([16]byte)
-	case 2561:
-		return new([16]byte)
-	case 2562:
-		return new([16]byte)
-	case 2563:
-		return new([16]byte)
-	case 2564:
-		return new([16]byte)
-	case 2565:
-		return new([16]byte)
-	case 2566:
-		return new([16]byte)
-	case 2567:
-		return new([16]byte)
-	case 2568:
-		return new([16]byte)
-	case 2569:
-		return new([16]byte)
-	case 2570:
-		return new([16]byte)
-	case 2571:
-		return new([16]byte)
-	case 2572:
-		return new([16]byte)
-	case 2573:
-		return new([16]byte)
-	case 2574:
-		return new([16]byte)
-	case 2575:
-		return new([16]byte)
-	case 2576:
-		return new([16]byte)
-	case 2577:
-		return new([16]byte)
-	case 2578:
-		return new([16]byte)
-	case 2579:
-		return new([16]byte)
-	case 2580:
-		return new([16]byte)
-	case 2581:
-		return new([16]byte)
-	case 2582:
-		return new([16]byte)
-	case 2583:
-		return new([16]byte)
-	case 2584:
-		return new([16]byte)
-	case 2585:
-		return new([16]byte)
-	case 2586:
-		return new([16]byte)
-	case 2587:
-		return new([16]byte)
-	case 2588:
-		return new([16]byte)
-	case 2589:
-		return new([16]byte)
-	case 2590:
-		return new([16]byte)
-	case 2591:
-		return new([16]byte)
-	case 2592:
-		return new([16]byte)
-	case 2593:
-		return new([16]byte)
-	case 2594:
-		return new([16]byte)
-	case 2595:
-		return new([16]byte)
-	case 2596:
-		return new([16]byte)
-	case 2597:
-		return new([16]byte)
-	case 2598:
-		return new([16]byte)
-	case 2599:
-		return new([16]byte)
-	case 2600:
-		return new([16]byte)
-	case 2601:
-		return new([16]byte)
-	case 2602:
-		return new([16]byte)
-	case 2603:
-		return new([16]byte)
-	case 2604:
-		return new([16]byte)
-	case 2605:
-		return new([16]byte)
-	case 2606:
-		return new([16]byte)
-	case 2607:
-		return new([16]byte)
-	case 2608:
-		return new([16]byte)
-	case 2609:
-		return new([16]byte)
-	case 2610:
-		return new([16]byte)
-	case 2611:
-		return new([16]byte)
-	case 2612:
-		return new([16]byte)
-	case 2613:
-		return new([16]byte)
-	case 2614:
-		return new([16]byte)
-	case 2615:
-		return new([16]byte)
-	case 2616:
-		return new([16]byte)
-	case 2617:
-		return new([16]byte)
-	case 2618:
-		return new([16]byte)
-	case 2619:
-		return new([16]byte)
-	case 2620:
-		return new([16]byte)
-	case 2621:
-		return new([16]byte)
-	case 2622:
-		return new([16]byte)
-	case 2623:
-		return new([16]byte)
-	case 2624:
-		return new([16]byte)
-	case 2625:
-		return new([16]byte)
-	case 2626:
-		return new([16]byte)
-	case 2627:
-		return new([16]byte)
-	case 2628:
-		return new([16]byte)
-	case 2629:
-		return new([16]byte)
-	case 2630:
-		return new([16]byte)
-	case 2631:
-		return new([16]byte)
-	case 2632:
-		return new([16]byte)
-	case 2633:
-		return new([16]byte)
-	case 2634:
-		return new([16]byte)
-	case 2635:
-		return new([16]byte)
-	case 2636:
-		return new([16]byte)
-	case 2637:
-		return new([16]byte)
-	case 2638:
-		return new([16]byte)
-	case 2639:
-		return new([16]byte)
-	case 2640:
-		return new([16]byte)
-	case 2641:
-		return new([16]byte)
-	case 2642:
-		return new([16]byte)
-	case 2643:
-		return new([16]byte)
-	case 2644:
-		return new([16]byte)
-	case 2645:
-		return new([16]byte)
-	case 2646:
-		return new([16]byte)
-	case 2647:
-		return new([16]byte)
-	case 2648:
-		return new([16]byte)
-	case 2649:
-		return new([16]byte)
-	case 2650:
-		return new([16]byte)
-	case 2651:
-		return new([16]byte)
-	case 2652:
-		return new([16]byte)
-	case 2653:
-		return new([16]byte)
-	case 2654:
-		return new([16]byte)
-	case 2655:
-		return new([16]byte)
-	case 2656:
-		return new([16]byte)
-	case 2657:
-		return new([16]byte)
-	case 2658:
-		return new([16]byte)
-	case 2659:
-		return new([16]byte)
-	case 2660:
-		return new([16]byte)
-	case 2661:
-		return new([16]byte)
-	case 2662:
-		return new([16]byte)
-	case 2663:
-		return new([16]byte)
-	case 2664:
-		return new([16]byte)
-	case 2665:
-		return new([16]byte)
-	case 2666:
-		return new([16]byte)
-	case 2667:
-		return new([16]byte)
-	case 2668:
-		return new([16]byte)
-	case 2669:
-		return new([16]byte)
-	case 2670:
-		return new([16]byte)
-	case 2671:
-		return new([16]byte)
-	case 2672:
-		return new([16]byte)
-	case 2673:
-		return new([16]byte)
-	case 2674:
-		return new([16]byte)
-	case 2675:
-		return new([16]byte)
-	case 2676:
-		return new([16]byte)
-	case 2677:
-		return new([16]byte)
-	case 2678:
-		return new([16]byte)
-	case 2679:
-		return new([16]byte)
-	case 2680:
-		return new([16]byte)
-	case 2681:
-		return new([16]byte)
-	case 2682:
-		return new([16]byte)
-	case 2683:
-		return new([16]byte)
-	case 2684:
-		return new([16]byte)
-	case 2685:
-		return new([16]byte)
-	case 2686:
-		return new([16]byte)
-	case 2687:
-		return new([16]byte)
-	case 2688:
-		return new([16]byte)
-	case 2689:
-		return new([16]byte)
-	case 2690:
-		return new([16]byte)
-	case 2691:
-		return new([16]byte)
-	case 2692:
-		return new([16]byte)
-	case 2693:
-		return new([16]byte)
-	case 2694:
-		return new([16]byte)
-	case 2695:
-		return new([16]byte)
-	case 2696:
-		return new([16]byte)
-	case 2697:
-		return new([16]byte)
-	case 2698:
-		return new([16]byte)
-	case 2699:
-		return new([16]byte)
-	case 2700:
-		return new([16]byte)
-	case 2701:
-		return new([16]byte)
-	case 2702:
-		return new([16]byte)
-	case 2703:
-		return new([16]byte)
-	case 2704:
-		return new([16]byte)
-	case 2705:
-		return new([16]byte)
-	case 2706:
-		return new([16]byte)
-	case 2707:
-		return new([16]byte)
-	case 2708:
-		return new([16]byte)
-	case 2709:
-		return new([16]byte)
-	case 2710:
-		return new([16]byte)
-	case 2711:
-		return new([16]byte)
-	case 2712:
-		return new([16]byte)
-	case 2713:
-		return new([16]byte)
-	case 2714:
-		return new([16]byte)
-	case 2715:
-		return new([16]byte)
-	case 2716:
-		return new([16]byte)
-	case 2717:
-		return new([16]byte)
-	case 2718:
-		return new([16]byte)
-	case 2719:
-		return new([16]byte)
-	case 2720:
-		return new([16]byte)
-	case 2721:
-		return new([16]byte)
-	case 2722:
-		return new([16]byte)
-	case 2723:
-		return new([16]byte)
-	case 2724:
-		return new([16]byte)
-	case 2725:
-		return new([16]byte)
-	case 2726:
-		return new([16]byte)
-	case 2727:
-		return new([16]byte)
-	case 2728:
-		return new([16]byte)
-	case 2729:
-		return new([16]byte)
-	case 2730:
-		return new([16]byte)
-	case 2731:
-		return new([16]byte)
-	case 2732:
-		return new([16]byte)
-	case 2733:
-		return new([16]byte)
-	case 2734:
-		return new([16]byte)
-	case 2735:
-		return new([16]byte)
-	case 2736:
-		return new([16]byte)
-	case 2737:
-		return new([16]byte)
-	case 2738:
-		return new([16]byte)
-	case 2739:
-		return new([16]byte)
-	case 2740:
-		return new([16]byte)
-	case 2741:
-		return new([16]byte)
-	case 2742:
-		return new([16]byte)
-	case 2743:
-		return new([16]byte)
-	case 2744:
-		return new([16]byte)
-	case 2745:
-		return new([16]byte)
-	case 2746:
-		return new([16]byte)
-	case 2747:
-		return new([16]byte)
-	case 2748:
-		return new([16]byte)
-	case 2749:
-		return new([16]byte)
-	case 2750:
-		return new([16]byte)
-	case 2751:
-		return new([16]byte)
-	case 2752:
-		return new([16]byte)
-	case 2753:
-		return new([16]byte)
-	case 2754:
-		return new([16]byte)
-	case 2755:
-		return new([16]byte)
-	case 2756:
-		return new([16]byte)
-	case 2757:
-		return new([16]byte)
-	case 2758:
-		return new([16]byte)
-	case 2759:
-		return new([16]byte)
-	case 2760:
-		return new([16]byte)
-	case 2761:
-		return new([16]byte)
-	case 2762:
-		return new([16]byte)
-	case 2763:
-		return new([16]byte)
-	case 2764:
-		return new([16]byte)
-	case 2765:
-		return new([16]byte)
-	case 2766:
-		return new([16]byte)
-	case 2767:
-		return new([16]byte)
-	case 2768:
-		return new([16]byte)
-	case 2769:
-		return new([16]byte)
-	case 2770:
-		return new([16]byte)
-	case 2771:
-		return new([16]byte)
-	case 2772:
-		return new([16]byte)
-	case 2773:
-		return new([16]byte)
-	case 2774:
-		return new([16]byte)
-	case 2775:
-		return new([16]byte)
-	case 2776:
-		return new([16]byte)
-	case 2777:
-		return new([16]byte)
-	case 2778:
-		return new([16]byte)
-	case 2779:
-		return new([16]byte)
-	case 2780:
-		return new([16]byte)
-	case 2781:
-		return new([16]byte)
-	case 2782:
-		return new([16]byte)
-	case 2783:
-		return new([16]byte)
-	case 2784:
-		return new([16]byte)
-	case 2785:
-		return new([16]byte)
-	case 2786:
-		return new([16]byte)
-	case 2787:
-		return new([16]byte)
-	case 2788:
-		return new([16]byte)
-	case 2789:
-		return new([16]byte)
-	case 2790:
-		return new([16]byte)
-	case 2791:
-		return new([16]byte)
-	case 2792:
-		return new([16]byte)
-	case 2793:
-		return new([16]byte)
-	case 2794:
-		return new([16]byte)
-	case 2795:
-		return new([16]byte)
-	case 2796:
-		return new([16]byte)
-	case 2797:
-		return new([16]byte)
-	case 2798:
-		return new([16]byte)
-	case 2799:
-		return new([16]byte)
-	case 2800:
-		return new([16]byte)
-	case 2801:
-		return new([16]byte)
-	case 2802:
-		return new([16]byte)
-	case 2803:
-		return new([16]byte)
-	case 2804:
-		return new([16]byte)
-	case 2805:
-		return new([16]byte)
-	case 2806:
-		return new([16]byte)
-	case 2807:
-		return new([16]byte)
-	case 2808:
-		return new([16]byte)
-	case 2809:
-		return new([16]byte)
-	case 2810:
-		return new([16]byte)
-	case 2811:
-		return new([16]byte)
-	case 2812:
-		return new([16]byte)
-	case 2813:
-		return new([16]byte)
-	case 2814:
-		return new([16]byte)
-	case 2815:
-		return new([16]byte)
-	case 2816:
-		return new([16]byte)
-	case 2817:
-		return new([16]byte)
-	case 2818:
-		return new([16]byte)
-	case 2819:
-		return new([16]byte)
-	case 2820:
-		return new([16]byte)
-	case 2821:
-		return new([16]byte)
-	case 2822:
-		return new([16]byte)
-	case 2823:
-		return new([16]byte)
-	case 2824:
-		return new([16]byte)
-	case 2825:
-		return new([16]byte)
-	case 2826:
-		return new([16]byte)
-	case 2827:
-		return new([16]byte)
-	case 2828:
-		return new([16]byte)
-	case 2829:
-		return new([16]byte)
-	case 2830:
-		return new([16]byte)
-	case 2831:
-		return new([16]byte)
-	case 2832:
-		return new([16]byte)
-	case 2833:
-		return new([16]byte)
-	case 2834:
-		return new([16]byte)
-	case 2835:
-		return new([16]byte)
-	case 2836:
-		return new([16]byte)
-	case 2837:
-		return new([16]byte)
-	case 2838:
-		return new([16]byte)
-	case 2839:
-		return new([16]byte)
-	case 2840:
-		return new([16]byte)
-	case 2841:
-		return new([16]byte)
-	case 2842:
-		return new([16]byte)
-	case 2843:
-		return new([16]byte)
-	case 2844:
-		return new([16]byte)
-	case 2845:
-		return new([16]byte)
-	case 2846:
-		return new([16]byte)
-	case 2847:
-		return new([16]byte)
-	case 2848:
-		return new([16]byte)
-	case 2849:
-		return new([16]byte)
-	case 2850:
-		return new([16]byte)
-	case 2851:
-		return new([16]byte)
-	case 2852:
-		return new([16]byte)
-	case 2853:
-		return new([16]byte)
-	case 2854:
-		return new([16]byte)
-	case 2855:
-		return new([16]byte)
-	case 2856:
-		return new([16]byte)
-	case 2857:
-		return new([16]byte)
-	case 2858:
-		return new([16]byte)
-	case 2859:
-		return new([16]byte)
-	case 2860:
-		return new([16]byte)
-	case 2861:
-		return new([16]byte)
-	case 2862:
-		return new([16]byte)
-	case 2863:
-		return new([16]byte)
-	case 2864:
-		return new([16]byte)
-	case 2865:
-		return new([16]byte)
-	case 2866:
-		return new([16]byte)
-	case 2867:
-		return new([16]byte)
-	case 2868:
-		return new([16]byte)
-	case 2869:
-		return new([16]byte)
-	case 2870:
-		return new([16]byte)
-	case 2871:
-		return new([16]byte)
-	case 2872:
-		return new([16]byte)
-	case 2873:
-		return new([16]byte)
-	case 2874:
-		return new([16]byte)
-	case 2875:
-		return new([16]byte)
-	case 2876:
-		return new([16]byte)
-	case 2877:
-		return new([16]byte)
-	case 2878:
-		return new([16]byte)
-	case 2879:
-		return new([16]byte)
-	case 2880:
-		return new([16]byte)
-	case 2881:
-		return new([16]byte)
-	case 2882:
-		return new([16]byte)
-	case 2883:
-		return new([16]byte)
-	case 2884:
-		return new([16]byte)
-	case 2885:
-		return new([16]byte)
-	case 2886:
-		return new([16]byte)
-	case 2887:
-		return new([16]byte)
-	case 2888:
-		return new([16]byte)
-	case 2889:
-		return new([16]byte)
-	case 2890:
-		return new([16]byte)
-	case 2891:
-		return new([16]byte)
-	case 2892:
-		return new([16]byte)
-	case 2893:
-		return new([16]byte)
-	case 2894:
-		return new([16]byte)
-	case 2895:
-		return new([16]byte)
-	case 2896:
-		return new([16]byte)
-	case 2897:
-		return new([16]byte)
-	case 2898:
-		return new([16]byte)
-	case 2899:
-		return new([16]byte)
-	case 2900:
-		return new([16]byte)
-	case 2901:
-		return new([16]byte)
-	case 2902:
-		return new([16]byte)
-	case 2903:
-		return new([16]byte)
-	case 2904:
-		return new([16]byte)
-	case 2905:
-		return new([16]byte)
-	case 2906:
-		return new([16]byte)
-	case 2907:
-		return new([16]byte)
-	case 2908:
-		return new([16]byte)
-	case 2909:
-		return new([16]byte)
-	case 2910:
-		return new([16]byte)
-	case 2911:
-		return new([16]byte)
-	case 2912:
-		return new([16]byte)
-	case 2913:
-		return new([16]byte)
-	case 2914:
-		return new([16]byte)
-	case 2915:
-		return new([16]byte)
-	case 2916:
-		return new([16]byte)
-	case 2917:
-		return new([16]byte)
-	case 2918:
-		return new([16]byte)
-	case 2919:
-		return new([16]byte)
-	case 2920:
-		return new([16]byte)
-	case 2921:
-		return new([16]byte)
-	case 2922:
-		return new([16]byte)
-	case 2923:
-		return new([16]byte)
-	case 2924:
-		return new([16]byte)
-	case 2925:
-		return new([16]byte)
-	case 2926:
-		return new([16]byte)
-	case 2927:
-		return new([16]byte)
-	case 2928:
-		return new([16]byte)
-	case 2929:
-		return new([16]byte)
-	case 2930:
-		return new([16]byte)
-	case 2931:
-		return new([16]byte)
-	case 2932:
-		return new([16]byte)
-	case 2933:
-		return new([16]byte)
-	case 2934:
-		return new([16]byte)
-	case 2935:
-		return new([16]byte)
-	case 2936:
-		return new([16]byte)
-	case 2937:
-		return new([16]byte)
-	case 2938:
-		return new([16]byte)
-	case 2939:
-		return new([16]byte)
-	case 2940:
-		return new([16]byte)
-	case 2941:
-		return new([16]byte)
-	case 2942:
-		return new([16]byte)
-	case 2943:
-		return new([16]byte)
-	case 2944:
-		return new([16]byte)
-	case 2945:
-		return new([16]byte)
-	case 2946:
-		return new([16]byte)
-	case 2947:
-		return new([16]byte)
-	case 2948:
-		return new([16]byte)
-	case 2949:
-		return new([16]byte)
-	case 2950:
-		return new([16]byte)
-	case 2951:
-		return new([16]byte)
-	case 2952:
-		return new([16]byte)
-	case 2953:
-		return new([16]byte)
-	case 2954:
-		return new([16]byte)
-	case 2955:
-		return new([16]byte)
-	case 2956:
-		return new([16]byte)
-	case 2957:
-		return new([16]byte)
-	case 2958:
-		return new([16]byte)
-	case 2959:
-		return new([16]byte)
-	case 2960:
-		return new([16]byte)
-	case 2961:
-		return new([16]byte)
-	case 2962:
-		return new([16]byte)
-	case 2963:
-		return new([16]byte)
-	case 2964:
-		return new([16]byte)
-	case 2965:
-		return new([16]byte)
-	case 2966:
-		return new([16]byte)
-	case 2967:
-		return new([16]byte)
-	case 2968:
-		return new([16]byte)
-	case 2969:
-		return new([16]byte)
-	case 2970:
-		return new([16]byte)
-	case 2971:
-		return new([16]byte)
-	case 2972:
-		return new([16]byte)
-	case 2973:
-		return new([16]byte)
-	case 2974:
-		return new([16]byte)
-	case 2975:
-		return new([16]byte)
-	case 2976:
-		return new([16]byte)
-	case 2977:
-		return new([16]byte)
-	case 2978:
-		return new([16]byte)
-	case 2979:
-		return new([16]byte)
-	case 2980:
-		return new([16]byte)
-	case 2981:
-		return new([16]byte)
-	case 2982:
-		return new([16]byte)
-	case 2983:
-		return new([16]byte)
-	case 2984:
-		return new([16]byte)
-	case 2985:
-		return new([16]byte)
-	case 2986:
-		return new([16]byte)
-	case 2987:
-		return new([16]byte)
-	case 2988:
-		return new([16]byte)
-	case 2989:
-		return new([16]byte)
-	case 2990:
-		return new([16]byte)
-	case 2991:
-		return new([16]byte)
-	case 2992:
-		return new([16]byte)
-	case 2993:
-		return new([16]byte)
-	case 2994:
-		return new([16]byte)
-	case 2995:
-		return new([16]byte)
-	case 2996:
-		return new([16]byte)
-	case 2997:
-		return new([16]byte)
-	case 2998:
-		return new([16]byte)
-	case 2999:
-		return new([16]byte)
-	case 3000:
-		return new([16]byte)
-	case 3001:
-		return new([16]byte)
-	case 3002:
-		return new([16]byte)
-	case 3003:
-		return new([16]byte)
-	case 3004:
-		return new([16]byte)
-	case 3005:
-		return new([16]byte)
-	case 3006:
-		return new([16]byte)
-	case 3007:
-		return new([16]byte)
-	case 3008:
-		return new([16]byte)
-	case 3009:
-		return new([16]byte)
-	case 3010:
-		return new([16]byte)
-	case 3011:
-		return new([16]byte)
-	case 3012:
-		return new([16]byte)
-	case 3013:
-		return new([16]byte)
-	case 3014:
-		return new([16]byte)
-	case 3015:
-		return new([16]byte)
-	case 3016:
-		return new([16]byte)
-	case 3017:
-		return new([16]byte)
-	case 3018:
-		return new([16]byte)
-	case 3019:
-		return new([16]byte)
-	case 3020:
-		return new([16]byte)
-	case 3021:
-		return new([16]byte)
-	case 3022:
-		return new([16]byte)
-	case 3023:
-		return new([16]byte)
-	case 3024:
-		return new([16]byte)
-	case 3025:
-		return new([16]byte)
-	case 3026:
-		return new([16]byte)
-	case 3027:
-		return new([16]byte)
-	case 3028:
-		return new([16]byte)
-	case 3029:
-		return new([16]byte)
-	case 3030:
-		return new([16]byte)
-	case 3031:
-		return new([16]byte)
-	case 3032:
-		return new([16]byte)
-	case 3033:
-		return new([16]byte)
-	case 3034:
-		return new([16]byte)
-	case 3035:
-		return new([16]byte)
-	case 3036:
-		return new([16]byte)
-	case 3037:
-		return new([16]byte)
-	case 3038:
-		return new([16]byte)
-	case 3039:
-		return new([16]byte)
-	case 3040:
-		return new([16]byte)
-	case 3041:
-		return new([16]byte)
-	case 3042:
-		return new([16]byte)
-	case 3043:
-		return new([16]byte)
-	case 3044:
-		return new([16]byte)
-	case 3045:
-		return new([16]byte)
-	case 3046:
-		return new([16]byte)
-	case 3047:
-		return new([16]byte)
-	case 3048:
-		return new([16]byte)
-	case 3049:
-		return new([16]byte)
-	case 3050:
-		return new([16]byte)
-	case 3051:
-		return new([16]byte)
-	case 3052:
-		return new([16]byte)
-	case 3053:
-		return new([16]byte)
-	case 3054:
-		return new([16]byte)
-	case 3055:
-		return new([16]byte)
-	case 3056:
-		return new([16]byte)
-	case 3057:
-		return new([16]byte)
-	case 3058:
-		return new([16]byte)
-	case 3059:
-		return new([16]byte)
-	case 3060:
-		return new([16]byte)
-	case 3061:
-		return new([16]byte)
-	case 3062:
-		return new([16]byte)
-	case 3063:
-		return new([16]byte)
-	case 3064:
-		return new([16]byte)
-	case 3065:
-		return new([16]byte)
-	case 3066:
-		return new([16]byte)
-	case 3067:
-		return new([16]byte)
-	case 3068:
-		return new([16]byte)
-	case 3069:
-		return new([16]byte)
-	case 3070:
-		return new([16]byte)
-	case 3071:
-		return new([16]byte)
-	case 3072:
-		return new([16]byte)
-	case 3073:
-		return new([16]byte)
-	case 3074:
-		return new([16]byte)
-	case 3075:
-		return new([16]byte)
-	case 3076:
-		return new([16]byte)
-	case 3077:
-		return new([16]byte)
-	case 3078:
-		return new([16]byte)
-	case 3079:
-		return new([16]byte)
-	case 3080:
-		return new([16]byte)
-	case 3081:
-		return new([16]byte)
-	case 3082:
-		return new([16]byte)
-	case 3083:
-		return new([16]byte)
-	case 3084:
-		return new([16]byte)
-	case 3085:
-		return new([16]byte)
-	case 3086:
-		return new([16]byte)
-	case 3087:
-		return new([16]byte)
-	case 3088:
-		return new([16]byte)
-	case 3089:
-		return new([16]byte)
-	case 3090:
-		return new([16]byte)
-	case 3091:
-		return new([16]byte)
-	case 3092:
-		return new([16]byte)
-	case 3093:
-		return new([16]byte)
-	case 3094:
-		return new([16]byte)
-	case 3095:
-		return new([16]byte)
-	case 3096:
-		return new([16]byte)
-	case 3097:
-		return new([16]byte)
-	case 3098:
-		return new([16]byte)
-	case 3099:
-		return new([16]byte)
-	case 3100:
-		return new([16]byte)
-	case 3101:
-		return new([16]byte)
-	case 3102:
-		return new([16]byte)
-	case 3103:
-		return new([16]byte)
-	case 3104:
-		return new([16]byte)
-	case 3105:
-		return new([16]byte)
-	case 3106:
-		return new([16]byte)
-	case 3107:
-		return new([16]byte)
-	case 3108:
-		return new([16]byte)
-	case 3109:
-		return new([16]byte)
-	case 3110:
-		return new([16]byte)
-	case 3111:
-		return new([16]byte)
-	case 3112:
-		return new([16]byte)
-	case 3113:
-		return new([16]byte)
-	case 3114:
-		return new([16]byte)
-	case 3115:
-		return new([16]byte)
-	case 3116:
-		return new([16]byte)
-	case 3117:
-		return new([16]byte)
-	case 3118:
-		return new([16]byte)
-	case 3119:
-		return new([16]byte)
-	case 3120:
-		return new([16]byte)
-	case 3121:
-		return new([16]byte)
-	case 3122:
-		return new([16]byte)
-	case 3123:
-		return new([16]byte)
-	case 3124:
-		return new([16]byte)
-	case 3125:
-		return new([16]byte)
-	case 3126:
-		return new([16]byte)
-	case 3127:
-		return new([16]byte)
-	case 3128:
-		return new([16]byte)
-	case 3129:
-		return new([16]byte)
-	case 3130:
-		return new([16]byte)
-	case 3131:
-		return new([16]byte)
-	case 3132:
-		return new([16]byte)
-	case 3133:
-		return new([16]byte)
-	case 3134:
-		return new([16]byte)
-	case 3135:
-		return new([16]byte)
-	case 3136:
-		return new([16]byte)
-	case 3137:
-		return new([16]byte)
-	case 3138:
-		return new([16]byte)
-	case 3139:
-		return new([16]byte)
-	case 3140:
-		return new([16]byte)
-	case 3141:
-		return new([16]byte)
-	case 3142:
-		return new([16]byte)
-	case 3143:
-		return new([16]byte)
-	case 3144:
-		return new([16]byte)
-	case 3145:
-		return new([16]byte)
-	case 3146:
-		return new([16]byte)
-	case 3147:
-		return new([16]byte)
-	case 3148:
-		return new([16]byte)
-	case 3149:
-		return new([16]byte)
-	case 3150:
-		return new([16]byte)
-	case 3151:
-		return new([16]byte)
-	case 3152:
-		return new([16]byte)
-	case 3153:
-		return new([16]byte)
-	case 3154:
-		return new([16]byte)
-	case 3155:
-		return new([16]byte)
-	case 3156:
-		return new([16]byte)
-	case 3157:
-		return new([16]byte)
-	case 3158:
-		return new([16]byte)
-	case 3159:
-		return new([16]byte)
-	case 3160:
-		return new([16]byte)
-	case 3161:
-		return new([16]byte)
-	case 3162:
-		return new([16]byte)
-	case 3163:
-		return new([16]byte)
-	case 3164:
-		return new([16]byte)
-	case 3165:
-		return new([16]byte)
-	case 3166:
-		return new([16]byte)
-	case 3167:
-		return new([16]byte)
-	case 3168:
-		return new([16]byte)
-	case 3169:
-		return new([16]byte)
-	case 3170:
-		return new([16]byte)
-	case 3171:
-		return new([16]byte)
-	case 3172:
-		return new([16]byte)
-	case 3173:
-		return new([16]byte)
-	case 3174:
-		return new([16]byte)
-	case 3175:
-		return new([16]byte)
-	case 3176:
-		return new([16]byte)
-	case 3177:
-		return new([16]byte)
-	case 3178:
-		return new([16]byte)
-	case 3179:
-		return new([16]byte)
-	case 3180:
-		return new([16]byte)
-	case 3181:
-		return new([16]byte)
-	case 3182:
-		return new([16]byte)
-	case 3183:
-		return new([16]byte)
-	case 3184:
-		return new([16]byte)
-	case 3185:
-		return new([16]byte)
-	case 3186:
-		return new([16]byte)
-	case 3187:
-		return new([16]byte)
-	case 3188:
-		return new([16]byte)
-	case 3189:
-		return new([16]byte)
-	case 3190:
-		return new([16]byte)
-	case 3191:
-		return new([16]byte)
-	case 3192:
-		return new([16]byte)
-	case 3193:
-		return new([16]byte)
-	case 3194:
-		return new([16]byte)
-	case 3195:
-		return new([16]byte)
-	case 3196:
-		return new([16]byte)
-	case 3197:
-		return new([16]byte)
-	case 3198:
-		return new([16]byte)
-	case 3199:
-		return new([16]byte)
-	case 3200:
-		return new([16]byte)
-	case 3201:
-		return new([16]byte)
-	case 3202:
-		return new([16]byte)
-	case 3203:
-		return new([16]byte)
-	case 3204:
-		return new([16]byte)
-	case 3205:
-		return new([16]byte)
-	case 3206:
-		return new([16]byte)
-	case 3207:
-		return new([16]byte)
-	case 3208:
-		return new([16]byte)
-	case 3209:
-		return new([16]byte)
-	case 3210:
-		return new([16]byte)
-	case 3211:
-		return new([16]byte)
-	case 3212:
-		return new([16]byte)
-	case 3213:
-		return new([16]byte)
-	case 3214:
-		return new([16]byte)
-	case 3215:
-		return new([16]byte)
-	case 3216:
-		return new([16]byte)
-	case 3217:
-		return new([16]byte)
-	case 3218:
-		return new([16]byte)
-	case 3219:
-		return new([16]byte)
-	case 3220:
-		return new([16]byte)
-	case 3221:
-		return new([16]byte)
-	case 3222:
-		return new([16]byte)
-	case 3223:
-		return new([16]byte)
-	case 3224:
-		return new([16]byte)
-	case 3225:
-		return new([16]byte)
-	case 3226:
-		return new([16]byte)
-	case 3227:
-		return new([16]byte)
-	case 3228:
-		return new([16]byte)
-	case 3229:
-		return new([16]byte)
-	case 3230:
-		return new([16]byte)
-	case 3231:
-		return new([16]byte)
-	case 3232:
-		return new([16]byte)
-	case 3233:
-		return new([16]byte)
-	case 3234:
-		return new([16]byte)
-	case 3235:
-		return new([16]byte)
-	case 3236:
-		return new([16]byte)
-	case 3237:
-		return new([16]byte)
-	case 3238:
-		return new([16]byte)
-	case 3239:
-		return new([16]byte)
-	case 3240:
-		return new([16]byte)
-	case 3241:
-		return new([16]byte)
-	case 3242:
-		return new([16]byte)
-	case 3243:
-		return new([16]byte)
-	case 3244:
-		return new([16]byte)
-	case 3245:
-		return new([16]byte)
-	case 3246:
-		return new([16]byte)
-	case 3247:
-		return new([16]byte)
-	case 3248:
-		return new([16]byte)
-	case 3249:
-		return new([16]byte)
-	case 3250:
-		return new([16]byte)
-	case 3251:
-		return new([16]byte)
-	case 3252:
-		return new([16]byte)
-	case 3253:
-		return new([16]byte)
-	case 3254:
-		return new([16]byte)
-	case 3255:
-		return new([16]byte)
-	case 3256:
-		return new([16]byte)
-	case 3257:
-		return new([16]byte)
-	case 3258:
-		return new([16]byte)
-	case 3259:
-		return new([16]byte)
-	case 3260:
-		return new([16]byte)
-	case 3261:
-		return new([16]byte)
-	case 3262:
-		return new([16]byte)
-	case 3263:
-		return new([16]byte)
-	case 3264:
-		return new([16]byte)
-	case 3265:
-		return new([16]byte)
-	case 3266:
-		return new([16]byte)
-	case 3267:
-		return new([16]byte)
-	case 3268:
-		return new([16]byte)
-	case 3269:
-		return new([16]byte)
-	case 3270:
-		return new([16]byte)
-	case 3271:
-		return new([16]byte)
-	case 3272:
-		return new([16]byte)
-	case 3273:
-		return new([16]byte)
-	case 3274:
-		return new([16]byte)
-	case 3275:
-		return new([16]byte)
-	case 3276:
-		return new([16]byte)
-	case 3277:
-		return new([16]byte)
-	case 3278:
-		return new([16]byte)
-	case 3279:
-		return new([16]byte)
-	case 3280:
-		return new([16]byte)
-	case 3281:
-		return new([16]byte)
-	case 3282:
-		return new([16]byte)
-	case 3283:
-		return new([16]byte)
-	case 3284:
-		return new([16]byte)
-	case 3285:
-		return new([16]byte)
-	case 3286:
-		return new([16]byte)
-	case 3287:
-		return new([16]byte)
-	case 3288:
-		return new([16]byte)
-	case 3289:
-		return new([16]byte)
-	case 3290:
-		return new([16]byte)
-	case 3291:
-		return new([16]byte)
-	case 3292:
-		return new([16]byte)
-	case 3293:
-		return new([16]byte)
-	case 3294:
-		return new([16]byte)
-	case 3295:
-		return new([16]byte)
-	case 3296:
-		return new([16]byte)
-	case 3297:
-		return new([16]byte)
-	case 3298:
-		return new([16]byte)
-	case 3299:
-		return new([16]byte)
-	case 3300:
-		return new([16]byte)
-	case 3301:
-		return new([16]byte)
-	case 3302:
-		return new([16]byte)
-	case 3303:
-		return new([16]byte)
-	case 3304:
-		return new([16]byte)
-	case 3305:
-		return new([16]byte)
-	case 3306:
-		return new([16]byte)
-	case 3307:
-		return new([16]byte)
-	case 3308:
-		return new([16]byte)
-	case 3309:
-		return new([16]byte)
-	case 3310:
-		return new([16]byte)
-	case 3311:
-		return new([16]byte)
-	case 3312:
-		return new([16]byte)
-	case 3313:
-		return new([16]byte)
-	case 3314:
-		return new([16]byte)
-	case 3315:
-		return new([16]byte)
-	case 3316:
-		return new([16]byte)
-	case 3317:
-		return new([16]byte)
-	case 3318:
-		return new([16]byte)
-	case 3319:
-		return new([16]byte)
-	case 3320:
-		return new([16]byte)
-	case 3321:
-		return new([16]byte)
-	case 3322:
-		return new([16]byte)
-	case 3323:
-		return new([16]byte)
-	case 3324:
-		return new([16]byte)
-	case 3325:
-		return new([16]byte)
-	case 3326:
-		return new([16]byte)
-	case 3327:
-		return new([16]byte)
-	case 3328:
-		return new([16]byte)
-	case 3329:
-		return new([16]byte)
-	case 3330:
-		return new([16]byte)
-	case 3331:
-		return new([16]byte)
-	case 3332:
-		return new([16]byte)
-	case 3333:
-		return new([16]byte)
-	case 3334:
-		return new([16]byte)
-	case 3335:
-		return new([16]byte)
-	case 3336:
-		return new([16]byte)
-	case 3337:
-		return new([16]byte)
-	case 3338:
-		return new([16]byte)
-	case 3339:
-		return new([16]byte)
-	case 3340:
-		return new([16]byte)
-	case 3341:
-		return new([16]byte)
-	case 3342:
-		return new([16]byte)
-	case 3343:
-		return new([16]byte)
-	case 3344:
-		return new([16]byte)
-	case 3345:
-		return new([16]byte)
-	case 3346:
-		return new([16]byte)
-	case 3347:
-		return new([16]byte)
-	case 3348:
-		return new([16]byte)
-	case 3349:
-		return new([16]byte)
-	case 3350:
-		return new([16]byte)
-	case 3351:
-		return new([16]byte)
-	case 3352:
-		return new([16]byte)
-	case 3353:
-		return new([16]byte)
-	case 3354:
-		return new([16]byte)
-	case 3355:
-		return new([16]byte)
-	case 3356:
-		return new([16]byte)
-	case 3357:
-		return new([16]byte)
-	case 3358:
-		return new([16]byte)
-	case 3359:
-		return new([16]byte)
-	case 3360:
-		return new([16]byte)
-	case 3361:
-		return new([16]byte)
-	case 3362:
-		return new([16]byte)
-	case 3363:
-		return new([16]byte)
-	case 3364:
-		return new([16]byte)
-	case 3365:
-		return new([16]byte)
-	case 3366:
-		return new([16]byte)
-	case 3367:
-		return new([16]byte)
-	case 3368:
-		return new([16]byte)
-	case 3369:
-		return new([16]byte)
-	case 3370:
-		return new([16]byte)
-	case 3371:
-		return new([16]byte)
-	case 3372:
-		return new([16]byte)
-	case 3373:
-		return new([16]byte)
-	case 3374:
-		return new([16]byte)
-	case 3375:
-		return new([16]byte)
-	case 3376:
-		return new([16]byte)
-	case 3377:
-		return new([16]byte)
-	case 3378:
-		return new([16]byte)
-	case 3379:
-		return new([16]byte)
-	case 3380:
-		return new([16]byte)
-	case 3381:
-		return new([16]byte)
-	case 3382:
-		return new([16]byte)
-	case 3383:
-		return new([16]byte)
-	case 3384:
-		return new([16]byte)
-	case 3385:
-		return new([16]byte)
-	case 3386:
-		return new([16]byte)
-	case 3387:
-		return new([16]byte)
-	case 3388:
-		return new([16]byte)
-	case 3389:
-		return new([16]byte)
-	case 3390:
-		return new([16]byte)
-	case 3391:
-		return new([16]byte)
-	case 3392:
-		return new([16]byte)
-	case 3393:
-		return new([16]byte)
-	case 3394:
-		return new([16]byte)
-	case 3395:
-		return new([16]byte)
-	case 3396:
-		return new([16]byte)
-	case 3397:
-		return new([16]byte)
-	case 3398:
-		return new([16]byte)
-	case 3399:
-		return new([16]byte)
-	case 3400:
-		return new([16]byte)
-	case 3401:
-		return new([16]byte)
-	case 3402:
-		return new([16]byte)
-	case 3403:
-		return new([16]byte)
-	case 3404:
-		return new([16]byte)
-	case 3405:
-		return new([16]byte)
-	case 3406:
-		return new([16]byte)
-	case 3407:
-		return new([16]byte)
-	case 3408:
-		return new([16]byte)
-	case 3409:
-		return new([16]byte)
-	case 3410:
-		return new([16]byte)
-	case 3411:
-		return new([16]byte)
-	case 3412:
-		return new([16]byte)
-	case 3413:
-		return new([16]byte)
-	case 3414:
-		return new([16]byte)
-	case 3415:
-		return new([16]byte)
-	case 3416:
-		return new([16]byte)
-	case 3417:
-		return new([16]byte)
-	case 3418:
-		return new([16]byte)
-	case 3419:
-		return new([16]byte)
-	case 3420:
-		return new([16]byte)
-	case 3421:
-		return new([16]byte)
-	case 3422:
-		return new([16]byte)
-	case 3423:
-		return new([16]byte)
-	case 3424:
-		return new([16]byte)
-	case 3425:
-		return new([16]byte)
-	case 3426:
-		return new([16]byte)
-	case 3427:
-		return new([16]byte)
-	case 3428:
-		return new([16]byte)
-	case 3429:
-		return new([16]byte)
-	case 3430:
-		return new([16]byte)
-	case 3431:
-		return new([16]byte)
-	case 3432:
-		return new([16]byte)
-	case 3433:
-		return new([16]byte)
-	case 3434:
-		return new([16]byte)
-	case 3435:
-		return new([16]byte)
-	case 3436:
-		return new([16]byte)
-	case 3437:
-		return new([16]byte)
-	case 3438:
-		return new([16]byte)
-	case 3439:
-		return new([16]byte)
-	case 3440:
-		return new([16]byte)
-	case 3441:
-		return new([16]byte)
-	case 3442:
-		return new([16]byte)
-	case 3443:
-		return new([16]byte)
-	case 3444:
-		return new([16]byte)
-	case 3445:
-		return new([16]byte)
-	case 3446:
-		return new([16]byte)
-	case 3447:
-		return new([16]byte)
-	case 3448:
-		return new([16]byte)
-	case 3449:
-		return new([16]byte)
-	case 3450:
-		return new([16]byte)
-	case 3451:
-		return new([16]byte)
-	case 3452:
-		return new([16]byte)
-	case 3453:
-		return new([16]byte)
-	case 3454:
-		return new([16]byte)
-	case 3455:
-		return new([16]byte)
-	case 3456:
-		return new([16]byte)
-	case 3457:
-		return new([16]byte)
-	case 3458:
-		return new([16]byte)
-	case 3459:
-		return new([16]byte)
-	case 3460:
-		return new([16]byte)
-	case 3461:
-		return new([16]byte)
-	case 3462:
-		return new([16]byte)
-	case 3463:
-		return new([16]byte)
-	case 3464:
-		return new([16]byte)
-	case 3465:
-		return new([16]byte)
-	case 3466:
-		return new([16]byte)
-	case 3467:
-		return new([16]byte)
-	case 3468:
-		return new([16]byte)
-	case 3469:
-		return new([16]byte)
-	case 3470:
-		return new([16]byte)
-	case 3471:
-		return new([16]byte)
-	case 3472:
-		return new([16]byte)
-	case 3473:
-		return new([16]byte)
-	case 3474:
-		return new([16]byte)
-	case 3475:
-		return new([16]byte)
-	case 3476:
-		return new([16]byte)
-	case 3477:
-		return new([16]byte)
-	case 3478:
-		return new([16]byte)
-	case 3479:
-		return new([16]byte)
-	case 3480:
-		return new([16]byte)
-	case 3481:
-		return new([16]byte)
-	case 3482:
-		return new([16]byte)
-	case 3483:
-		return new([16]byte)
-	case 3484:
-		return new([16]byte)
-	case 3485:
-		return new([16]byte)
-	case 3486:
-		return new([16]byte)
-	case 3487:
-		return new([16]byte)
-	case 3488:
-		return new([16]byte)
-	case 3489:
-		return new([16]byte)
-	case 3490:
-		return new([16]byte)
-	case 3491:
-		return new([16]byte)
-	case 3492:
-		return new([16]byte)
-	case 3493:
-		return new([16]byte)
-	case 3494:
-		return new([16]byte)
-	case 3495:
-		return new([16]byte)
-	case 3496:
-		return new([16]byte)
-	case 3497:
-		return new([16]byte)
-	case 3498:
-		return new([16]byte)
-	case 3499:
-		return new([16]byte)
-	case 3500:
-		return new([16]byte)
-	case 3501:
-		return new([16]byte)
-	case 3502:
-		return new([16]byte)
-	case 3503:
-		return new([16]byte)
-	case 3504:
-		return new([16]byte)
-	case 3505:
-		return new([16]byte)
-	case 3506:
-		return new([16]byte)
-	case 3507:
-		return new([16]byte)
-	case 3508:
-		return new([16]byte)
-	case 3509:
-		return new([16]byte)
-	case 3510:
-		return new([16]byte)
-	case 3511:
-		return new([16]byte)
-	case 3512:
-		return new([16]byte)
-	case 3513:
-		return new([16]byte)
-	case 3514:
-		return new([16]byte)
-	case 3515:
-		return new([16]byte)
-	case 3516:
-		return new([16]byte)
-	case 3517:
-		return new([16]byte)
-	case 3518:
-		return new([16]byte)
-	case 3519:
-		return new([16]byte)
-	case 3520:
-		return new([16]byte)
-	case 3521:
-		return new([16]byte)
-	case 3522:
-		return new([16]byte)
-	case 3523:
-		return new([16]byte)
-	case 3524:
-		return new([16]byte)
-	case 3525:
-		return new([16]byte)
-	case 3526:
-		return new([16]byte)
-	case 3527:
-		return new([16]byte)
-	case 3528:
-		return new([16]byte)
-	case 3529:
-		return new([16]byte)
-	case 3530:
-		return new([16]byte)
-	case 3531:
-		return new([16]byte)
-	case 3532:
-		return new([16]byte)
-	case 3533:
-		return new([16]byte)
-	case 3534:
-		return new([16]byte)
-	case 3535:
-		return new([16]byte)
-	case 3536:
-		return new([16]byte)
-	case 3537:
-		return new([16]byte)
-	case 3538:
-		return new([16]byte)
-	case 3539:
-		return new([16]byte)
-	case 3540:
-		return new([16]byte)
-	case 3541:
-		return new([16]byte)
-	case 3542:
-		return new([16]byte)
-	case 3543:
-		return new([16]byte)
-	case 3544:
-		return new([16]byte)
-	case 3545:
-		return new([16]byte)
-	case 3546:
-		return new([16]byte)
-	case 3547:
-		return new([16]byte)
-	case 3548:
-		return new([16]byte)
-	case 3549:
-		return new([16]byte)
-	case 3550:
-		return new([16]byte)
-	case 3551:
-		return new([16]byte)
-	case 3552:
-		return new([16]byte)
-	case 3553:
-		return new([16]byte)
-	case 3554:
-		return new([16]byte)
-	case 3555:
-		return new([16]byte)
-	case 3556:
-		return new([16]byte)
-	case 3557:
-		return new([16]byte)
-	case 3558:
-		return new([16]byte)
-	case 3559:
-		return new([16]byte)
-	case 3560:
-		return new([16]byte)
-	case 3561:
-		return new([16]byte)
-	case 3562:
-		return new([16]byte)
-	case 3563:
-		return new([16]byte)
-	case 3564:
-		return new([16]byte)
-	case 3565:
-		return new([16]byte)
-	case 3566:
-		return new([16]byte)
-	case 3567:
-		return new([16]byte)
-	case 3568:
-		return new([16]byte)
-	case 3569:
-		return new([16]byte)
-	case 3570:
-		return new([16]byte)
-	case 3571:
-		return new([16]byte)
-	case 3572:
-		return new([16]byte)
-	case 3573:
-		return new([16]byte)
-	case 3574:
-		return new([16]byte)
-	case 3575:
-		return new([16]byte)
-	case 3576:
-		return new([16]byte)
-	case 3577:
-		return new([16]byte)
-	case 3578:
-		return new([16]byte)
-	case 3579:
-		return new([16]byte)
-	case 3580:
-		return new([16]byte)
-	case 3581:
-		return new([16]byte)
-	case 3582:
-		return new([16]byte)
-	case 3583:
-		return new([16]byte)
-	case 3584:
-		return new([16]byte)
-	case 3585:
-		return new([16]byte)
-	case 3586:
-		return new([16]byte)
-	case 3587:
-		return new([16]byte)
-	case 3588:
-		return new([16]byte)
-	case 3589:
-		return new([16]byte)
-	case 3590:
-		return new([16]byte)
-	case 3591:
-		return new([16]byte)
-	case 3592:
-		return new([16]byte)
-	case 3593:
-		return new([16]byte)
-	case 3594:
-		return new([16]byte)
-	case 3595:
-		return new([16]byte)
-	case 3596:
-		return new([16]byte)
-	case 3597:
-		return new([16]byte)
-	case 3598:
-		return new([16]byte)
-	case 3599:
-		return new([16]byte)
-	case 3600:
-		return new([16]byte)
-	case 3601:
-		return new([16]byte)
-	case 3602:
-		return new([16]byte)
-	case 3603:
-		return new([16]byte)
-	case 3604:
-		return new([16]byte)
-	case 3605:
-		return new([16]byte)
-	case 3606:
-		return new([16]byte)
-	case 3607:
-		return new([16]byte)
-	case 3608:
-		return new([16]byte)
-	case 3609:
-		return new([16]byte)
-	case 3610:
-		return new([16]byte)
-	case 3611:
-		return new([16]byte)
-	case 3612:
-		return new([16]byte)
-	case 3613:
-		return new([16]byte)
-	case 3614:
-		return new([16]byte)
-	case 3615:
-		return new([16]byte)
-	case 3616:
-		return new([16]byte)
-	case 3617:
-		return new([16]byte)
-	case 3618:
-		return new([16]byte)
-	case 3619:
-		return new([16]byte)
-	case 3620:
-		return new([16]byte)
-	case 3621:
-		return new([16]byte)
-	case 3622:
-		return new([16]byte)
-	case 3623:
-		return new([16]byte)
-	case 3624:
-		return new([16]byte)
-	case 3625:
-		return new([16]byte)
-	case 3626:
-		return new([16]byte)
-	case 3627:
-		return new([16]byte)
-	case 3628:
-		return new([16]byte)
-	case 3629:
-		return new([16]byte)
-	case 3630:
-		return new([16]byte)
-	case 3631:
-		return new([16]byte)
-	case 3632:
-		return new([16]byte)
-	case 3633:
-		return new([16]byte)
-	case 3634:
-		return new([16]byte)
-	case 3635:
-		return new([16]byte)
-	case 3636:
-		return new([16]byte)
-	case 3637:
-		return new([16]byte)
-	case 3638:
-		return new([16]byte)
-	case 3639:
-		return new([16]byte)
-	case 3640:
-		return new([16]byte)
-	case 3641:
-		return new([16]byte)
-	case 3642:
-		return new([16]byte)
-	case 3643:
-		return new([16]byte)
-	case 3644:
-		return new([16]byte)
-	case 3645:
-		return new([16]byte)
-	case 3646:
-		return new([16]byte)
-	case 3647:
-		return new([16]byte)
-	case 3648:
-		return new([16]byte)
-	case 3649:
-		return new([16]byte)
-	case 3650:
-		return new([16]byte)
-	case 3651:
-		return new([16]byte)
-	case 3652:
-		return new([16]byte)
-	case 3653:
-		return new([16]byte)
-	case 3654:
-		return new([16]byte)
-	case 3655:
-		return new([16]byte)
-	case 3656:
-		return new([16]byte)
-	case 3657:
-		return new([16]byte)
-	case 3658:
-		return new([16]byte)
-	case 3659:
-		return new([16]byte)
-	case 3660:
-		return new([16]byte)
-	case 3661:
-		return new([16]byte)
-	case 3662:
-		return new([16]byte)
-	case 3663:
-		return new([16]byte)
-	case 3664:
-		return new([16]byte)
-	case 3665:
-		return new([16]byte)
-	case 3666:
-		return new([16]byte)
-	case 3667:
-		return new([16]byte)
-	case 3668:
-		return new([16]byte)
-	case 3669:
-		return new([16]byte)
-	case 3670:
-		return new([16]byte)
-	case 3671:
-		return new([16]byte)
-	case 3672:
-		return new([16]byte)
-	case 3673:
-		return new([16]byte)
-	case 3674:
-		return new([16]byte)
-	case 3675:
-		return new([16]byte)
-	case 3676:
-		return new([16]byte)
-	case 3677:
-		return new([16]byte)
-	case 3678:
-		return new([16]byte)
-	case 3679:
-		return new([16]byte)
-	case 3680:
-		return new([16]byte)
-	case 3681:
-		return new([16]byte)
-	case 3682:
-		return new([16]byte)
-	case 3683:
-		return new([16]byte)
-	case 3684:
-		return new([16]byte)
-	case 3685:
-		return new([16]byte)
-	case 3686:
-		return new([16]byte)
-	case 3687:
-		return new([16]byte)
-	case 3688:
-		return new([16]byte)
-	case 3689:
-		return new([16]byte)
-	case 3690:
-		return new([16]byte)
-	case 3691:
-		return new([16]byte)
-	case 3692:
-		return new([16]byte)
-	case 3693:
-		return new([16]byte)
-	case 3694:
-		return new([16]byte)
-	case 3695:
-		return new([16]byte)
-	case 3696:
-		return new([16]byte)
-	case 3697:
-		return new([16]byte)
-	case 3698:
-		return new([16]byte)
-	case 3699:
-		return new([16]byte)
-	case 3700:
-		return new([16]byte)
-	case 3701:
-		return new([16]byte)
-	case 3702:
-		return new([16]byte)
-	case 3703:
-		return new([16]byte)
-	case 3704:
-		return new([16]byte)
-	case 3705:
-		return new([16]byte)
-	case 3706:
-		return new([16]byte)
-	case 3707:
-		return new([16]byte)
-	case 3708:
-		return new([16]byte)
-	case 3709:
-		return new([16]byte)
-	case 3710:
-		return new([16]byte)
-	case 3711:
-		return new([16]byte)
-	case 3712:
-		return new([16]byte)
-	case 3713:
-		return new([16]byte)
-	case 3714:
-		return new([16]byte)
-	case 3715:
-		return new([16]byte)
-	case 3716:
-		return new([16]byte)
-	case 3717:
-		return new([16]byte)
-	case 3718:
-		return new([16]byte)
-	case 3719:
-		return new([16]byte)
-	case 3720:
-		return new([16]byte)
-	case 3721:
-		return new([16]byte)
-	case 3722:
-		return new([16]byte)
-	case 3723:
-		return new([16]byte)
-	case 3724:
-		return new([16]byte)
-	case 3725:
-		return new([16]byte)
-	case 3726:
-		return new([16]byte)
-	case 3727:
-		return new([16]byte)
-	case 3728:
-		return new([16]byte)
-	case 3729:
-		return new([16]byte)
-	case 3730:
-		return new([16]byte)
-	case 3731:
-		return new([16]byte)
-	case 3732:
-		return new([16]byte)
-	case 3733:
-		return new([16]byte)
-	case 3734:
-		return new([16]byte)
-	case 3735:
-		return new([16]byte)
-	case 3736:
-		return new([16]byte)
-	case 3737:
-		return new([16]byte)
-	case 3738:
-		return new([16]byte)
-	case 3739:
-		return new([16]byte)
-	case 3740:
-		return new([16]byte)
-	case 3741:
-		return new([16]byte)
-	case 3742:
-		return new([16]byte)
-	case 3743:
-		return new([16]byte)
-	case 3744:
-		return new([16]byte)
-	case 3745:
-		return new([16]byte)
-	case 3746:
-		return new([16]byte)
-	case 3747:
-		return new([16]byte)
-	case 3748:
-		return new([16]byte)
-	case 3749:
-		return new([16]byte)
-	case 3750:
-		return new([16]byte)
-	case 3751:
-		return new([16]byte)
-	case 3752:
-		return new([16]byte)
-	case 3753:
-		return new([16]byte)
-	case 3754:
-		return new([16]byte)
-	case 3755:
-		return new([16]byte)
-	case 3756:
-		return new([16]byte)
-	case 3757:
-		return new([16]byte)
-	case 3758:
-		return new([16]byte)
-	case 3759:
-		return new([16]byte)
-	case 3760:
-		return new([16]byte)
-	case 3761:
-		return new([16]byte)
-	case 3762:
-		return new([16]byte)
-	case 3763:
-		return new([16]byte)
-	case 3764:
-		return new([16]byte)
-	case 3765:
-		return new([16]byte)
-	case 3766:
-		return new([16]byte)
-	case 3767:
-		return new([16]byte)
-	case 3768:
-		return new([16]byte)
-	case 3769:
-		return new([16]byte)
-	case 3770:
-		return new([16]byte)
-	case 3771:
-		return new([16]byte)
-	case 3772:
-		return new([16]byte)
-	case 3773:
-		return new([16]byte)
-	case 3774:
-		return new([16]byte)
-	case 3775:
-		return new([16]byte)
-	case 3776:
-		return new([16]byte)
-	case 3777:
-		return new([16]byte)
-	case 3778:
-		return new([16]byte)
-	case 3779:
-		return new([16]byte)
-	case 3780:
-		return new([16]byte)
-	case 3781:
-		return new([16]byte)
-	case 3782:
-		return new([16]byte)
-	case 3783:
-		return new([16]byte)
-	case 3784:
-		return new([16]byte)
-	case 3785:
-		return new([16]byte)
-	case 3786:
-		return new([16]byte)
-	case 3787:
-		return new([16]byte)
-	case 3788:
-		return new([16]byte)
-	case 3789:
-		return new([16]byte)
-	case 3790:
-		return new([16]byte)
-	case 3791:
-		return new([16]byte)
-	case 3792:
-		return new([16]byte)
-	case 3793:
-		return new([16]byte)
-	case 3794:
-		return new([16]byte)
-	case 3795:
-		return new([16]byte)
-	case 3796:
-		return new([16]byte)
-	case 3797:
-		return new([16]byte)
-	case 3798:
-		return new([16]byte)
-	case 3799:
-		return new([16]byte)
-	case 3800:
-		return new([16]byte)
-	case 3801:
-		return new([16]byte)
-	case 3802:
-		return new([16]byte)
-	case 3803:
-		return new([16]byte)
-	case 3804:
-		return new([16]byte)
-	case 3805:
-		return new([16]byte)
-	case 3806:
-		return new([16]byte)
-	case 3807:
-		return new([16]byte)
-	case 3808:
-		return new([16]byte)
-	case 3809:
-		return new([16]byte)
-	case 3810:
-		return new([16]byte)
-	case 3811:
-		return new([16]byte)
-	case 3812:
-		return new([16]byte)
-	case 3813:
-		return new([16]byte)
-	case 3814:
-		return new([16]byte)
-	case 3815:
-		return new([16]byte)
-	case 3816:
-		return new([16]byte)
-	case 3817:
-		return new([16]byte)
-	case 3818:
-		return new([16]byte)
-	case 3819:
-		return new([16]byte)
-	case 3820:
-		return new([16]byte)
-	case 3821:
-		return new([16]byte)
-	case 3822:
-		return new([16]byte)
-	case 3823:
-		return new([16]byte)
-	case 3824:
-		return new([16]byte)
-	case 3825:
-		return new([16]byte)
-	case 3826:
-		return new([16]byte)
-	case 3827:
-		return new([16]byte)
-	case 3828:
-		return new([16]byte)
-	case 3829:
-		return new([16]byte)
-	case 3830:
-		return new([16]byte)
-	case 3831:
-		return new([16]byte)
-	case 3832:
-		return new([16]byte)
-	case 3833:
-		return new([16]byte)
-	case 3834:
-		return new([16]byte)
-	case 3835:
-		return new([16]byte)
-	case 3836:
-		return new([16]byte)
-	case 3837:
-		return new([16]byte)
-	case 3838:
-		return new([16]byte)
-	case 3839:
-		return new([16]byte)
-	case 3840:
-		return new([16]byte)
-	case 3841:
-		return new([16]byte)
-	case 3842:
-		return new([16]byte)
-	case 3843:
-		return new([16]byte)
-	case 3844:
-		return new([16]byte)
-	case 3845:
-		return new([16]byte)
-	case 3846:
-		return new([16]byte)
-	case 3847:
-		return new([16]byte)
-	case 3848:
-		return new([16]byte)
-	case 3849:
-		return new([16]byte)
-	case 3850:
-		return new([16]byte)
-	case 3851:
-		return new([16]byte)
-	case 3852:
-		return new([16]byte)
-	case 3853:
-		return new([16]byte)
-	case 3854:
-		return new([16]byte)
-	case 3855:
-		return new([16]byte)
-	case 3856:
-		return new([16]byte)
-	case 3857:
-		return new([16]byte)
-	case 3858:
-		return new([16]byte)
-	case 3859:
-		return new([16]byte)
-	case 3860:
-		return new([16]byte)
-	case 3861:
-		return new([16]byte)
-	case 3862:
-		return new([16]byte)
-	case 3863:
-		return new([16]byte)
-	case 3864:
-		return new([16]byte)
-	case 3865:
-		return new([16]byte)
-	case 3866:
-		return new([16]byte)
-	case 3867:
-		return new([16]byte)
-	case 3868:
-		return new([16]byte)
-	case 3869:
-		return new([16]byte)
-	case 3870:
-		return new([16]byte)
-	case 3871:
-		return new([16]byte)
-	case 3872:
-		return new([16]byte)
-	case 3873:
-		return new([16]byte)
-	case 3874:
-		return new([16]byte)
-	case 3875:
-		return new([16]byte)
-	case 3876:
-		return new([16]byte)
-	case 3877:
-		return new([16]byte)
-	case 3878:
-		return new([16]byte)
-	case 3879:
-		return new([16]byte)
-	case 3880:
-		return new([16]byte)
-	case 3881:
-		return new([16]byte)
-	case 3882:
-		return new([16]byte)
-	case 3883:
-		return new([16]byte)
-	case 3884:
-		return new([16]byte)
-	case 3885:
-		return new([16]byte)
-	case 3886:
-		return new([16]byte)
-	case 3887:
-		return new([16]byte)
-	case 3888:
-		return new([16]byte)
-	case 3889:
-		return new([16]byte)
-	case 3890:
-		return new([16]byte)
-	case 3891:
-		return new([16]byte)
-	case 3892:
-		return new([16]byte)
-	case 3893:
-		return new([16]byte)
-	case 3894:
-		return new([16]byte)
-	case 3895:
-		return new([16]byte)
-	case 3896:
-		return new([16]byte)
-	case 3897:
-		return new([16]byte)
-	case 3898:
-		return new([16]byte)
-	case 3899:
-		return new([16]byte)
-	case 3900:
-		return new([16]byte)
-	case 3901:
-		return new([16]byte)
-	case 3902:
-		return new([16]byte)
-	case 3903:
-		return new([16]byte)
-	case 3904:
-		return new([16]byte)
-	case 3905:
-		return new([16]byte)
-	case 3906:
-		return new([16]byte)
-	case 3907:
-		return new([16]byte)
-	case 3908:
-		return new([16]byte)
-	case 3909:
-		return new([16]byte)
-	case 3910:
-		return new([16]byte)
-	case 3911:
-		return new([16]byte)
-	case 3912:
-		return new([16]byte)
-	case 3913:
-		return new([16]byte)
-	case 3914:
-		return new([16]byte)
-	case 3915:
-		return new([16]byte)
-	case 3916:
-		return new([16]byte)
-	case 3917:
-		return new([16]byte)
-	case 3918:
-		return new([16]byte)
-	case 3919:
-		return new([16]byte)
-	case 3920:
-		return new([16]byte)
-	case 3921:
-		return new([16]byte)
-	case 3922:
-		return new([16]byte)
-	case 3923:
-		return new([16]byte)
-	case 3924:
-		return new([16]byte)
-	case 3925:
-		return new([16]byte)
-	case 3926:
-		return new([16]byte)
-	case 3927:
-		return new([16]byte)
-	case 3928:
-		return new([16]byte)
-	case 3929:
-		return new([16]byte)
-	case 3930:
-		return new([16]byte)
-	case 3931:
-		return new([16]byte)
-	case 3932:
-		return new([16]byte)
-	case 3933:
-		return new([16]byte)
-	case 3934:
-		return new([16]byte)
-	case 3935:
-		return new([16]byte)
-	case 3936:
-		return new([16]byte)
-	case 3937:
-		return new([16]byte)
-	case 3938:
-		return new([16]byte)
-	case 3939:
-		return new([16]byte)
-	case 3940:
-		return new([16]byte)
-	case 3941:
-		return new([16]byte)
-	case 3942:
-		return new([16]byte)
-	case 3943:
-		return new([16]byte)
-	case 3944:
-		return new([16]byte)
-	case 3945:
-		return new([16]byte)
-	case 3946:
-		return new([16]byte)
-	case 3947:
-		return new([16]byte)
-	case 3948:
-		return new([16]byte)
-	case 3949:
-		return new([16]byte)
-	case 3950:
-		return new([16]byte)
-	case 3951:
-		return new([16]byte)
-	case 3952:
-		return new([16]byte)
-	case 3953:
-		return new([16]byte)
-	case 3954:
-		return new([16]byte)
-	case 3955:
-		return new([16]byte)
-	case 3956:
-		return new([16]byte)
-	case 3957:
-		return new([16]byte)
-	case 3958:
-		return new([16]byte)
-	case 3959:
-		return new([16]byte)
-	case 3960:
-		return new([16]byte)
-	case 3961:
-		return new([16]byte)
-	case 3962:
-		return new([16]byte)
-	case 3963:
-		return new([16]byte)
-	case 3964:
-		return new([16]byte)
-	case 3965:
-		return new([16]byte)
-	case 3966:
-		return new([16]byte)
-	case 3967:
-		return new([16]byte)
-	case 3968:
-		return new([16]byte)
-	case 3969:
-		return new([16]byte)
-	case 3970:
-		return new([16]byte)
-	case 3971:
-		return new([16]byte)
-	case 3972:
-		return new([16]byte)
-	case 3973:
-		return new([16]byte)
-	case 3974:
-		return new([16]byte)
-	case 3975:
-		return new([16]byte)
-	case 3976:
-		return new([16]byte)
-	case 3977:
-		return new([16]byte)
-	case 3978:
-		return new([16]byte)
-	case 3979:
-		return new([16]byte)
-	case 3980:
-		return new([16]byte)
-	case 3981:
-		return new([16]byte)
-	case 3982:
-		return new([16]byte)
-	case 3983:
-		return new([16]byte)
-	case 3984:
-		return new([16]byte)
-	case 3985:
-		return new([16]byte)
-	case 3986:
-		return new([16]byte)
-	case 3987:
-		return new([16]byte)
-	case 3988:
-		return new([16]byte)
-	case 3989:
-		return new([16]byte)
-	case 3990:
-		return new([16]byte)
-	case 3991:
-		return new([16]byte)
-	case 3992:
-		return new([16]byte)
-	case 3993:
-		return new([16]byte)
-	case 3994:
-		return new([16]byte)
-	case 3995:
-		return new([16]byte)
-	case 3996:
-		return new([16]byte)
-	case 3997:
-		return new([16]byte)
-	case 3998:
-		return new([16]byte)
-	case 3999:
-		return new([16]byte)
-	case 4000:
-		return new([16]byte)
-	case 4001:
-		return new([16]byte)
-	case 4002:
-		return new([16]byte)
-	case 4003:
-		return new([16]byte)
-	case 4004:
-		return new([16]byte)
-	case 4005:
-		return new([16]byte)
-	case 4006:
-		return new([16]byte)
-	case 4007:
-		return new([16]byte)
-	case 4008:
-		return new([16]byte)
-	case 4009:
-		return new([16]byte)
-	case 4010:
-		return new([16]byte)
-	case 4011:
-		return new([16]byte)
-	case 4012:
-		return new([16]byte)
-	case 4013:
-		return new([16]byte)
-	case 4014:
-		return new([16]byte)
-	case 4015:
-		return new([16]byte)
-	case 4016:
-		return new([16]byte)
-	case 4017:
-		return new([16]byte)
-	case 4018:
-		return new([16]byte)
-	case 4019:
-		return new([16]byte)
-	case 4020:
-		return new([16]byte)
-	case 4021:
-		return new([16]byte)
-	case 4022:
-		return new([16]byte)
-	case 4023:
-		return new([16]byte)
-	case 4024:
-		return new([16]byte)
-	case 4025:
-		return new([16]byte)
-	case 4026:
-		return new([16]byte)
-	case 4027:
-		return new([16]byte)
-	case 4028:
-		return new([16]byte)
-	case 4029:
-		return new([16]byte)
-	case 4030:
-		return new([16]byte)
-	case 4031:
-		return new([16]byte)
-	case 4032:
-		return new([16]byte)
-	case 4033:
-		return new([16]byte)
-	case 4034:
-		return new([16]byte)
-	case 4035:
-		return new([16]byte)
-	case 4036:
-		return new([16]byte)
-	case 4037:
-		return new([16]byte)
-	case 4038:
-		return new([16]byte)
-	case 4039:
-		return new([16]byte)
-	case 4040:
-		return new([16]byte)
-	case 4041:
-		return new([16]byte)
-	case 4042:
-		return new([16]byte)
-	case 4043:
-		return new([16]byte)
-	case 4044:
-		return new([16]byte)
-	case 4045:
-		return new([16]byte)
-	case 4046:
-		return new([16]byte)
-	case 4047:
-		return new([16]byte)
-	case 4048:
-		return new([16]byte)
-	case 4049:
-		return new([16]byte)
-	case 4050:
-		return new([16]byte)
-	case 4051:
-		return new([16]byte)
-	case 4052:
-		return new([16]byte)
-	case 4053:
-		return new([16]byte)
-	case 4054:
-		return new([16]byte)
-	case 4055:
-		return new([16]byte)
-	case 4056:
-		return new([16]byte)
-	case 4057:
-		return new([16]byte)
-	case 4058:
-		return new([16]byte)
-	case 4059:
-		return new([16]byte)
-	case 4060:
-		return new([16]byte)
-	case 4061:
-		return new([16]byte)
-	case 4062:
-		return new([16]byte)
-	case 4063:
-		return new([16]byte)
-	case 4064:
-		return new([16]byte)
-	case 4065:
-		return new([16]byte)
-	case 4066:
-		return new([16]byte)
-	case 4067:
-		return new([16]byte)
-	case 4068:
-		return new([16]byte)
-	case 4069:
-		return new([16]byte)
-	case 4070:
-		return new([16]byte)
-	case 4071:
-		return new([16]byte)
-	case 4072:
-		return new([16]byte)
-	case 4073:
-		return new([16]byte)
-	case 4074:
-		return new([16]byte)
-	case 4075:
-		return new([16]byte)
-	case 4076:
-		return new([16]byte)
-	case 4077:
-		return new([16]byte)
-	case 4078:
-		return new([16]byte)
-	case 4079:
-		return new([16]byte)
-	case 4080:
-		return new([16]byte)
-	case 4081:
-		return new([16]byte)
-	case 4082:
-		return new([16]byte)
-	case 4083:
-		return new([16]byte)
-	case 4084:
-		return new([16]byte)
-	case 4085:
-		return new([16]byte)
-	case 4086:
-		return new([16]byte)
-	case 4087:
-		return new([16]byte)
-	case 4088:
-		return new([16]byte)
-	case 4089:
-		return new([16]byte)
-	case 4090:
-		return new([16]byte)
-	case 4091:
-		return new([16]byte)
-	case 4092:
-		return new([16]byte)
-	case 4093:
-		return new([16]byte)
-	case 4094:
-		return new([16]byte)
-	case 4095:
-		return new([16]byte)
-	case 4096:
-		return new([16]byte)
-	case 4097:
-		return new([16]byte)
-	case 4098:
-		return new([16]byte)
-	case 4099:
-		return new([16]byte)
-	case 4100:
-		return new([16]byte)
-	case 4101:
-		return new([16]byte)
-	case 4102:
-		return new([16]byte)
-	case 4103:
-		return new([16]byte)
-	case 4104:
-		return new([16]byte)
-	case 4105:
-		return new([16]byte)
-	case 4106:
-		return new([16]byte)
-	case 4107:
-		return new([16]byte)
-	case 4108:
-		return new([16]byte)
-	case 4109:
-		return new([16]byte)
-	case 4110:
-		return new([16]byte)
-	case 4111:
-		return new([16]byte)
-	case 4112:
-		return new([16]byte)
-	case 4113:
-		return new([16]byte)
-	case 4114:
-		return new([16]byte)
-	case 4115:
-		return new([16]byte)
-	case 4116:
-		return new([16]byte)
-	case 4117:
-		return new([16]byte)
-	case 4118:
-		return new([16]byte)
-	case 4119:
-		return new([16]byte)
-	case 4120:
-		return new([16]byte)
-	case 4121:
-		return new([16]byte)
-	case 4122:
-		return new([16]byte)
-	case 4123:
-		return new([16]byte)
-	case 4124:
-		return new([16]byte)
-	case 4125:
-		return new([16]byte)
-	case 4126:
-		return new([16]byte)
-	case 4127:
-		return new([16]byte)
-	case 4128:
-		return new([16]byte)
-	case 4129:
-		return new([16]byte)
-	case 4130:
-		return new([16]byte)
-	case 4131:
-		return new([16]byte)
-	case 4132:
-		return new([16]byte)
-	case 4133:
-		return new([16]byte)
-	case 4134:
-		return new([16]byte)
-	case 4135:
-		return new([16]byte)
-	case 4136:
-		return new([16]byte)
-	case 4137:
-		return new([16]byte)
-	case 4138:
-		return new([16]byte)
-	case 4139:
-		return new([16]byte)
-	case 4140:
-		return new([16]byte)
-	case 4141:
-		return new([16]byte)
-	case 4142:
-		return new([16]byte)
-	case 4143:
-		return new([16]byte)
-	case 4144:
-		return new([16]byte)
-	case 4145:
-		return new([16]byte)
-	case 4146:
-		return new([16]byte)
-	case 4147:
-		return new([16]byte)
-	case 4148:
-		return new([16]byte)
-	case 4149:
-		return new([16]byte)
-	case 4150:
-		return new([16]byte)
-	case 4151:
-		return new([16]byte)
-	case 4152:
-		return new([16]byte)
-	case 4153:
-		return new([16]byte)
-	case 4154:
-		return new([16]byte)
-	case 4155:
-		return new([16]byte)
-	case 4156:
-		return new([16]byte)
-	case 4157:
-		return new([16]byte)
-	case 4158:
-		return new([16]byte)
-	case 4159:
-		return new([16]byte)
-	case 4160:
-		return new([16]byte)
-	case 4161:
-		return new([16]byte)
-	case 4162:
-		return new([16]byte)
-	case 4163:
-		return new([16]byte)
-	case 4164:
-		return new([16]byte)
-	case 4165:
-		return new([16]byte)
-	case 4166:
-		return new([16]byte)
-	case 4167:
-		return new([16]byte)
-	case 4168:
-		return new([16]byte)
-	case 4169:
-		return new([16]byte)
-	case 4170:
-		return new([16]byte)
-	case 4171:
-		return new([16]byte)
-	case 4172:
-		return new([16]byte)
-	case 4173:
-		return new([16]byte)
-	case 4174:
-		return new([16]byte)
-	case 4175:
-		return new([16]byte)
-	case 4176:
-		return new([16]byte)
-	case 4177:
-		return new([16]byte)
-	case 4178:
-		return new([16]byte)
-	case 4179:
-		return new([16]byte)
-	case 4180:
-		return new([16]byte)
-	case 4181:
-		return new([16]byte)
-	case 4182:
-		return new([16]byte)
-	case 4183:
-		return new([16]byte)
-	case 4184:
-		return new([16]byte)
-	case 4185:
-		return new([16]byte)
-	case 4186:
-		return new([16]byte)
-	case 4187:
-		return new([16]byte)
-	case 4188:
-		return new([16]byte)
-	case 4189:
-		return new([16]byte)
-	case 4190:
-		return new([16]byte)
-	case 4191:
-		return new([16]byte)
-	case 4192:
-		return new([16]byte)
-	case 4193:
-		return new([16]byte)
-	case 4194:
-		return new([16]byte)
-	case 4195:
-		return new([16]byte)
-	case 4196:
-		return new([16]byte)
-	case 4197:
-		return new([16]byte)
-	case 4198:
-		return new([16]byte)
-	case 4199:
-		return new([16]byte)
-	case 4200:
-		return new([16]byte)
-	case 4201:
-		return new([16]byte)
-	case 4202:
-		return new([16]byte)
-	case 4203:
-		return new([16]byte)
-	case 4204:
-		return new([16]byte)
-	case 4205:
-		return new([16]byte)
-	case 4206:
-		return new([16]byte)
-	case 4207:
-		return new([16]byte)
-	case 4208:
-		return new([16]byte)
-	case 4209:
-		return new([16]byte)
-	case 4210:
-		return new([16]byte)
-	case 4211:
-		return new([16]byte)
-	case 4212:
-		return new([16]byte)
-	case 4213:
-		return new([16]byte)
-	case 4214:
-		return new([16]byte)
-	case 4215:
-		return new([16]byte)
-	case 4216:
-		return new([16]byte)
-	case 4217:
-		return new([16]byte)
-	case 4218:
-		return new([16]byte)
-	case 4219:
-		return new([16]byte)
-	case 4220:
-		return new([16]byte)
-	case 4221:
-		return new([16]byte)
-	case 4222:
-		return new([16]byte)
-	case 4223:
-		return new([16]byte)
-	case 4224:
-		return new([16]byte)
-	case 4225:
-		return new([16]byte)
-	case 4226:
-		return new([16]byte)
-	case 4227:
-		return new([16]byte)
-	case 4228:
-		return new([16]byte)
-	case 4229:
-		return new([16]byte)
-	case 4230:
-		return new([16]byte)
-	case 4231:
-		return new([16]byte)
-	case 4232:
-		return new([16]byte)
-	case 4233:
-		return new([16]byte)
-	case 4234:
-		return new([16]byte)
-	case 4235:
-		return new([16]byte)
-	case 4236:
-		return new([16]byte)
-	case 4237:
-		return new([16]byte)
-	case 4238:
-		return new([16]byte)
-	case 4239:
-		return new([16]byte)
-	case 4240:
-		return new([16]byte)
-	case 4241:
-		return new([16]byte)
-	case 4242:
-		return new([16]byte)
-	case 4243:
-		return new([16]byte)
-	case 4244:
-		return new([16]byte)
-	case 4245:
-		return new([16]byte)
-	case 4246:
-		return new([16]byte)
-	case 4247:
-		return new([16]byte)
-	case 4248:
-		return new([16]byte)
-	case 4249:
-		return new([16]byte)
-	case 4250:
-		return new([16]byte)
-	case 4251:
-		return new([16]byte)
-	case 4252:
-		return new([16]byte)
-	case 4253:
-		return new([16]byte)
-	case 4254:
-		return new([16]byte)
-	case 4255:
-		return new([16]byte)
-	case 4256:
-		return new([16]byte)
-	case 4257:
-		return new([16]byte)
-	case 4258:
-		return new([16]byte)
-	case 4259:
-		return new([16]byte)
-	case 4260:
-		return new([16]byte)
-	case 4261:
-		return new([16]byte)
-	case 4262:
-		return new([16]byte)
-	case 4263:
-		return new([16]byte)
-	case 4264:
-		return new([16]byte)
-	case 4265:
-		return new([16]byte)
-	case 4266:
-		return new([16]byte)
-	case 4267:
-		return new([16]byte)
-	case 4268:
-		return new([16]byte)
-	case 4269:
-		return new([16]byte)
-	case 4270:
-		return new([16]byte)
-	case 4271:
-		return new([16]byte)
-	case 4272:
-		return new([16]byte)
-	case 4273:
-		return new([16]byte)
-	case 4274:
-		return new([16]byte)
-	case 4275:
-		return new([16]byte)
-	case 4276:
-		return new([16]byte)
-	case 4277:
-		return new([16]byte)
-	case 4278:
-		return new([16]byte)
-	case 4279:
-		return new([16]byte)
-	case 4280:
-		return new([16]byte)
-	case 4281:
-		return new([16]byte)
-	case 4282:
-		return new([16]byte)
-	case 4283:
-		return new([16]byte)
-	case 4284:
-		return new([16]byte)
-	case 4285:
-		return new([16]byte)
-	case 4286:
-		return new([16]byte)
-	case 4287:
-		return new([16]byte)
-	case 4288:
-		return new([16]byte)
-	case 4289:
-		return new([16]byte)
-	case 4290:
-		return new([16]byte)
-	case 4291:
-		return new([16]byte)
-	case 4292:
-		return new([16]byte)
-	case 4293:
-		return new([16]byte)
-	case 4294:
-		return new([16]byte)
-	case 4295:
-		return new([16]byte)
-	case 4296:
-		return new([16]byte)
-	case 4297:
-		return new([16]byte)
-	case 4298:
-		return new([16]byte)
-	case 4299:
-		return new([16]byte)
-	case 4300:
-		return new([16]byte)
-	case 4301:
-		return new([16]byte)
-	case 4302:
-		return new([16]byte)
-	case 4303:
-		return new([16]byte)
-	case 4304:
-		return new([16]byte)
-	case 4305:
-		return new([16]byte)
-	case 4306:
-		return new([16]byte)
-	case 4307:
-		return new([16]byte)
-	case 4308:
-		return new([16]byte)
-	case 4309:
-		return new([16]byte)
-	case 4310:
-		return new([16]byte)
-	case 4311:
-		return new([16]byte)
-	case 4312:
-		return new([16]byte)
-	case 4313:
-		return new([16]byte)
-	case 4314:
-		return new([16]byte)
-	case 4315:
-		return new([16]byte)
-	case 4316:
-		return new([16]byte)
-	case 4317:
-		return new([16]byte)
-	case 4318:
-		return new([16]byte)
-	case 4319:
-		return new([16]byte)
-	case 4320:
-		return new([16]byte)
-	case 4321:
-		return new([16]byte)
-	case 4322:
-		return new([16]byte)
-	case 4323:
-		return new([16]byte)
-	case 4324:
-		return new([16]byte)
-	case 4325:
-		return new([16]byte)
-	case 4326:
-		return new([16]byte)
-	case 4327:
-		return new([16]byte)
-	case 4328:
-		return new([16]byte)
-	case 4329:
-		return new([16]byte)
-	case 4330:
-		return new([16]byte)
-	case 4331:
-		return new([16]byte)
-	case 4332:
-		return new([16]byte)
-	case 4333:
-		return new([16]byte)
-	case 4334:
-		return new([16]byte)
-	case 4335:
-		return new([16]byte)
-	case 4336:
-		return new([16]byte)
-	case 4337:
-		return new([16]byte)
-	case 4338:
-		return new([16]byte)
-	case 4339:
-		return new([16]byte)
-	case 4340:
-		return new([16]byte)
-	case 4341:
-		return new([16]byte)
-	case 4342:
-		return new([16]byte)
-	case 4343:
-		return new([16]byte)
-	case 4344:
-		return new([16]byte)
-	case 4345:
-		return new([16]byte)
-	case 4346:
-		return new([16]byte)
-	case 4347:
-		return new([16]byte)
-	case 4348:
-		return new([16]byte)
-	case 4349:
-		return new([16]byte)
-	case 4350:
-		return new([16]byte)
-	case 4351:
-		return new([16]byte)
-	case 4352:
-		return new([16]byte)
-	case 4353:
-		return new([16]byte)
-	case 4354:
-		return new([16]byte)
-	case 4355:
-		return new([16]byte)
-	case 4356:
-		return new([16]byte)
-	case 4357:
-		return new([16]byte)
-	case 4358:
-		return new([16]byte)
-	case 4359:
-		return new([16]byte)
-	case 4360:
-		return new([16]byte)
-	case 4361:
-		return new([16]byte)
-	case 4362:
-		return new([16]byte)
-	case 4363:
-		return new([16]byte)
-	case 4364:
-		return new([16]byte)
-	case 4365:
-		return new([16]byte)
-	case 4366:
-		return new([16]byte)
-	case 4367:
-		return new([16]byte)
-	case 4368:
-		return new([16]byte)
-	case 4369:
-		return new([16]byte)
-	case 4370:
-		return new([16]byte)
-	case 4371:
-		return new([16]byte)
-	case 4372:
-		return new([16]byte)
-	case 4373:
-		return new([16]byte)
-	case 4374:
-		return new([16]byte)
-	case 4375:
-		return new([16]byte)
-	case 4376:
-		return new([16]byte)
-	case 4377:
-		return new([16]byte)
-	case 4378:
-		return new([16]byte)
-	case 4379:
-		return new([16]byte)
-	case 4380:
-		return new([16]byte)
-	case 4381:
-		return new([16]byte)
-	case 4382:
-		return new([16]byte)
-	case 4383:
-		return new([16]byte)
-	case 4384:
-		return new([16]byte)
-	case 4385:
-		return new([16]byte)
-	case 4386:
-		return new([16]byte)
-	case 4387:
-		return new([16]byte)
-	case 4388:
-		return new([16]byte)
-	case 4389:
-		return new([16]byte)
-	case 4390:
-		return new([16]byte)
-	case 4391:
-		return new([16]byte)
-	case 4392:
-		return new([16]byte)
-	case 4393:
-		return new([16]byte)
-	case 4394:
-		return new([16]byte)
-	case 4395:
-		return new([16]byte)
-	case 4396:
-		return new([16]byte)
-	case 4397:
-		return new([16]byte)
-	case 4398:
-		return new([16]byte)
-	case 4399:
-		return new([16]byte)
-	case 4400:
-		return new([16]byte)
-	case 4401:
-		return new([16]byte)
-	case 4402:
-		return new([16]byte)
-	case 4403:
-		return new([16]byte)
-	case 4404:
-		return new([16]byte)
-	case 4405:
-		return new([16]byte)
-	case 4406:
-		return new([16]byte)
-	case 4407:
-		return new([16]byte)
-	case 4408:
-		return new([16]byte)
-	case 4409:
-		return new([16]byte)
-	case 4410:
-		return new([16]byte)
-	case 4411:
-		return new([16]byte)
-	case 4412:
-		return new([16]byte)
-	case 4413:
-		return new([16]byte)
-	case 4414:
-		return new([16]byte)
-	case 4415:
-		return new([16]byte)
-	case 4416:
-		return new([16]byte)
-	case 4417:
-		return new([16]byte)
-	case 4418:
-		return new([16]byte)
-	case 4419:
-		return new([16]byte)
-	case 4420:
-		return new([16]byte)
-	case 4421:
-		return new([16]byte)
-	case 4422:
-		return new([16]byte)
-	case 4423:
-		return new([16]byte)
-	case 4424:
-		return new([16]byte)
-	case 4425:
-		return new([16]byte)
-	case 4426:
-		return new([16]byte)
-	case 4427:
-		return new([16]byte)
-	case 4428:
-		return new([16]byte)
-	case 4429:
-		return new([16]byte)
-	case 4430:
-		return new([16]byte)
-	case 4431:
-		return new([16]byte)
-	case 4432:
-		return new([16]byte)
-	case 4433:
-		return new([16]byte)
-	case 4434:
-		return new([16]byte)
-	case 4435:
-		return new([16]byte)
-	case 4436:
-		return new([16]byte)
-	case 4437:
-		return new([16]byte)
-	case 4438:
-		return new([16]byte)
-	case 4439:
-		return new([16]byte)
-	case 4440:
-		return new([16]byte)
-	case 4441:
-		return new([16]byte)
-	case 4442:
-		return new([16]byte)
-	case 4443:
-		return new([16]byte)
-	case 4444:
-		return new([16]byte)
-	case 4445:
-		return new([16]byte)
-	case 4446:
-		return new([16]byte)
-	case 4447:
-		return new([16]byte)
-	case 4448:
-		return new([16]byte)
-	case 4449:
-		return new([16]byte)
-	case 4450:
-		return new([16]byte)
-	case 4451:
-		return new([16]byte)
-	case 4452:
-		return new([16]byte)
-	case 4453:
-		return new([16]byte)
-	case 4454:
-		return new([16]byte)
-	case 4455:
-		return new([16]byte)
-	case 4456:
-		return new([16]byte)
-	case 4457:
-		return new([16]byte)
-	case 4458:
-		return new([16]byte)
-	case 4459:
-		return new([16]byte)
-	case 4460:
-		return new([16]byte)
-	case 4461:
-		return new([16]byte)
-	case 4462:
-		return new([16]byte)
-	case 4463:
-		return new([16]byte)
-	case 4464:
-		return new([16]byte)
-	case 4465:
-		return new([16]byte)
-	case 4466:
-		return new([16]byte)
-	case 4467:
-		return new([16]byte)
-	case 4468:
-		return new([16]byte)
-	case 4469:
-		return new([16]byte)
-	case 4470:
-		return new([16]byte)
-	case 4471:
-		return new([16]byte)
-	case 4472:
-		return new([16]byte)
-	case 4473:
-		return new([16]byte)
-	case 4474:
-		return new([16]byte)
-	case 4475:
-		return new([16]byte)
-	case 4476:
-		return new([16]byte)
-	case 4477:
-		return new([16]byte)
-	case 4478:
-		return new([16]byte)
-	case 4479:
-		return new([16]byte)
-	case 4480:
-		return new([16]byte)
-	case 4481:
-		return new([16]byte)
-	case 4482:
-		return new([16]byte)
-	case 4483:
-		return new([16]byte)
-	case 4484:
-		return new([16]byte)
-	case 4485:
-		return new([16]byte)
-	case 4486:
-		return new([16]byte)
-	case 4487:
-		return new([16]byte)
-	case 4488:
-		return new([16]byte)
-	case 4489:
-		return new([16]byte)
-	case 4490:
-		return new([16]byte)
-	case 4491:
-		return new([16]byte)
-	case 4492:
-		return new([16]byte)
-	case 4493:
-		return new([16]byte)
-	case 4494:
-		return new([16]byte)
-	case 4495:
-		return new([16]byte)
-	case 4496:
-		return new([16]byte)
-	case 4497:
-		return new([16]byte)
-	case 4498:
-		return new([16]byte)
-	case 4499:
-		return new([16]byte)
-	case 4500:
-		return new([16]byte)
-	case 4501:
-		return new([16]byte)
-	case 4502:
-		return new([16]byte)
-	case 4503:
-		return new([16]byte)
-	case 4504:
-		return new([16]byte)
-	case 4505:
-		return new([16]byte)
-	case 4506:
-		return new([16]byte)
-	case 4507:
-		return new([16]byte)
-	case 4508:
-		return new([16]byte)
-	case 4509:
-		return new([16]byte)
-	case 4510:
-		return new([16]byte)
-	case 4511:
-		return new([16]byte)
-	case 4512:
-		return new([16]byte)
-	case 4513:
-		return new([16]byte)
-	case 4514:
-		return new([16]byte)
-	case 4515:
-		return new([16]byte)
-	case 4516:
-		return new([16]byte)
-	case 4517:
-		return new([16]byte)
-	case 4518:
-		return new([16]byte)
-	case 4519:
-		return new([16]byte)
-	case 4520:
-		return new([16]byte)
-	case 4521:
-		return new([16]byte)
-	case 4522:
-		return new([16]byte)
-	case 4523:
-		return new([16]byte)
-	case 4524:
-		return new([16]byte)
-	case 4525:
-		return new([16]byte)
-	case 4526:
-		return new([16]byte)
-	case 4527:
-		return new([16]byte)
-	case 4528:
-		return new([16]byte)
-	case 4529:
-		return new([16]byte)
-	case 4530:
-		return new([16]byte)
-	case 4531:
-		return new([16]byte)
-	case 4532:
-		return new([16]byte)
-	case 4533:
-		return new([16]byte)
-	case 4534:
-		return new([16]byte)
-	case 4535:
-		return new([16]byte)
-	case 4536:
-		return new([16]byte)
-	case 4537:
-		return new([16]byte)
-	case 4538:
-		return new([16]byte)
-	case 4539:
-		return new([16]byte)
-	case 4540:
-		return new([16]byte)
-	case 4541:
-		return new([16]byte)
-	case 4542:
-		return new([16]byte)
-	case 4543:
-		return new([16]byte)
-	case 4544:
-		return new([16]byte)
-	case 4545:
-		return new([16]byte)
-	case 4546:
-		return new([16]byte)
-	case 4547:
-		return new([16]byte)
-	case 4548:
-		return new([16]byte)
-	case 4549:
-		return new([16]byte)
-	case 4550:
-		return new([16]byte)
-	case 4551:
-		return new([16]byte)
-	case 4552:
-		return new([16]byte)
-	case 4553:
-		return new([16]byte)
-	case 4554:
-		return new([16]byte)
-	case 4555:
-		return new([16]byte)
-	case 4556:
-		return new([16]byte)
-	case 4557:
-		return new([16]byte)
-	case 4558:
-		return new([16]byte)
-	case 4559:
-		return new([16]byte)
-	case 4560:
-		return new([16]byte)
-	case 4561:
-		return new([16]byte)
-	case 4562:
-		return new([16]byte)
-	case 4563:
-		return new([16]byte)
-	case 4564:
-		return new([16]byte)
-	case 4565:
-		return new([16]byte)
-	case 4566:
-		return new([16]byte)
-	case 4567:
-		return new([16]byte)
-	case 4568:
-		return new([16]byte)
-	case 4569:
-		return new([16]byte)
-	case 4570:
-		return new([16]byte)
-	case 4571:
-		return new([16]byte)
-	case 4572:
-		return new([16]byte)
-	case 4573:
-		return new([16]byte)
-	case 4574:
-		return new([16]byte)
-	case 4575:
-		return new([16]byte)
-	case 4576:
-		return new([16]byte)
-	case 4577:
-		return new([16]byte)
-	case 4578:
-		return new([16]byte)
-	case 4579:
-		return new([16]byte)
-	case 4580:
-		return new([16]byte)
-	case 4581:
-		return new([16]byte)
-	case 4582:
-		return new([16]byte)
-	case 4583:
-		return new([16]byte)
-	case 4584:
-		return new([16]byte)
-	case 4585:
-		return new([16]byte)
-	case 4586:
-		return new([16]byte)
-	case 4587:
-		return new([16]byte)
-	case 4588:
-		return new([16]byte)
-	case 4589:
-		return new([16]byte)
-	case 4590:
-		return new([16]byte)
-	case 4591:
-		return new([16]byte)
-	case 4592:
-		return new([16]byte)
-	case 4593:
-		return new([16]byte)
-	case 4594:
-		return new([16]byte)
-	case 4595:
-		return new([16]byte)
-	case 4596:
-		return new([16]byte)
-	case 4597:
-		return new([16]byte)
-	case 4598:
-		return new([16]byte)
-	case 4599:
-		return new([16]byte)
-	case 4600:
-		return new([16]byte)
-	case 4601:
-		return new([16]byte)
-	case 4602:
-		return new([16]byte)
-	case 4603:
-		return new([16]byte)
-	case 4604:
-		return new([16]byte)
-	case 4605:
-		return new([16]byte)
-	case 4606:
-		return new([16]byte)
-	case 4607:
-		return new([16]byte)
-	case 4608:
-		return new([16]byte)
-	case 4609:
-		return new([16]byte)
-	case 4610:
-		return new([16]byte)
-	case 4611:
-		return new([16]byte)
-	case 4612:
-		return new([16]byte)
-	case 4613:
-		return new([16]byte)
-	case 4614:
-		return new([16]byte)
-	case 4615:
-		return new([16]byte)
-	case 4616:
-		return new([16]byte)
-	case 4617:
-		return new([16]byte)
-	case 4618:
-		return new([16]byte)
-	case 4619:
-		return new([16]byte)
-	case 4620:
-		return new([16]byte)
-	case 4621:
-		return new([16]byte)
-	case 4622:
-		return new([16]byte)
-	case 4623:
-		return new([16]byte)
-	case 4624:
-		return new([16]byte)
-	case 4625:
-		return new([16]byte)
-	case 4626:
-		return new([16]byte)
-	case 4627:
-		return new([16]byte)
-	case 4628:
-		return new([16]byte)
-	case 4629:
-		return new([16]byte)
-	case 4630:
-		return new([16]byte)
-	case 4631:
-		return new([16]byte)
-	case 4632:
-		return new([16]byte)
-	case 4633:
-		return new([16]byte)
-	case 4634:
-		return new([16]byte)
-	case 4635:
-		return new([16]byte)
-	case 4636:
-		return new([16]byte)
-	case 4637:
-		return new([16]byte)
-	case 4638:
-		return new([16]byte)
-	case 4639:
-		return new([16]byte)
-	case 4640:
-		return new([16]byte)
-	case 4641:
-		return new([16]byte)
-	case 4642:
-		return new([16]byte)
-	case 4643:
-		return new([16]byte)
-	case 4644:
-		return new([16]byte)
-	case 4645:
-		return new([16]byte)
-	case 4646:
-		return new([16]byte)
-	case 4647:
-		return new([16]byte)
-	case 4648:
-		return new([16]byte)
-	case 4649:
-		return new([16]byte)
-	case 4650:
-		return new([16]byte)
-	case 4651:
-		return new([16]byte)
-	case 4652:
-		return new([16]byte)
-	case 4653:
-		return new([16]byte)
-	case 4654:
-		return new([16]byte)
-	case 4655:
-		return new([16]byte)
-	case 4656:
-		return new([16]byte)
-	case 4657:
-		return new([16]byte)
-	case 4658:
-		return new([16]byte)
-	case 4659:
-		return new([16]byte)
-	case 4660:
-		return new([16]byte)
-	case 4661:
-		return new([16]byte)
-	case 4662:
-		return new([16]byte)
-	case 4663:
-		return new([16]byte)
-	case 4664:
-		return new([16]byte)
-	case 4665:
-		return new([16]byte)
-	case 4666:
-		return new([16]byte)
-	case 4667:
-		return new([16]byte)
-	case 4668:
-		return new([16]byte)
-	case 4669:
-		return new([16]byte)
-	case 4670:
-		return new([16]byte)
-	case 4671:
-		return new([16]byte)
-	case 4672:
-		return new([16]byte)
-	case 4673:
-		return new([16]byte)
-	case 4674:
-		return new([16]byte)
-	case 4675:
-		return new([16]byte)
-	case 4676:
-		return new([16]byte)
-	case 4677:
-		return new([16]byte)
-	case 4678:
-		return new([16]byte)
-	case 4679:
-		return new([16]byte)
-	case 4680:
-		return new([16]byte)
-	case 4681:
-		return new([16]byte)
-	case 4682:
-		return new([16]byte)
-	case 4683:
-		return new([16]byte)
-	case 4684:
-		return new([16]byte)
-	case 4685:
-		return new([16]byte)
-	case 4686:
-		return new([16]byte)
-	case 4687:
-		return new([16]byte)
-	case 4688:
-		return new([16]byte)
-	case 4689:
-		return new([16]byte)
-	case 4690:
-		return new([16]byte)
-	case 4691:
-		return new([16]byte)
-	case 4692:
-		return new([16]byte)
-	case 4693:
-		return new([16]byte)
-	case 4694:
-		return new([16]byte)
-	case 4695:
-		return new([16]byte)
-	case 4696:
-		return new([16]byte)
-	case 4697:
-		return new([16]byte)
-	case 4698:
-		return new([16]byte)
-	case 4699:
-		return new([16]byte)
-	case 4700:
-		return new([16]byte)
-	case 4701:
-		return new([16]byte)
-	case 4702:
-		return new([16]byte)
-	case 4703:
-		return new([16]byte)
-	case 4704:
-		return new([16]byte)
-	case 4705:
-		return new([16]byte)
-	case 4706:
-		return new([16]byte)
-	case 4707:
-		return new([16]byte)
-	case 4708:
-		return new([16]byte)
-	case 4709:
-		return new([16]byte)
-	case 4710:
-		return new([16]byte)
-	case 4711:
-		return new([16]byte)
-	case 4712:
-		return new([16]byte)
-	case 4713:
-		return new([16]byte)
-	case 4714:
-		return new([16]byte)
-	case 4715:
-		return new([16]byte)
-	case 4716:
-		return new([16]byte)
-	case 4717:
-		return new([16]byte)
-	case 4718:
-		return new([16]byte)
-	case 4719:
-		return new([16]byte)
-	case 4720:
-		return new([16]byte)
-	case 4721:
-		return new([16]byte)
-	case 4722:
-		return new([16]byte)
-	case 4723:
-		return new([16]byte)
-	case 4724:
-		return new([16]byte)
-	case 4725:
-		return new([16]byte)
-	case 4726:
-		return new([16]byte)
-	case 4727:
-		return new([16]byte)
-	case 4728:
-		return new([16]byte)
-	case 4729:
-		return new([16]byte)
-	case 4730:
-		return new([16]byte)
-	case 4731:
-		return new([16]byte)
-	case 4732:
-		return new([16]byte)
-	case 4733:
-		return new([16]byte)
-	case 4734:
-		return new([16]byte)
-	case 4735:
-		return new([16]byte)
-	case 4736:
-		return new([16]byte)
-	case 4737:
-		return new([16]byte)
-	case 4738:
-		return new([16]byte)
-	case 4739:
-		return new([16]byte)
-	case 4740:
-		return new([16]byte)
-	case 4741:
-		return new([16]byte)
-	case 4742:
-		return new([16]byte)
-	case 4743:
-		return new([16]byte)
-	case 4744:
-		return new([16]byte)
-	case 4745:
-		return new([16]byte)
-	case 4746:
-		return new([16]byte)
-	case 4747:
-		return new([16]byte)
-	case 4748:
-		return new([16]byte)
-	case 4749:
-		return new([16]byte)
-	case 4750:
-		return new([16]byte)
-	case 4751:
-		return new([16]byte)
-	case 4752:
-		return new([16]byte)
-	case 4753:
-		return new([16]byte)
-	case 4754:
-		return new([16]byte)
-	case 4755:
-		return new([16]byte)
-	case 4756:
-		return new([16]byte)
-	case 4757:
-		return new([16]byte)
-	case 4758:
-		return new([16]byte)
-	case 4759:
-		return new([16]byte)
-	case 4760:
-		return new([16]byte)
-	case 4761:
-		return new([16]byte)
-	case 4762:
-		return new([16]byte)
-	case 4763:
-		return new([16]byte)
-	case 4764:
-		return new([16]byte)
-	case 4765:
-		return new([16]byte)
-	case 4766:
-		return new([16]byte)
-	case 4767:
-		return new([16]byte)
-	case 4768:
-		return new([16]byte)
-	case 4769:
-		return new([16]byte)
-	case 4770:
-		return new([16]byte)
-	case 4771:
-		return new([16]byte)
-	case 4772:
-		return new([16]byte)
-	case 4773:
-		return new([16]byte)
-	case 4774:
-		return new([16]byte)
-	case 4775:
-		return new([16]byte)
-	case 4776:
-		return new([16]byte)
-	case 4777:
-		return new([16]byte)
-	case 4778:
-		return new([16]byte)
-	case 4779:
-		return new([16]byte)
-	case 4780:
-		return new([16]byte)
-	case 4781:
-		return new([16]byte)
-	case 4782:
-		return new([16]byte)
-	case 4783:
-		return new([16]byte)
-	case 4784:
-		return new([16]byte)
-	case 4785:
-		return new([16]byte)
-	case 4786:
-		return new([16]byte)
-	case 4787:
-		return new([16]byte)
-	case 4788:
-		return new([16]byte)
-	case 4789:
-		return new([16]byte)
-	case 4790:
-		return new([16]byte)
-	case 4791:
-		return new([16]byte)
-	case 4792:
-		return new([16]byte)
-	case 4793:
-		return new([16]byte)
-	case 4794:
-		return new([16]byte)
-	case 4795:
-		return new([16]byte)
-	case 4796:
-		return new([16]byte)
-	case 4797:
-		return new([16]byte)
-	case 4798:
-		return new([16]byte)
-	case 4799:
-		return new([16]byte)
-	case 4800:
-		return new([16]byte)
-	case 4801:
-		return new([16]byte)
-	case 4802:
-		return new([16]byte)
-	case 4803:
-		return new([16]byte)
-	case 4804:
-		return new([16]byte)
-	case 4805:
-		return new([16]byte)
-	case 4806:
-		return new([16]byte)
-	case 4807:
-		return new([16]byte)
-	case 4808:
-		return new([16]byte)
-	case 4809:
-		return new([16]byte)
-	case 4810:
-		return new([16]byte)
-	case 4811:
-		return new([16]byte)
-	case 4812:
-		return new([16]byte)
-	case 4813:
-		return new([16]byte)
-	case 4814:
-		return new([16]byte)
-	case 4815:
-		return new([16]byte)
-	case 4816:
-		return new([16]byte)
-	case 4817:
-		return new([16]byte)
-	case 4818:
-		return new([16]byte)
-	case 4819:
-		return new([16]byte)
-	case 4820:
-		return new([16]byte)
-	case 4821:
-		return new([16]byte)
-	case 4822:
-		return new([16]byte)
-	case 4823:
-		return new([16]byte)
-	case 4824:
-		return new([16]byte)
-	case 4825:
-		return new([16]byte)
-	case 4826:
-		return new([16]byte)
-	case 4827:
-		return new([16]byte)
-	case 4828:
-		return new([16]byte)
-	case 4829:
-		return new([16]byte)
-	case 4830:
-		return new([16]byte)
-	case 4831:
-		return new([16]byte)
-	case 4832:
-		return new([16]byte)
-	case 4833:
-		return new([16]byte)
-	case 4834:
-		return new([16]byte)
-	case 4835:
-		return new([16]byte)
-	case 4836:
-		return new([16]byte)
-	case 4837:
-		return new([16]byte)
-	case 4838:
-		return new([16]byte)
-	case 4839:
-		return new([16]byte)
-	case 4840:
-		return new([16]byte)
-	case 4841:
-		return new([16]byte)
-	case 4842:
-		return new([16]byte)
-	case 4843:
-		return new([16]byte)
-	case 4844:
-		return new([16]byte)
-	case 4845:
-		return new([16]byte)
-	case 4846:
-		return new([16]byte)
-	case 4847:
-		return new([16]byte)
-	case 4848:
-		return new([16]byte)
-	case 4849:
-		return new([16]byte)
-	case 4850:
-		return new([16]byte)
-	case 4851:
-		return new([16]byte)
-	case 4852:
-		return new([16]byte)
-	case 4853:
-		return new([16]byte)
-	case 4854:
-		return new([16]byte)
-	case 4855:
-		return new([16]byte)
-	case 4856:
-		return new([16]byte)
-	case 4857:
-		return new([16]byte)
-	case 4858:
-		return new([16]byte)
-	case 4859:
-		return new([16]byte)
-	case 4860:
-		return new([16]byte)
-	case 4861:
-		return new([16]byte)
-	case 4862:
-		return new([16]byte)
-	case 4863:
-		return new([16]byte)
-	case 4864:
-		return new([16]byte)
-	case 4865:
-		return new([16]byte)
-	case 4866:
-		return new([16]byte)
-	case 4867:
-		return new([16]byte)
-	case 4868:
-		return new([16]byte)
-	case 4869:
-		return new([16]byte)
-	case 4870:
-		return new([16]byte)
-	case 4871:
-		return new([16]byte)
-	case 4872:
-		return new([16]byte)
-	case 4873:
-		return new([16]byte)
-	case 4874:
-		return new([16]byte)
-	case 4875:
-		return new([16]byte)
-	case 4876:
-		return new([16]byte)
-	case 4877:
-		return new([16]byte)
-	case 4878:
-		return new([16]byte)
-	case 4879:
-		return new([16]byte)
-	case 4880:
-		return new([16]byte)
-	case 4881:
-		return new([16]byte)
-	case 4882:
-		return new([16]byte)
-	case 4883:
-		return new([16]byte)
-	case 4884:
-		return new([16]byte)
-	case 4885:
-		return new([16]byte)
-	case 4886:
-		return new([16]byte)
-	case 4887:
-		return new([16]byte)
-	case 4888:
-		return new([16]byte)
-	case 4889:
-		return new([16]byte)
-	case 4890:
-		return new([16]byte)
-	case 4891:
-		return new([16]byte)
-	case 4892:
-		return new([16]byte)
-	case 4893:
-		return new([16]byte)
-	case 4894:
-		return new([16]byte)
-	case 4895:
-		return new([16]byte)
-	case 4896:
-		return new([16]byte)
-	case 4897:
-		return new([16]byte)
-	case 4898:
-		return new([16]byte)
-	case 4899:
-		return new([16]byte)
-	case 4900:
-		return new([16]byte)
-	case 4901:
-		return new([16]byte)
-	case 4902:
-		return new([16]byte)
-	case 4903:
-		return new([16]byte)
-	case 4904:
-		return new([16]byte)
-	case 4905:
-		return new([16]byte)
-	case 4906:
-		return new([16]byte)
-	case 4907:
-		return new([16]byte)
-	case 4908:
-		return new([16]byte)
-	case 4909:
-		return new([16]byte)
-	case 4910:
-		return new([16]byte)
-	case 4911:
-		return new([16]byte)
-	case 4912:
-		return new([16]byte)
-	case 4913:
-		return new([16]byte)
-	case 4914:
-		return new([16]byte)
-	case 4915:
-		return new([16]byte)
-	case 4916:
-		return new([16]byte)
-	case 4917:
-		return new([16]byte)
-	case 4918:
-		return new([16]byte)
-	case 4919:
-		return new([16]byte)
-	case 4920:
-		return new([16]byte)
-	case 4921:
-		return new([16]byte)
-	case 4922:
-		return new([16]byte)
-	case 4923:
-		return new([16]byte)
-	case 4924:
-		return new([16]byte)
-	case 4925:
-		return new([16]byte)
-	case 4926:
-		return new([16]byte)
-	case 4927:
-		return new([16]byte)
-	case 4928:
-		return new([16]byte)
-	case 4929:
-		return new([16]byte)
-	case 4930:
-		return new([16]byte)
-	case 4931:
-		return new([16]byte)
-	case 4932:
-		return new([16]byte)
-	case 4933:
-		return new([16]byte)
-	case 4934:
-		return new([16]byte)
-	case 4935:
-		return new([16]byte)
-	case 4936:
-		return new([16]byte)
-	case 4937:
-		return new([16]byte)
-	case 4938:
-		return new([16]byte)
-	case 4939:
-		return new([16]byte)
-	case 4940:
-		return new([16]byte)
-	case 4941:
-		return new([16]byte)
-	case 4942:
-		return new([16]byte)
-	case 4943:
-		return new([16]byte)
-	case 4944:
-		return new([16]byte)
-	case 4945:
-		return new([16]byte)
-	case 4946:
-		return new([16]byte)
-	case 4947:
-		return new([16]byte)
-	case 4948:
-		return new([16]byte)
-	case 4949:
-		return new([16]byte)
-	case 4950:
-		return new([16]byte)
-	case 4951:
-		return new([16]byte)
-	case 4952:
-		return new([16]byte)
-	case 4953:
-		return new([16]byte)
-	case 4954:
-		return new([16]byte)
-	case 4955:
-		return new([16]byte)
-	case 4956:
-		return new([16]byte)
-	case 4957:
-		return new([16]byte)
-	case 4958:
-		return new([16]byte)
-	case 4959:
-		return new([16]byte)
-	case 4960:
-		return new([16]byte)
-	case 4961:
-		return new([16]byte)
-	case 4962:
-		return new([16]byte)
-	case 4963:
-		return new([16]byte)
-	case 4964:
-		return new([16]byte)
-	case 4965:
-		return new([16]byte)
-	case 4966:
-		return new([16]byte)
-	case 4967:
-		return new([16]byte)
-	case 4968:
-		return new([16]byte)
-	case 4969:
-		return new([16]byte)
-	case 4970:
-		return new([16]byte)
-	case 4971:
-		return new([16]byte)
-	case 4972:
-		return new([16]byte)
-	case 4973:
-		return new([16]byte)
-	case 4974:
-		return new([16]byte)
-	case 4975:
-		return new([16]byte)
-	case 4976:
-		return new([16]byte)
-	case 4977:
-		return new([16]byte)
-	case 4978:
-		return new([16]byte)
-	case 4979:
-		return new([16]byte)
-	case 4980:
-		return new([16]byte)
-	case 4981:
-		return new([16]byte)
-	case 4982:
-		return new([16]byte)
-	case 4983:
-		return new([16]byte)
-	case 4984:
-		return new([16]byte)
-	case 4985:
-		return new([16]byte)
-	case 4986:
-		return new([16]byte)
-	case 4987:
-		return new([16]byte)
-	case 4988:
-		return new([16]byte)
-	case 4989:
-		return new([16]byte)
-	case 4990:
-		return new([16]byte)
-	case 4991:
-		return new([16]byte)
-	case 4992:
-		return new([16]byte)
-	case 4993:
-		return new([16]byte)
-	case 4994:
-		return new([16]byte)
-	case 4995:
-		return new([16]byte)
-	case 4996:
-		return new([16]byte)
-	case 4997:
-		return new([16]byte)
-	case 4998:
-		return new([16]byte)
-	case 4999:
-		return new([16]byte)
-	}
-	return nil
+func allocSite(k int) *[16]byte { return siteFuncs[k]() }
+
+var siteFuncs = [...]func() *[16]byte{
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
+	func() *[16]byte { return new([16]byte) },
 }
