@@ -3,6 +3,7 @@ package leaktest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -67,18 +68,27 @@ func (a *artifacts) mkdir() bool {
 	return true
 }
 
-func (a *artifacts) create(key, file string) (*os.File, bool) {
+// write creates file in the directory, fills it, closes it and lists it
+// under key; any failure is a warning and the key is not listed.
+func (a *artifacts) write(key, file string, fill func(io.Writer) error) {
 	if !a.mkdir() {
-		return nil, false
+		return
 	}
 	path := filepath.Join(a.dir, file)
 	f, err := os.Create(path)
 	if err != nil {
 		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %v", err))
-		return nil, false
+		return
 	}
 	a.paths[key] = path
-	return f, true
+	err = fill(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		delete(a.paths, key)
+		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %s: %v", file, err))
+	}
 }
 
 // writeProfile writes the heap profile as of the last snapshot's GC:
@@ -88,51 +98,23 @@ func (a *artifacts) writeProfile(key string, ok bool) {
 		return
 	}
 	file := strings.TrimSuffix(key, "_profile") + ".pb.gz"
-	f, ok := a.create(key, file)
-	if !ok {
-		return
-	}
-	err := pprof.Lookup("heap").WriteTo(f, 0)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		delete(a.paths, key)
-		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %s: %v", file, err))
-	}
+	a.write(key, file, func(w io.Writer) error { return pprof.Lookup("heap").WriteTo(w, 0) })
 }
 
 // writeJSON writes report.json; rep.Artifacts is the artifacts' own map,
 // so the JSON names itself and the profiles.
 func (a *artifacts) writeJSON(rep *Report) {
-	f, ok := a.create(ArtifactJSON, "report.json")
-	if !ok {
-		return
-	}
-	enc := json.NewEncoder(f)
-	enc.SetIndent("", "  ")
-	err := enc.Encode(rep)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		delete(a.paths, ArtifactJSON)
-		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: report.json: %v", err))
-	}
+	a.write(ArtifactJSON, "report.json", func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	})
 }
 
 // writeBytes writes a profile read from elsewhere (a remote service's).
 func (a *artifacts) writeBytes(key, file string, data []byte) {
-	f, ok := a.create(key, file)
-	if !ok {
-		return
-	}
-	_, err := f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		delete(a.paths, key)
-		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %s: %v", file, err))
-	}
+	a.write(key, file, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 }

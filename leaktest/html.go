@@ -2,6 +2,7 @@ package leaktest
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"path/filepath"
 	"sort"
@@ -138,19 +139,10 @@ func (r *Report) charts() []render.Chart {
 // writeHTML writes report.html; the JSON's path is listed before it is
 // written (same directory), so the page and the JSON name each other.
 func (a *artifacts) writeHTML(rep *Report) {
-	f, ok := a.create(ArtifactHTML, "report.html")
-	if !ok {
-		return
-	}
-	if _, ok := a.paths[ArtifactJSON]; !ok && a.made {
-		a.paths[ArtifactJSON] = filepath.Join(a.dir, "report.json")
-	}
-	err := rep.page().WriteHTML(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		delete(a.paths, ArtifactHTML)
-		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: report.html: %v", err))
-	}
+	a.write(ArtifactHTML, "report.html", func(w io.Writer) error {
+		if _, ok := a.paths[ArtifactJSON]; !ok {
+			a.paths[ArtifactJSON] = filepath.Join(a.dir, "report.json")
+		}
+		return rep.page().WriteHTML(w)
+	})
 }
