@@ -9,6 +9,7 @@ import (
 
 	"github.com/leakslope/leakslope/internal/decide"
 	"github.com/leakslope/leakslope/internal/stats"
+	"github.com/leakslope/leakslope/internal/units"
 )
 
 // Analyze trends snapshots taken elsewhere: dump files read in the order
@@ -156,9 +157,9 @@ func (r *run) analyzeWarnings(rep *Report) {
 	need := dumpsToDecide(threshold)
 	if need > n {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d dumps are too few to prove a leak among %s symbols at α = %g: a rise at every step has p = 1/%d! = %.2g, and Holm needs ≤ %.2g; %d dumps would decide a steady rise (%d more)",
-			n, groupDigits(int64(m)), r.c.alpha, n, 1/factorial(n), threshold, need, need-n))
+			n, units.Group(int64(m)), r.c.alpha, n, 1/factorial(n), threshold, need, need-n))
 	} else {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the growing symbols did not rise steadily enough to decide at α = %g over %s symbols; more dumps narrow it", r.c.alpha, groupDigits(int64(m))))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the growing symbols did not rise steadily enough to decide at α = %g over %s symbols; more dumps narrow it", r.c.alpha, units.Group(int64(m))))
 	}
 	for i, s := range sus {
 		if i == 5 {

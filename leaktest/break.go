@@ -1,6 +1,10 @@
 package leaktest
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/leakslope/leakslope/internal/units"
+)
 
 // Break is how the target broke during a run: it stopped completing ops,
 // its ops started failing after a phase of working, or a resource reached
@@ -56,5 +60,5 @@ func (b *Break) exhausted(sym Symbol) bool {
 }
 
 func exhaustedText(sym Symbol, v float64, l Limit, ops int64) string {
-	return fmt.Sprintf("%s reached %s of its limit %s (%s) at op %s", sym, formatValue(sym, v), formatValue(sym, l.Value), l.Name, groupDigits(ops))
+	return fmt.Sprintf("%s reached %s of its limit %s (%s) at op %s", sym, formatValue(sym, v), formatValue(sym, l.Value), l.Name, units.Group(ops))
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/leakslope/leakslope/internal/units"
 	"github.com/leakslope/leakslope/runner"
 )
 
@@ -20,7 +21,7 @@ const abortGrace = time.Second
 // point: the report says so), then cancels the ops in flight.
 func (r *run) stalled(st *runner.StallError) {
 	what := fmt.Sprintf("the target stopped completing ops at op %s: none completed for %v (ops %s in flight)",
-		groupDigits(st.Completed), roundDuration(st.Since), opList(st.Ops))
+		units.Group(st.Completed), roundDuration(st.Since), opList(st.Ops))
 	if st.LastErr != nil {
 		what += fmt.Sprintf("; the last op error: %v", st.LastErr)
 	}
@@ -81,7 +82,7 @@ func (r *run) checkBreak() *Break {
 	dOps, dErrs := ops-prevOps, errs.Count-prevErrs
 	if prevOps > 0 && dOps >= failingMin && float64(dErrs) >= failingShare*float64(dOps) && float64(prevErrs) <= okShare*float64(prevOps) {
 		what := fmt.Sprintf("the target's ops started failing at op %s: %s of the %s ops since op %s failed, after %s of the %s before",
-			groupDigits(prevOps), groupDigits(dErrs), groupDigits(dOps), groupDigits(prevOps), groupDigits(prevErrs), groupDigits(prevOps))
+			units.Group(prevOps), units.Group(dErrs), units.Group(dOps), units.Group(prevOps), units.Group(prevErrs), units.Group(prevOps))
 		if errs.Last.Err != nil {
 			what += fmt.Sprintf("; the last op error: %v", errs.Last.Err)
 		}
@@ -145,5 +146,5 @@ func mostlyFailed(e runner.Errors, ops int64) error {
 		first = e.First[0]
 	}
 	return fmt.Errorf("the target failed %s of its %s ops: a run whose ops mostly failed has proven nothing (ExpectErrors, or the CLI's --expect-errors, if they fail on purpose); the first: %v",
-		groupDigits(e.Count), groupDigits(ops), first)
+		units.Group(e.Count), units.Group(ops), first)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/leakslope/leakslope/internal/dump"
 	"github.com/leakslope/leakslope/internal/stack"
+	"github.com/leakslope/leakslope/internal/units"
 )
 
 // Pprof is a probe of a Go service by the base URL of its net/http/pprof
@@ -83,7 +84,7 @@ func (p *pprofProbe) get(ctx context.Context, path string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %v", url, err)
 	}
 	if int64(len(body)) > p.limit && resp.StatusCode == http.StatusOK {
-		return nil, fmt.Errorf("GET %s: the response is over the %s limit of a pprof response", url, formatBytes(float64(p.limit)))
+		return nil, fmt.Errorf("GET %s: the response is over the %s limit of a pprof response", url, units.Bytes(float64(p.limit)))
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: %s: %s", url, resp.Status, clip(string(bytes.TrimSpace(body))))
@@ -250,7 +251,7 @@ func (p *pprofProbe) sampledWarnings(rep *Report) []string {
 		}
 		if span > 0 {
 			return []string{fmt.Sprintf("no live heap allocation of %s was sampled at any snapshot: the heap profile is sampled (one sample per %s allocated), so growth under %s/%s is not ruled out",
-				p.base, formatBytes(float64(p.period)), formatBytes(3*float64(p.period)/span), per)}
+				p.base, units.Bytes(float64(p.period)), units.Bytes(3*float64(p.period)/span), per)}
 		}
 	}
 	if n == 0 {
@@ -302,5 +303,5 @@ func dumpsInUserCode(h *dump.HeapProfile, g *dump.GoroutineDump, sym Symbol) boo
 
 func sampledWarning(n int, from string, period int64, more string) string {
 	return fmt.Sprintf("%d heap %s from %s could not be decided: the heap profile is sampled (one sample per %s allocated, scaled up), so growth under the resolution shown is never ruled out; %s lowers it, a budget over it decides",
-		n, plural(n, "symbol", "symbols"), from, formatBytes(float64(period)), more)
+		n, plural(n, "symbol", "symbols"), from, units.Bytes(float64(period)), more)
 }

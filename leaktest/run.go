@@ -13,6 +13,7 @@ import (
 
 	"github.com/leakslope/leakslope/internal/decide"
 	"github.com/leakslope/leakslope/internal/stats"
+	"github.com/leakslope/leakslope/internal/units"
 	"github.com/leakslope/leakslope/runner"
 )
 
@@ -333,7 +334,7 @@ func (r *run) checkFailing() error {
 		r.failing = 0
 	}
 	if r.failing >= r.c.stopAfterFailures {
-		return fmt.Errorf("the target stopped answering: the last %s ops all failed; the last: %v", groupDigits(r.failing), e.Last)
+		return fmt.Errorf("the target stopped answering: the last %s ops all failed; the last: %v", units.Group(r.failing), e.Last)
 	}
 	return nil
 }
@@ -522,14 +523,14 @@ func (r *run) progress(ops int64, undecided int) {
 		return
 	}
 	r.lastProgress = time.Now()
-	state := fmt.Sprintf("need %s ops after warm-up before deciding", groupDigits(r.c.minOps))
+	state := fmt.Sprintf("need %s ops after warm-up before deciding", units.Group(r.c.minOps))
 	if r.mode != modeHammer {
 		state = fmt.Sprintf("need %d snapshots after the first before deciding", watchMinPoints)
 	}
 	if undecided >= 0 {
 		state = fmt.Sprintf("%d of %d symbols undecided", undecided, len(r.order))
 	}
-	done := groupDigits(ops) + " ops, "
+	done := units.Group(ops) + " ops, "
 	if r.mode != modeHammer {
 		done = ""
 	}
@@ -636,13 +637,13 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 	}
 	switch {
 	case r.firstFitOps < 0:
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run ended in warm-up (%s of %s ops): nothing was decided", groupDigits(rep.Ops), groupDigits(c.warmUp)))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run ended in warm-up (%s of %s ops): nothing was decided", units.Group(rep.Ops), units.Group(c.warmUp)))
 	case stopped == StopLeak && undecided > 0:
 		rep.Warnings = append(rep.Warnings, stoppedAtLeak(undecided))
 	case r.brk != nil:
 	case rep.Ops-r.firstFitOps < c.minOps:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("need ≥ %s ops after warm-up before any verdict (a cache may still be filling); ran %s: raise MaxDuration or lower MinOps",
-			groupDigits(c.minOps), groupDigits(rep.Ops-r.firstFitOps)))
+			units.Group(c.minOps), units.Group(rep.Ops-r.firstFitOps)))
 	case undecided > 0 && runErr == nil && stopped == StopMaxDuration:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s undecided at the %v cap pass; the largest slope not ruled out is shown, and a longer run (%s) narrows it",
 			undecided, plural(undecided, "symbol", "symbols"), c.maxDuration, EnvMaxDuration))

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/leakslope/leakslope/internal/units"
 )
 
 // maxBlocks caps the leak blocks of a failure message; the rest are
@@ -79,7 +81,7 @@ func (r *Report) writeOpErrors(b *strings.Builder) {
 	if r.OpErrors.Count == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\nop errors: %s of %s ops", groupDigits(r.OpErrors.Count), groupDigits(r.Ops))
+	fmt.Fprintf(b, "\nop errors: %s of %s ops", units.Group(r.OpErrors.Count), units.Group(r.Ops))
 	for _, e := range r.OpErrors.First {
 		fmt.Fprintf(b, "\n    %v", e)
 	}
@@ -95,7 +97,7 @@ func (r *Report) extent() string {
 	case AxisDumps:
 		return fmt.Sprintf("%d %s", len(r.Snapshots), plural(len(r.Snapshots), "dump", "dumps"))
 	}
-	return fmt.Sprintf("%s ops over %s (%s)", groupDigits(r.Ops), roundDuration(r.Duration), strings.TrimSpace(r.Hammer.String()))
+	return fmt.Sprintf("%s ops over %s (%s)", units.Group(r.Ops), roundDuration(r.Duration), strings.TrimSpace(r.Hammer.String()))
 }
 
 // writeLeaks writes one block per leaking site: a heap site's bytes and
@@ -381,95 +383,23 @@ func perName(d time.Duration) string {
 
 func formatSlope(sym Symbol, v float64, per string) string {
 	if sym.Bytes() {
-		return formatBytes(v) + "/" + per
+		return units.Bytes(v) + "/" + per
 	}
-	return formatCount(v) + "/" + per
+	return units.Count(v) + "/" + per
 }
 
 func formatNum(sym Symbol, v float64) string {
 	if sym.Bytes() {
-		return strings.TrimSuffix(formatBytes(v), " B")
+		return strings.TrimSuffix(units.Bytes(v), " B")
 	}
-	return formatCount(v)
+	return units.Count(v)
 }
 
 func formatValue(sym Symbol, v float64) string {
 	if sym.Bytes() {
-		return formatBytes(v)
+		return units.Bytes(v)
 	}
-	return formatCount(v)
-}
-
-// formatBytes scales to B, KiB, MiB or GiB with three significant digits.
-func formatBytes(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "∞ B"
-	case math.IsInf(v, -1):
-		return "-∞ B"
-	case math.IsNaN(v):
-		return "? B"
-	}
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	i := 0
-	for math.Abs(v) >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	return sig3(v) + " " + units[i]
-}
-
-func formatCount(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "∞"
-	case math.IsInf(v, -1):
-		return "-∞"
-	case math.IsNaN(v):
-		return "?"
-	}
-	a := math.Abs(v)
-	switch {
-	case a >= 1000 && a < 1e6 && v == math.Trunc(v):
-		return groupDigits(int64(v))
-	case a >= 1e6:
-		return sig3(v/1e6) + "M"
-	case a >= 1e4:
-		return sig3(v/1e3) + "k"
-	}
-	return sig3(v)
-}
-
-// sig3 prints three significant digits without exponent noise.
-func sig3(v float64) string {
-	if v == 0 {
-		return "0"
-	}
-	a := math.Abs(v)
-	switch {
-	case v == math.Trunc(v) && a < 1e4:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 10:
-		return fmt.Sprintf("%.1f", v)
-	case a >= 1:
-		return fmt.Sprintf("%.2f", v)
-	case a >= 0.001:
-		return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.*f", 2-int(math.Floor(math.Log10(a))), v), "0"), ".")
-	}
-	return fmt.Sprintf("%.2g", v)
-}
-
-func groupDigits(n int64) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + groupDigits(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
+	return units.Count(v)
 }
 
 func plural(n int, one, many string) string {

@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leakslope/leakslope/internal/units"
 )
 
 // StallError is a round in which ops were in flight but none completed
@@ -36,7 +37,7 @@ func (e *StallError) Error() string {
 	}
 	fmt.Fprintf(&b, "): ops %v in flight since ", e.Ops)
 	if e.LastOp >= 0 {
-		fmt.Fprintf(&b, "op %s completed", commas(int64(e.LastOp)))
+		fmt.Fprintf(&b, "op %s completed", units.Group(int64(e.LastOp)))
 	} else {
 		b.WriteString("the round began")
 	}
@@ -59,19 +60,6 @@ func roughly(d time.Duration) time.Duration {
 		return d.Round(time.Millisecond)
 	}
 	return d
-}
-
-// commas writes n with thousands separators: 9,993.
-func commas(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	start := 0
-	if n < 0 {
-		start = 1
-	}
-	for i := len(s) - 3; i > start; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // watch is a round's stall watcher. It runs on Round's goroutine, every

@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/leakslope/leakslope/internal/units"
 )
 
 // Chart geometry, in SVG user units.
@@ -64,10 +66,10 @@ func (c Chart) SVG() string {
 		fmt.Fprintf(&b, `<rect class="warmup" x="%d" y="%d" width="%.1f" height="%d"><title>warm-up: left out of the fit</title></rect>`, padL, padT, px(c.Ops[c.WarmUp])-padL, plotH)
 	}
 	// Axes: values on the left in one unit, ops below, seconds above.
-	div, unit := scaleFor(math.Max(math.Abs(y0), math.Abs(y1)), c.Bytes)
+	div, unit := units.Scale(math.Max(math.Abs(y0), math.Abs(y1)), c.Bytes)
 	for _, t := range ticks(y0/div, y1/div, 5) {
 		y := py(t * div)
-		fmt.Fprintf(&b, `<line class="grid" x1="%d" y1="%.1f" x2="%d" y2="%.1f"/><text class="tick" x="%d" y="%.1f" text-anchor="end">%s</text>`, padL, y, padL+plotW, y, padL-6, y+4, label(t))
+		fmt.Fprintf(&b, `<line class="grid" x1="%d" y1="%.1f" x2="%d" y2="%.1f"/><text class="tick" x="%d" y="%.1f" text-anchor="end">%s</text>`, padL, y, padL+plotW, y, padL-6, y+4, units.Tick(t))
 	}
 	yName := "count"
 	if unit != "" {
@@ -76,7 +78,7 @@ func (c Chart) SVG() string {
 	fmt.Fprintf(&b, `<text class="axis" x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle">%s</text>`, padT+plotH/2, padT+plotH/2, yName)
 	for _, t := range ticks(x0, x1, 6) {
 		x := px(t)
-		fmt.Fprintf(&b, `<line class="tickmark" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/><text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x, padT+plotH, x, padT+plotH+4, x, padT+plotH+16, label(t))
+		fmt.Fprintf(&b, `<line class="tickmark" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/><text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x, padT+plotH, x, padT+plotH+4, x, padT+plotH+16, units.Tick(t))
 	}
 	xName := c.XName
 	if xName == "" {
@@ -92,7 +94,7 @@ func (c Chart) SVG() string {
 				i = n - 1
 			}
 			x := px(c.Ops[i])
-			fmt.Fprintf(&b, `<line class="tickmark" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/><text class="tick secs" x="%.1f" y="%d" text-anchor="middle">%ss</text>`, x, padT, x, padT-4, x, padT-8, label(t))
+			fmt.Fprintf(&b, `<line class="tickmark" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/><text class="tick secs" x="%.1f" y="%d" text-anchor="middle">%ss</text>`, x, padT, x, padT-4, x, padT-8, units.Tick(t))
 		}
 	}
 	// Fit: the Theil–Sen line through the median residual of the fitted

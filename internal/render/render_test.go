@@ -116,7 +116,4 @@ func TestTicksAreNice(t *testing.T) {
 			t.Fatalf("ticks = %v, want %v", got, want)
 		}
 	}
-	if div, unit := scaleFor(3<<20, true); div != 1<<20 || unit != "MiB" {
-		t.Errorf("scaleFor(3 MiB) = %v %s", div, unit)
-	}
 }
