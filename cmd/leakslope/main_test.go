@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -425,6 +426,7 @@ func load(t *testing.T, url string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })
+	var served atomic.Int64
 	go func() {
 		defer close(done)
 		client := &http.Client{Timeout: 5 * time.Second}
@@ -433,22 +435,31 @@ func load(t *testing.T, url string) {
 			if resp, err := client.Do(req); err == nil {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+				served.Add(1)
 			}
 			time.Sleep(time.Millisecond)
 		}
 	}()
+	// The service settles under its load before the baseline: wait for
+	// it to have answered a few hundred requests, however long that takes
+	// on a loaded machine.
+	deadline := time.Now().Add(60 * time.Second)
+	for served.Load() < 300 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s answered %d requests in 60s", url, served.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // warm lets a service settle under its load before a watch takes its
 // baseline (threads started, first allocations made), as a watched
 // production service would have.
-func warm() { time.Sleep(300 * time.Millisecond) }
 
 func TestWatchPythonServiceByPid(t *testing.T) {
 	t.Run("leak", func(t *testing.T) {
 		url, svc := pyService(t)
 		load(t, url+"/leak")
-		warm()
 		dir := t.TempDir()
 		stdout, stderr, code := cli(t, "watch", "--pid", fmt.Sprint(svc.Process.Pid), "--interval", "50ms", "--max-duration", "60s", "--out", dir, "--json", filepath.Join(dir, "r.json"))
 		if code != 1 {
@@ -465,7 +476,6 @@ func TestWatchPythonServiceByPid(t *testing.T) {
 	t.Run("clean", func(t *testing.T) {
 		url, svc := pyService(t)
 		load(t, url+"/clean")
-		warm()
 		stdout, stderr, code := cli(t, "watch", "--pid", fmt.Sprint(svc.Process.Pid), "--interval", "50ms", "--max-duration", "4s", "--out", t.TempDir())
 		if code != 0 {
 			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
@@ -479,7 +489,6 @@ func TestWatchPythonServiceByPid(t *testing.T) {
 func TestWatchGoServiceThroughPprof(t *testing.T) {
 	url, _ := goService(t)
 	load(t, url+"/goleak")
-	warm()
 	dir := t.TempDir()
 	stdout, stderr, code := cli(t, "watch", "--pprof", url+"/debug/pprof/", "--interval", "50ms", "--max-duration", "60s", "--out", dir, "--json", filepath.Join(dir, "r.json"))
 	if code != 1 {
