@@ -41,14 +41,7 @@ func BenchmarkHammer(b *testing.B) {
 			}
 			defer h.Close()
 			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for h.Ops() < int64(b.N) {
-				if err := h.Round(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(h.Ops()), "ns/op-dispatched")
+			dispatch(b, h, ctx)
 		})
 	}
 }
@@ -75,14 +68,21 @@ func BenchmarkHammerSmallRounds(b *testing.B) {
 				ctx, cancel = context.WithTimeout(ctx, time.Hour)
 				defer cancel()
 			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for h.Ops() < int64(b.N) {
-				if err := h.Round(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(h.Ops()), "ns/op-dispatched")
+			dispatch(b, h, ctx)
 		})
 	}
+}
+
+// dispatch runs rounds until b.N ops are done and reports the cost per op
+// dispatched.
+func dispatch(b *testing.B, h *runner.Hammer, ctx context.Context) {
+	b.Helper()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for h.Ops() < int64(b.N) {
+		if err := h.Round(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(h.Ops()), "ns/op-dispatched")
 }
