@@ -47,7 +47,7 @@ func BenchmarkTimeToCleanVerdict(b *testing.B) {
 			copy(buf[:], fmt.Sprint(i))
 			return nil
 		}), leaktest.Name("bench-clean"))
-		if err != nil || rep.Failed() || rep.Stopped != "decided" {
+		if err != nil || rep.Failed() || rep.Stopped != leaktest.StopDecided {
 			b.Fatalf("clean op not decided clean: %v\n%s", err, rep)
 		}
 		secs += rep.Duration.Seconds()
@@ -65,8 +65,10 @@ func BenchmarkSnapshot(b *testing.B) {
 				held[k] = allocSite(k)
 			}
 			probe := leaktest.NewHeapProbe()
-			stop := leaktest.StartProbe(probe)
-			defer stop()
+			if err := probe.(leaktest.Starter).Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			defer probe.(leaktest.Starter).Stop()
 			// Allocate once more under MemProfileRate=1, so every site is in
 			// the exact profile.
 			for k := range held {

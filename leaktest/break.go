@@ -2,8 +2,6 @@ package leaktest
 
 import (
 	"fmt"
-
-	"github.com/leakslope/leakslope/internal/units"
 )
 
 // Break is how the target broke during a run: it stopped completing ops,
@@ -13,7 +11,7 @@ import (
 // MinOps, and the report leads with what broke.
 type Break struct {
 	Reason StopReason // StopStalled, StopFailing or StopExhausted
-	Op     int64      // ops completed when it broke
+	Op     int64      // ops completed when it broke (0 in a Watch)
 	// What broke, as the message's first line says it: "the target
 	// stopped completing ops at op 9,994 (op error: … too many open files)".
 	What string
@@ -29,12 +27,6 @@ func (b *Break) Error() string { return b.What }
 type Limit struct {
 	Value float64
 	Name  string // where the limit comes from: "RLIMIT_NOFILE", "GOMEMLIMIT", …
-}
-
-// limiter is implemented by probes whose symbols have limits the process
-// can run out of (open files, threads, memory).
-type limiter interface {
-	limits() map[Symbol]Limit
 }
 
 // exhaustedShare is how close to its limit a series must come to be
@@ -59,6 +51,6 @@ func (b *Break) exhausted(sym Symbol) bool {
 	return b != nil && b.Reason == StopExhausted && b.Symbol == sym
 }
 
-func exhaustedText(sym Symbol, v float64, l Limit, ops int64) string {
-	return fmt.Sprintf("%s reached %s of its limit %s (%s) at op %s", sym, formatValue(sym, v), formatValue(sym, l.Value), l.Name, units.Group(ops))
+func exhaustedText(sym Symbol, v float64, l Limit, at string) string {
+	return fmt.Sprintf("%s reached %s of its limit %s (%s) %s", sym, formatValue(sym, v), formatValue(sym, l.Value), l.Name, at)
 }

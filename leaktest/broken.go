@@ -53,24 +53,8 @@ func opList(ops []int) string {
 // failing after the run's ops had mostly worked.
 func (r *run) checkBreak() *Break {
 	ops, errs := r.hammer.Ops(), r.hammer.Errors()
-	for _, p := range r.probes {
-		l, ok := p.(limiter)
-		if !ok {
-			continue
-		}
-		for _, sym := range slices.Sorted(maps.Keys(l.limits())) {
-			lim := l.limits()[sym]
-			col := r.hist.cols[sym]
-			if len(col) == 0 || lim.Value <= 0 {
-				continue
-			}
-			v := col[len(col)-1]
-			if v >= exhaustedShare*lim.Value && v-slices.Min(col) >= exhaustedRise*lim.Value {
-				r.brk = &Break{Reason: StopExhausted, Op: ops, What: exhaustedText(sym, v, lim, ops),
-					Symbol: sym, Value: v, Limit: lim.Value, LimitName: lim.Name}
-				return r.brk
-			}
-		}
+	if b := r.exhaustion(ops, "at op "+units.Group(ops)); b != nil {
+		return b
 	}
 	n := r.hist.len()
 	if r.c.expectErrors || n < 2 {
@@ -91,6 +75,32 @@ func (r *run) checkBreak() *Break {
 		// show the limit, not the leak.
 		r.breakAt = r.hist.len() - 1
 		return r.brk
+	}
+	return nil
+}
+
+// exhaustion looks for a series of a Limiter's that climbed during the run
+// to most of its limit; at says when ("at op 9,994", "after 2.3s").
+func (r *run) exhaustion(ops int64, at string) *Break {
+	for _, p := range r.probes {
+		l, ok := p.(Limiter)
+		if !ok {
+			continue
+		}
+		lims := l.Limits()
+		for _, sym := range slices.Sorted(maps.Keys(lims)) {
+			lim := lims[sym]
+			col := r.hist.cols[sym]
+			if len(col) == 0 || lim.Value <= 0 {
+				continue
+			}
+			v := col[len(col)-1]
+			if v >= exhaustedShare*lim.Value && v-slices.Min(col) >= exhaustedRise*lim.Value {
+				r.brk = &Break{Reason: StopExhausted, Op: ops, What: exhaustedText(sym, v, lim, at),
+					Symbol: sym, Value: v, Limit: lim.Value, LimitName: lim.Name}
+				return r.brk
+			}
+		}
 	}
 	return nil
 }

@@ -117,7 +117,7 @@ func TestCheckPassSaysWhatWasRuledOut(t *testing.T) {
 func TestCheckWithRealTestingT(t *testing.T) {
 	// A clean check inside a real test: it must not fail this test.
 	rep := leaktest.Check(t, runner.Func(func(context.Context, int) error { return nil }))
-	if rep.Failed() || rep.Stopped != "decided" {
+	if rep.Failed() || rep.Stopped != leaktest.StopDecided {
 		t.Errorf("stopped %q, failed %v", rep.Stopped, rep.Failed())
 	}
 }

@@ -57,7 +57,7 @@ func TestCorpus(t *testing.T) {
 				if len(leaks) > 0 {
 					t.Fatalf("clean workload got a leak verdict:\n%s", rep)
 				}
-				if rep.Stopped != "decided" {
+				if rep.Stopped != leaktest.StopDecided {
 					t.Errorf("clean workload undecided at the cap (stopped: %s):\n%s", rep.Stopped, rep)
 				}
 				return

@@ -31,17 +31,28 @@
 //   - runtime.heap.bytes, runtime.goroutines — runtime totals (no default
 //     budget; add one with WithBudget to test them).
 //   - gauge:NAME — a value of yours (Gauge).
-//   - process.rss, process.fds, process.threads — another process by pid,
-//     in any language (Process).
+//   - process.fds, process.threads — the test's own process, against its
+//     limits (RLIMIT_NOFILE, debug.SetMaxThreads); in package probe,
+//     probe.Process reads them and process.rss for another process by pid.
 //   - heap.bytes:SITE, heap.objects:SITE, goroutines:SITE of a remote Go
-//     service, from its net/http/pprof endpoints (Pprof). Its heap profile
-//     is sampled: flat sites are never called within a budget under the
-//     sampling's resolution.
+//     service, from its net/http/pprof endpoints (probe.Pprof). Its heap
+//     profile is sampled: flat sites are never called within a budget
+//     under the sampling's resolution.
+//
+// # Probes of your own
+//
+// A Probe is two methods; a probe may also implement Describer (where a
+// symbol comes from), Starter (prepare and undo around a run), Sampler
+// (its data is sampled), Profiler (first and last profiles), Warner
+// (warnings for the report) and Limiter (limits a series can run into).
+// The built-in probes use nothing else, so one of yours (a Redis INFO
+// memory, a pool's connections) has their powers; see Example (probe).
 //
 // # Outside the process
 //
-// Run with WithoutHeap and WithoutGoroutines and a Process or Pprof probe
-// hammers a service from outside (the leakslope CLI's hammer). Watch
+// Run with WithoutHeap, WithoutGoroutines and WithoutResources and the
+// probes of package probe (probe.Process, probe.Pprof) hammers a service
+// from outside (the leakslope CLI's hammer). Watch
 // snapshots probes every Interval with no hammer, x being time. Analyze and
 // AnalyzeFiles trend snapshots taken elsewhere — pprof heap profiles,
 // goroutine dumps, SOS !dumpheap -stat logs — x being the dump's number.

@@ -27,7 +27,7 @@ func AnalyzeFiles(paths []string, opts ...Option) (*Report, error) {
 	var (
 		snaps []Snapshot
 		errs  []error
-		d     = &dumpDescriber{}
+		d     = &dumpDescriber{set: &dump.Set{}}
 	)
 	for i, path := range paths {
 		s, err := readDump(path, d)
@@ -72,10 +72,9 @@ func readDump(path string, d *dumpDescriber) (Snapshot, error) {
 		return Snapshot{}, err
 	}
 	s := Snapshot{Values: map[Symbol]float64{}}
-	add := func(samples []Sample) {
-		for _, x := range samples {
-			s.Values[x.Symbol] += x.Value
-		}
+	// Each file holds one kind of dump: its values alone go in the snapshot.
+	add := func(set *dump.Set) {
+		set.Values(func(kind, site string, v float64) { s.Values[Sym(Kind(kind), site)] += v })
 	}
 	switch dump.Sniff(data) {
 	case dump.HeapPprof:
@@ -83,16 +82,17 @@ func readDump(path string, d *dumpDescriber) (Snapshot, error) {
 		if err != nil {
 			return s, err
 		}
-		add(heapSamples(h))
+		add(&dump.Set{Heap: h})
 		s.Time = h.Time
-		d.heap = h
+		d.set.Heap = h
 	case dump.Goroutines:
 		g, err := dump.ParseGoroutines(path, bytes.NewReader(data))
 		if err != nil {
 			return s, err
 		}
-		add(goroutineSamples(g))
-		d.gor = g
+		add(&dump.Set{Goroutines: g})
+		s.Values[SymRuntimeGoroutine] = float64(g.Total)
+		d.set.Goroutines = g
 	case dump.SOSStat:
 		st, err := dump.ParseDumpheapStat(path, bytes.NewReader(data))
 		if err != nil {
@@ -102,8 +102,8 @@ func readDump(path string, d *dumpDescriber) (Snapshot, error) {
 			if c.Class == "Free" {
 				continue // free space between objects, not objects
 			}
-			s.Values[Symbol(KindHeapBytes+":"+c.Class)] += float64(c.Bytes)
-			s.Values[Symbol(KindHeapObjects+":"+c.Class)] += float64(c.Count)
+			s.Values[Sym(KindHeapBytes, c.Class)] += float64(c.Bytes)
+			s.Values[Sym(KindHeapObjects, c.Class)] += float64(c.Count)
 		}
 	default:
 		if len(bytes.TrimSpace(data)) == 0 {
@@ -116,34 +116,24 @@ func readDump(path string, d *dumpDescriber) (Snapshot, error) {
 
 // dumpDescriber names symbols from the last dumps read: stacks for pprof
 // profiles and goroutine dumps (SOS logs have none).
-type dumpDescriber struct {
-	heap *dump.HeapProfile
-	gor  *dump.GoroutineDump
-}
+type dumpDescriber struct{ set *dump.Set }
 
 func (*dumpDescriber) Name() string { return "dump files" }
 
 func (*dumpDescriber) Take(context.Context) ([]Sample, error) { return nil, nil }
 
-func (d *dumpDescriber) Describe(sym Symbol) (fn, site string, frames []string, ok bool) {
-	return describeDumps(d.heap, d.gor, sym)
+func (d *dumpDescriber) Describe(sym Symbol) (Origin, bool) {
+	o, ok := d.set.Describe(string(sym.Kind()), sym.Site())
+	return Origin(o), ok
 }
 
-func (d *dumpDescriber) inUserCode(sym Symbol) bool { return dumpsInUserCode(d.heap, d.gor, sym) }
-
-func (d *dumpDescriber) resolution(sym Symbol, span float64) float64 {
-	return heapResolution(d.heap, sym, span)
+func (d *dumpDescriber) Resolution(sym Symbol, span float64) float64 {
+	return d.set.Resolution(string(sym.Kind()), sym.Site(), span)
 }
 
-func (d *dumpDescriber) warnings(rep *Report) []string {
-	n := 0
-	for _, v := range rep.Verdicts {
-		if v.Decision == Undecided && v.Trend.Resolution > 0 {
-			n++
-		}
+func (d *dumpDescriber) Warnings(rep *Report) []string {
+	if n := rep.undecidedSampled(); n > 0 && d.set.Period() > 0 {
+		return []string{dump.SampledWarning(n, "the pprof dumps", d.set.Period(), "more dumps")}
 	}
-	if n == 0 || d.heap == nil || d.heap.Period <= 1 {
-		return nil
-	}
-	return []string{sampledWarning(n, "the pprof dumps", d.heap.Period, "more dumps")}
+	return nil
 }

@@ -23,7 +23,7 @@ func TestEnvironmentOverridesMaxDuration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Stopped != "max duration" || time.Since(start) > 10*time.Second {
+	if rep.Stopped != leaktest.StopMaxDuration || time.Since(start) > 10*time.Second {
 		t.Errorf("stopped %q after %v; the environment's 400ms cap should hold over the code's 1h", rep.Stopped, time.Since(start))
 	}
 }
@@ -53,7 +53,7 @@ func TestCheckLeavesRoomBeforeTheTestDeadline(t *testing.T) {
 	rep := leaktest.Check(tb, runner.Func(func(context.Context, int) error { return nil }), leaktest.MinOps(1<<40), leaktest.SnapshotEvery(1000))
 	// The code asked for 30s; the deadline capped the run to 3/4 of what
 	// was left, keeping the rest for the report.
-	if rep.Stopped != "max duration" || rep.Duration >= left {
+	if rep.Stopped != leaktest.StopMaxDuration || rep.Duration >= left {
 		t.Errorf("stopped %q after %v with %v left before the deadline", rep.Stopped, rep.Duration, left)
 	}
 }

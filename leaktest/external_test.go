@@ -6,14 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
-	"net/http/httptest"
-	"net/http/pprof"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,7 +72,7 @@ func TestWatchWithoutGrowthPasses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Failed() || rep.Stopped != "decided" || len(rep.Verdicts) != 1 || rep.Verdicts[0].Decision != leaktest.Within {
+	if rep.Failed() || rep.Stopped != leaktest.StopDecided || len(rep.Verdicts) != 1 || rep.Verdicts[0].Decision != leaktest.Within {
 		t.Fatalf("%s", rep)
 	}
 }
@@ -99,7 +94,7 @@ func TestWatchStopsOnAFailingProbeWithThePartialReport(t *testing.T) {
 			return float64(n.Load())
 		})),
 		leaktest.Interval(5*time.Millisecond), leaktest.ArtifactsDir(t.TempDir()))
-	if err == nil || rep == nil || rep.Stopped != "error" || len(rep.Snapshots) != 5 {
+	if err == nil || rep == nil || rep.Stopped != leaktest.StopError || len(rep.Snapshots) != 5 {
 		t.Fatalf("err %v, report %v", err, rep)
 	}
 	if !strings.Contains(rep.String(), "this report is partial") {
@@ -171,108 +166,10 @@ func TestStopAfterFailures(t *testing.T) {
 		}
 		return nil
 	}), leaktest.StopAfterFailures(500), leaktest.WithoutHeap(), leaktest.ArtifactsDir(t.TempDir()))
-	if err == nil || rep == nil || rep.Stopped != "error" || !regexp.MustCompile(`the target stopped answering: the last 500 ops all failed; the last: op 34\d\d: connection refused$`).MatchString(err.Error()) {
+	if err == nil || rep == nil || rep.Stopped != leaktest.StopError || !regexp.MustCompile(`the target stopped answering: the last 500 ops all failed; the last: op 34\d\d: connection refused$`).MatchString(err.Error()) {
 		t.Fatalf("err = %v", err)
 	}
 	if rep.Ops != 3500 {
 		t.Errorf("ops = %d, want to stop at the round that made 500 failures", rep.Ops)
-	}
-}
-
-func TestProcessProbeOfAChild(t *testing.T) {
-	cmd := exec.Command("sleep", "30")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := leaktest.Process(cmd.Process.Pid)
-	s, err := p.Take(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[leaktest.Symbol]float64{}
-	for _, x := range s {
-		got[x.Symbol] = x.Value
-	}
-	if got[leaktest.SymProcessRSS] <= 0 || got[leaktest.SymProcessThreads] < 1 || got[leaktest.SymProcessFDs] < 3 {
-		t.Errorf("samples = %v", got)
-	}
-	cmd.Process.Kill()
-	// A zombie first (not yet reaped), then gone: both are an exit. The
-	// kill lands asynchronously.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, err = p.Take(context.Background())
-		if err != nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if err == nil || err.Error() != fmt.Sprintf("process %d exited (a zombie now)", cmd.Process.Pid) {
-		t.Errorf("after kill: err = %v", err)
-	}
-	cmd.Wait()
-	if _, err := p.Take(context.Background()); err == nil || !strings.Contains(err.Error(), "is not running") {
-		t.Errorf("after reaping: err = %v", err)
-	}
-}
-
-var served struct {
-	sync.Mutex
-	kept [][]byte
-}
-
-func TestPprofProbeReadsARemoteService(t *testing.T) {
-	if !fresh(t) {
-		return
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	block := make(chan struct{})
-	defer close(block)
-	for i := 0; i < 3; i++ {
-		go func() { <-block }()
-	}
-	// An allocation over the sampling period is always sampled.
-	served.Lock()
-	served.kept = append(served.kept, make([]byte, 4<<20))
-	served.Unlock()
-	defer func() { served.Lock(); served.kept = nil; served.Unlock() }()
-	p := leaktest.Pprof(srv.URL + "/debug/pprof/")
-	s, err := p.Take(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var goroutines, heap int
-	for _, x := range s {
-		switch {
-		case strings.HasPrefix(string(x.Symbol), "goroutines:leaktest_test.TestPprofProbeReadsARemoteService external_test.go:"):
-			goroutines += int(x.Value)
-		case strings.HasPrefix(string(x.Symbol), "heap.bytes:leaktest_test.TestPprofProbeReadsARemoteService external_test.go:"):
-			heap += int(x.Value)
-		}
-	}
-	if goroutines != 3 || heap < 4<<20 {
-		t.Errorf("goroutines from this test %d (want 3), heap bytes kept here %d (want ≥ 4 MiB)", goroutines, heap)
-	}
-	d, ok := p.(leaktest.Describer)
-	if !ok {
-		t.Fatal("not a Describer")
-	}
-	for _, x := range s {
-		if x.Symbol.Kind() == leaktest.KindGoroutines && strings.Contains(string(x.Symbol), "TestPprofProbe") {
-			fn, site, stack, ok := d.Describe(x.Symbol)
-			if !ok || fn != "leaktest_test.TestPprofProbeReadsARemoteService" || !strings.HasPrefix(site, "external_test.go:") || len(stack) == 0 {
-				t.Errorf("describe = %q %q %q %v", fn, site, stack, ok)
-			}
-		}
-	}
-	srv.Close()
-	if _, err := p.Take(context.Background()); err == nil || !strings.Contains(err.Error(), "the endpoint is not answering") || !strings.Contains(err.Error(), srv.URL) {
-		t.Errorf("closed endpoint: err = %v", err)
-	}
-	if _, err := leaktest.Pprof(srv.URL + "/nope").Take(context.Background()); err == nil {
-		t.Error("no error from a bad base URL")
 	}
 }

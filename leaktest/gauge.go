@@ -28,5 +28,5 @@ func (g gauge) Take(context.Context) ([]Sample, error) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return nil, fmt.Errorf("gauge %q: read %v", g.name, v)
 	}
-	return []Sample{{Symbol(KindGauge + ":" + g.name), v}}, nil
+	return []Sample{{Sym(KindGauge, g.name), v}}, nil
 }

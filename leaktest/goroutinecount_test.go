@@ -59,8 +59,8 @@ func TestGoroutineCounterAgreesWithGleak(t *testing.T) {
 	if parked == "" {
 		t.Fatalf("no site with the 37 parked goroutines: %v", got)
 	}
-	fn, site, frames, ok := p.(leaktest.Describer).Describe(parked)
-	if !ok || fn != "leaktest_test.park" || site == "" || len(frames) == 0 {
-		t.Errorf("Describe = %q %q %v %v", fn, site, frames, ok)
+	o, ok := p.(leaktest.Describer).Describe(parked)
+	if !ok || o.Func != "leaktest_test.park" || o.Site == "" || len(o.Stack) == 0 || !o.UserCode {
+		t.Errorf("Describe = %+v %v", o, ok)
 	}
 }

@@ -3,7 +3,6 @@ package leaktest
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"runtime"
 	"strings"
 	"time"
@@ -115,7 +114,7 @@ func (p *goroutineProbe) newSymbol(fn, loc string) Symbol {
 	if stack.IsOwn(stack.Package(fn)) {
 		return ""
 	}
-	sym := Symbol(fmt.Sprintf("%s:%s %s", KindGoroutines, stack.ShortName(fn), baseLocation(loc)))
+	sym := Sym(KindGoroutines, stack.ShortName(fn)+" "+baseLocation(loc))
 	p.creator[sym] = goroutineSite{fn: fn, loc: loc}
 	return sym
 }
@@ -149,31 +148,23 @@ func baseLocation(loc string) string {
 
 // Describe gives the creating function, the go statement's file:line, and
 // the stack of one live goroutine from that site, parsed by gleak.
-func (p *goroutineProbe) Describe(sym Symbol) (fn, site string, frames []string, ok bool) {
+func (p *goroutineProbe) Describe(sym Symbol) (Origin, bool) {
 	gs, ok := p.creator[sym]
 	if !ok {
-		return "", "", nil, false
+		return Origin{}, false
 	}
-	fn, site = stack.ShortName(gs.fn), baseLocation(gs.loc)
+	pkg := stack.Package(gs.fn)
+	o := Origin{Func: stack.ShortName(gs.fn), Site: baseLocation(gs.loc), UserCode: !stack.IsStd(pkg) && !stack.IsOwn(pkg)}
 	if p.stale {
 		p.parsed, p.stale = goroutine.Goroutines(), false
 	}
 	for _, g := range p.parsed {
 		if g.CreatorFunction == gs.fn && g.BornAt == gs.loc {
-			return fn, site, backtraceFrames(g.Backtrace), true
+			o.Stack = backtraceFrames(g.Backtrace)
+			break
 		}
 	}
-	return fn, site, nil, true
-}
-
-// inUserCode reports whether the go statement is in user code.
-func (p *goroutineProbe) inUserCode(sym Symbol) bool {
-	gs, ok := p.creator[sym]
-	if !ok {
-		return false
-	}
-	pkg := stack.Package(gs.fn)
-	return !stack.IsStd(pkg) && !stack.IsOwn(pkg)
+	return o, true
 }
 
 // backtraceFrames turns a gleak backtrace ("func(args)\n\tfile:line +0x..")

@@ -2,11 +2,8 @@ package leaktest
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
 	"runtime"
 	"runtime/metrics"
-	"strings"
 	"sync"
 
 	"github.com/leakslope/leakslope/internal/stack"
@@ -62,7 +59,7 @@ func (*heapProbe) Name() string { return "heap" }
 // (see Run), but Main may have set it before any of them.
 var profileRate sync.Mutex
 
-func (p *heapProbe) start() error {
+func (p *heapProbe) Start(context.Context) error {
 	profileRate.Lock()
 	defer profileRate.Unlock()
 	p.prevRate = runtime.MemProfileRate
@@ -74,7 +71,7 @@ func (p *heapProbe) start() error {
 	return nil
 }
 
-func (p *heapProbe) stop() {
+func (p *heapProbe) Stop() {
 	profileRate.Lock()
 	defer profileRate.Unlock()
 	if !mainSetRate {
@@ -121,7 +118,7 @@ func (p *heapProbe) Take(context.Context) ([]Sample, error) {
 		}
 		a := p.sites[ref.site]
 		if a == nil {
-			a = &siteAgg{bytesSym: Symbol(KindHeapBytes + ":" + ref.site), objectsSym: Symbol(KindHeapObjects + ":" + ref.site)}
+			a = &siteAgg{bytesSym: Sym(KindHeapBytes, ref.site), objectsSym: Sym(KindHeapObjects, ref.site)}
 			p.sites[ref.site] = a
 		}
 		// Records of one stack come split by object size; a site sums
@@ -157,58 +154,15 @@ func resolve(r *runtime.MemProfileRecord) *stackRef {
 
 // Describe gives the charged function, file:line and the stack of the
 // site's largest stack in the last reading.
-func (p *heapProbe) Describe(sym Symbol) (fn, site string, frames []string, ok bool) {
-	k := sym.Kind()
-	if k != KindHeapBytes && k != KindHeapObjects {
-		return "", "", nil, false
+func (p *heapProbe) Describe(sym Symbol) (Origin, bool) {
+	if k := sym.Kind(); k != KindHeapBytes && k != KindHeapObjects {
+		return Origin{}, false
 	}
 	a := p.sites[sym.Site()]
 	if a == nil || a.top == nil {
-		return "", "", nil, false
+		return Origin{}, false
 	}
 	ref := a.top
-	return stack.ShortName(ref.frame.Func), fmt.Sprintf("%s:%d", filepath.Base(ref.frame.File), ref.frame.Line), renderFrames(ref.frames, ref.frame), true
-}
-
-// inUserCode reports whether a heap symbol is charged to user code rather
-// than to a standard-library frame with no user caller on its stack.
-func (p *heapProbe) inUserCode(sym Symbol) bool {
-	a := p.sites[sym.Site()]
-	return a != nil && a.top != nil && a.top.class == stack.User
-}
-
-// renderFrames formats a stack for a message, innermost first: the
-// runtime's allocator frames are cut, and so are leakslope's own frames and
-// the test runner's below the user's. A long run of library frames between
-// the innermost frame and the charged one is collapsed, so the charged
-// frame and its callers always show.
-func renderFrames(frames []stack.Frame, charged stack.Frame) []string {
-	i := 0
-	for i < len(frames)-1 && stack.Package(frames[i].Func) == "runtime" {
-		i++
-	}
-	j := len(frames)
-	for j > i+1 && (stack.IsOwn(stack.Package(frames[j-1].Func)) || frames[j-1].Func == "runtime.goexit" || strings.HasPrefix(frames[j-1].Func, "testing.")) {
-		j--
-	}
-	frames = frames[i:j]
-	c := -1
-	for k, f := range frames {
-		if f == charged {
-			c = k
-			break
-		}
-	}
-	var out []string
-	add := func(f stack.Frame) { out = append(out, fmt.Sprintf("%s\n\t%s:%d", f.Func, f.File, f.Line)) }
-	for k, f := range frames {
-		if c > 5 && k >= 3 && k < c-1 {
-			if k == 3 {
-				out = append(out, fmt.Sprintf("... %d frames ...", c-1-3))
-			}
-			continue
-		}
-		add(f)
-	}
-	return out
+	return Origin{Func: stack.ShortName(ref.frame.Func), Site: ref.frame.FileLine(), Stack: stack.Render(ref.frames, ref.frame),
+		UserCode: ref.class == stack.User}, true
 }

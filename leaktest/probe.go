@@ -2,10 +2,22 @@ package leaktest
 
 import "context"
 
-// Probe takes the values of a snapshot at a quiesce point: no op is in
-// flight while Take runs.
+// Probe takes the values of a snapshot. In Run it is called at a quiesce
+// point: no op is in flight while Take runs. An error ends the run with
+// the report so far, naming the probe.
+//
+// A probe may also implement any of Describer, Starter, Sampler,
+// Profiler, Warner and Limiter; a run asks each probe for each, as
+// io.Copy asks a writer for io.ReaderFrom. The built-in probes, here and
+// in package probe, use these and nothing else, so a probe written
+// elsewhere (a Redis INFO memory, a database's connection count) has
+// their powers.
 type Probe interface {
+	// Name names the probe in errors and the report: "pprof
+	// http://127.0.0.1:6060/debug/pprof".
 	Name() string
+	// Take reads the values of one snapshot. A symbol missing from one
+	// snapshot is missing there (a gap), not zero.
 	Take(ctx context.Context) ([]Sample, error)
 }
 
@@ -15,43 +27,78 @@ type Sample struct {
 	Value  float64
 }
 
+// Origin is where a symbol's values come from, as a failure message shows
+// it under the symbol.
+type Origin struct {
+	// Func is the function charged: the allocating one for heap symbols
+	// (closures named by their enclosing function), the one with the go
+	// statement for goroutines: "store.(*Store).Put".
+	Func string
+	Site string // its file:line: "store.go:42"
+	// Stack is the whole stack, innermost first, one "function\n\tfile:line"
+	// entry per frame.
+	Stack []string
+	// UserCode is true when Func is the user's code (or a library it
+	// calls), not the runtime's or the standard library's alone: leaks in
+	// user code lead the failure message.
+	UserCode bool
+}
+
 // Describer is implemented by probes that can say where a symbol comes
-// from: the charged function, its file:line, and the whole stack.
+// from. The first probe of a run that knows a symbol describes it.
 type Describer interface {
-	Describe(sym Symbol) (fn, site string, stack []string, ok bool)
+	Describe(sym Symbol) (Origin, bool)
 }
 
-// lifecycle is implemented by built-in probes that change process state
-// for the run (the heap probe sets MemProfileRate) and must restore it.
-type lifecycle interface {
-	start() error
-	stop()
+// Starter is implemented by probes that prepare for a run and undo it
+// after: Start is called once before the first snapshot (an error ends
+// the run before it begins), Stop once after the last, however the run
+// ended. The heap probe sets runtime.MemProfileRate in Start and restores
+// it in Stop.
+type Starter interface {
+	Start(ctx context.Context) error
+	Stop()
 }
 
-// userCoder is implemented by built-in probes that know whether a symbol
-// is charged to user code: those lead a failure message.
-type userCoder interface {
-	inUserCode(sym Symbol) bool
+// Sampler is implemented by probes whose values are sampled (a heap
+// profile records one allocation per 512 KiB): a flat series from them
+// does not rule out growth under the sampling's resolution, and a verdict
+// is never "within" a budget under it.
+//
+// Resolution is the smallest slope of sym, per unit of x (op, second in a
+// Watch, dump in an Analyze), that the data could have shown over an x
+// span of span; 0 for exact data. A verdict's Trend.Resolution is the sum
+// over the run's probes.
+type Sampler interface {
+	Resolution(sym Symbol, span float64) float64
 }
 
-// warner is implemented by probes whose data has limits a reader must
-// know of (sampled heap profiles): their warnings join the report's.
-type warner interface {
-	warnings(rep *Report) []string
+// Profiler is implemented by probes that read a heap profile at each
+// snapshot (a remote service's): a run without the in-process heap probe
+// writes theirs as the report's first and last profiles
+// (ArtifactFirstProfile, ArtifactLastProfile).
+type Profiler interface {
+	// KeepFirst is called right after the first snapshot after warm-up:
+	// the profile just read is the first.
+	KeepFirst()
+	// Profiles gives the kept first and the latest profile as gzipped
+	// pprof protos; nil for none.
+	Profiles() (first, last []byte)
 }
 
-// sampler is implemented by probes whose values are sampled (a remote
-// heap profile): a flat series from them does not rule out growth under
-// the sampling's resolution. resolution is the smallest slope, per unit
-// of x, that the data could have shown over an x span of span.
-type sampler interface {
-	resolution(sym Symbol, span float64) float64
+// Warner is implemented by probes whose data has limits a reader must
+// know of (sampled profiles, a total the source could not give): Warnings
+// is called once the report's verdicts are set, and its warnings join the
+// report's.
+type Warner interface {
+	Warnings(rep *Report) []string
 }
 
-// profiler is implemented by probes that read a heap profile at each
-// snapshot (a remote service's): the first after warm-up and the last are
-// written as the report's first/last profiles.
-type profiler interface {
-	markFirst() // the profile just read is the first after warm-up
-	profiles() (first, last []byte)
+// Limiter is implemented by probes whose symbols have limits the system
+// can run out of (open files, threads, memory). Limits is read after
+// every snapshot: a series that climbed during the run to most of its
+// limit broke the target (StopExhausted), which decides it on the data so
+// far.
+type Limiter interface {
+	Limits() map[Symbol]Limit
 }

@@ -95,7 +95,7 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 
 type jsonVerdict struct {
 	Symbol       Symbol    `json:"symbol"`
-	Kind         string    `json:"kind"`
+	Kind         Kind      `json:"kind"`
 	Decision     Decision  `json:"decision"`
 	SlopePerOp   jsonFloat `json:"slope_per_op"`
 	SlopePerOpLo jsonFloat `json:"slope_per_op_lo"`
@@ -209,4 +209,16 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		j.Snapshots = append(j.Snapshots, js)
 	}
 	return json.Marshal(j)
+}
+
+// undecidedSampled counts the undecided verdicts whose data is sampled:
+// their growth under the resolution is never ruled out.
+func (r *Report) undecidedSampled() int {
+	n := 0
+	for _, v := range r.Verdicts {
+		if v.Decision == Undecided && v.Trend.Resolution > 0 {
+			n++
+		}
+	}
+	return n
 }

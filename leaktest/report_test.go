@@ -160,7 +160,7 @@ func TestPanicKeepsTheReportSoFar(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Op != 2500 {
 		t.Fatalf("err = %v, want the op's panic", err)
 	}
-	if rep == nil || rep.Stopped != "panic" || rep.Ops != 2500 || len(rep.Snapshots) < 3 {
+	if rep == nil || rep.Stopped != leaktest.StopPanic || rep.Ops != 2500 || len(rep.Snapshots) < 3 {
 		t.Fatalf("report = %+v", rep)
 	}
 	msg := rep.String()
@@ -187,7 +187,7 @@ func TestCancelStopsWithinAnOpAndKeepsTheReport(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
-	if rep.Stopped != "canceled" || rep.Ops < 3000 || rep.Ops > 3002 {
+	if rep.Stopped != leaktest.StopCanceled || rep.Ops < 3000 || rep.Ops > 3002 {
 		t.Errorf("stopped %q after %d ops, want canceled right after op 3000", rep.Stopped, rep.Ops)
 	}
 	if d := time.Since(start); d > 20*time.Second {
@@ -204,7 +204,7 @@ func TestUndecidedAtTheCapPassesAndSaysSo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Failed() || rep.Stopped != "max duration" {
+	if rep.Failed() || rep.Stopped != leaktest.StopMaxDuration {
 		t.Fatalf("stopped %q failed %v", rep.Stopped, rep.Failed())
 	}
 	msg := rep.String()

@@ -43,7 +43,7 @@ func newResourceProbe() *resourceProbe {
 
 func (*resourceProbe) Name() string { return "process" }
 
-func (p *resourceProbe) limits() map[Symbol]Limit { return p.lim }
+func (p *resourceProbe) Limits() map[Symbol]Limit { return p.lim }
 
 func (p *resourceProbe) Take(context.Context) ([]Sample, error) {
 	var out []Sample

@@ -152,14 +152,11 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 		r.probes = append(r.probes, newResourceProbe())
 	}
 	r.probes = append(r.probes, c.probes...)
-	for _, p := range r.probes {
-		if lc, ok := p.(lifecycle); ok {
-			if err := lc.start(); err != nil {
-				return nil, fmt.Errorf("leaktest: probe %s: %w", p.Name(), err)
-			}
-			defer lc.stop()
-		}
+	stopProbes, err := r.startProbes(ctx)
+	if err != nil {
+		return nil, err
 	}
+	defer stopProbes()
 	r.artifacts = newArtifacts(c, r.runName())
 	r.spacing = c.spacing
 	if r.spacing == 0 {
@@ -489,6 +486,28 @@ func (r *run) failingPlateaus() int {
 	return n
 }
 
+// startProbes starts the probes that are Starters, in order; stop stops
+// those started, the last first. When one fails to start, those started
+// before it are stopped.
+func (r *run) startProbes(ctx context.Context) (stop func(), err error) {
+	var started []Starter
+	stop = func() {
+		for i := len(started) - 1; i >= 0; i-- {
+			started[i].Stop()
+		}
+	}
+	for _, p := range r.probes {
+		if st, ok := p.(Starter); ok {
+			if err := st.Start(ctx); err != nil {
+				stop()
+				return nil, fmt.Errorf("leaktest: probe %s: %w", p.Name(), err)
+			}
+			started = append(started, st)
+		}
+	}
+	return stop, nil
+}
+
 // resolution is the sampled probes' resolution for sym over the x span
 // of a fit.
 func (r *run) resolution(sym Symbol, x []float64) float64 {
@@ -497,8 +516,8 @@ func (r *run) resolution(sym Symbol, x []float64) float64 {
 	}
 	f := 0.0
 	for _, p := range r.probes {
-		if s, ok := p.(sampler); ok {
-			f += s.resolution(sym, x[len(x)-1]-x[0])
+		if s, ok := p.(Sampler); ok {
+			f += s.Resolution(sym, x[len(x)-1]-x[0])
 		}
 	}
 	return f
@@ -598,14 +617,9 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 			v.First, v.Last = vals[0], vals[len(vals)-1]
 		}
 		for _, p := range r.probes {
-			if u, ok := p.(userCoder); ok && u.inUserCode(sym) {
-				v.UserCode = true
-			}
-		}
-		for _, p := range r.probes {
 			if d, ok := p.(Describer); ok {
-				if fn, site, stack, ok := d.Describe(sym); ok {
-					v.Func, v.Site, v.Stack = fn, site, stack
+				if o, ok := d.Describe(sym); ok {
+					v.Origin = o
 					break
 				}
 			}
@@ -622,8 +636,8 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 	}
 	sortVerdicts(rep.Verdicts)
 	for _, p := range r.probes {
-		if w, ok := p.(warner); ok {
-			rep.Warnings = append(rep.Warnings, w.warnings(rep)...)
+		if w, ok := p.(Warner); ok {
+			rep.Warnings = append(rep.Warnings, w.Warnings(rep)...)
 		}
 	}
 	fitted := r.hist.len() - r.hist.warm
@@ -675,7 +689,7 @@ func stoppedAtLeak(undecided int) string {
 // ruled out, then within budget by name.
 func sortVerdicts(vs []Verdict) {
 	rank := map[Decision]int{Leak: 0, Undecided: 1, Within: 2}
-	kindRank := func(k string) int {
+	kindRank := func(k Kind) int {
 		switch k {
 		case KindHeapBytes:
 			return 0
@@ -723,8 +737,8 @@ func (r *run) writeProbeProfiles() {
 		return
 	}
 	for _, p := range r.probes {
-		if pr, ok := p.(profiler); ok {
-			first, last := pr.profiles()
+		if pr, ok := p.(Profiler); ok {
+			first, last := pr.Profiles()
 			if first != nil && last != nil {
 				r.artifacts.writeBytes(ArtifactFirstProfile, "first.pb.gz", first)
 				r.artifacts.writeBytes(ArtifactLastProfile, "last.pb.gz", last)
@@ -745,8 +759,8 @@ func (r *run) fitFrom(ops int64) {
 func (r *run) markFirst() {
 	r.artifacts.writeProfile(ArtifactFirstProfile, r.heap != nil)
 	for _, p := range r.probes {
-		if pr, ok := p.(profiler); ok {
-			pr.markFirst()
+		if pr, ok := p.(Profiler); ok {
+			pr.KeepFirst()
 		}
 	}
 }

@@ -9,9 +9,9 @@ type Symbol string
 
 // Kind is the part before the colon ("heap.bytes", "goroutines"), or the
 // whole symbol when it has none ("runtime.heap.bytes").
-func (s Symbol) Kind() string {
+func (s Symbol) Kind() Kind {
 	k, _, _ := strings.Cut(string(s), ":")
-	return k
+	return Kind(k)
 }
 
 // Site is the part after the colon, for symbols that have one.
@@ -22,16 +22,32 @@ func (s Symbol) Site() string {
 
 // Bytes reports whether the symbol's values are bytes (else counts).
 func (s Symbol) Bytes() bool {
-	k := s.Kind()
-	return strings.HasSuffix(k, ".bytes") || k == "process.rss"
+	return strings.HasSuffix(string(s.Kind()), ".bytes") || s == SymProcessRSS
 }
+
+// Kind is what a symbol is about, with its unit: the part of a symbol
+// before the colon. A probe of its own may use kinds of its own
+// ("redis.bytes"); a kind ending in ".bytes" is charted and printed in
+// bytes.
+type Kind string
 
 // Symbol kinds of the built-in probes.
 const (
-	KindHeapBytes       = "heap.bytes"
-	KindHeapObjects     = "heap.objects"
-	KindGoroutines      = "goroutines"
-	KindGauge           = "gauge"
-	SymRuntimeHeapBytes = Symbol("runtime.heap.bytes")
-	SymRuntimeGoroutine = Symbol("runtime.goroutines")
+	KindHeapBytes   Kind = "heap.bytes"   // in-use bytes by allocation site
+	KindHeapObjects Kind = "heap.objects" // in-use objects by allocation site
+	KindGoroutines  Kind = "goroutines"   // live goroutines by creation site
+	KindGauge       Kind = "gauge"        // a user's gauge, by its name
 )
+
+// Symbols without a site.
+const (
+	SymRuntimeHeapBytes = Symbol("runtime.heap.bytes") // the live heap's total
+	SymRuntimeGoroutine = Symbol("runtime.goroutines") // all goroutines
+	SymProcessRSS       = Symbol("process.rss")        // a process's resident set
+	SymProcessFDs       = Symbol("process.fds")        // a process's open file descriptors
+	SymProcessThreads   = Symbol("process.threads")    // a process's OS threads
+)
+
+// Sym is the symbol of a kind at a site: Sym(KindGauge, "queue.len") is
+// "gauge:queue.len".
+func Sym(k Kind, site string) Symbol { return Symbol(string(k) + ":" + site) }

@@ -3,6 +3,7 @@ package leaktest
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -213,8 +214,8 @@ func (r *Report) writeRuledOut(b *strings.Builder) {
 		budgets                         map[string]bool
 		worst                           *Verdict
 	}
-	kinds := map[string]*kindSum{}
-	var order []string
+	kinds := map[Kind]*kindSum{}
+	var order []Kind
 	for i := range r.Verdicts {
 		v := &r.Verdicts[i]
 		k := v.Kind()
@@ -240,7 +241,7 @@ func (r *Report) writeRuledOut(b *strings.Builder) {
 	}
 	// A probe that ran but saw nothing of the target's still gets its
 	// line: the check was made.
-	empty := map[string]string{}
+	empty := map[Kind]string{}
 	for _, p := range r.Probes {
 		switch {
 		case p == "goroutines" && kinds[KindGoroutines] == nil:
@@ -252,7 +253,7 @@ func (r *Report) writeRuledOut(b *strings.Builder) {
 	for k := range empty {
 		order = append(order, k)
 	}
-	sort.Strings(order)
+	slices.Sort(order)
 	width := 0
 	for _, k := range order {
 		width = max(width, len(k))

@@ -27,13 +27,10 @@ type Verdict struct {
 	// Exhausted: the series reached most of its resource's limit; the
 	// report's Broken says which and when.
 	Exhausted bool
-	Func      string   // the charged function, closures named by their enclosing one
-	Site      string   // file.go:LINE of the charged frame (allocation or go statement)
-	Stack     []string // "function\n\tfile:line" per frame, innermost first
-	// UserCode: charged to the user's code (or a library it called), not
-	// to a standard-library frame with no user caller.
-	UserCode bool
+	// Origin: the charged function, its file:line, the stack, and whether
+	// it is user code, from the first probe that describes the symbol.
+	Origin
 }
 
 // Kind is the symbol's kind, "heap.bytes" and so on.
-func (v Verdict) Kind() string { return v.Symbol.Kind() }
+func (v Verdict) Kind() Kind { return v.Symbol.Kind() }

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Watch snapshots the probes given with WithProbes (Process, Pprof, a
-// Gauge) every Interval, with no hammer: a service under its own load. The
+// Watch snapshots the probes given with WithProbes (probe.Process,
+// probe.Pprof, a Gauge, one of yours) every Interval, with no hammer: a service under its own load. The
 // x axis is time, so budgets are per second, minute or hour (the defaults
 // are DefaultWatchBudgets); a per-op budget is an error. The first
 // snapshot is the baseline, left out of the fit, and no verdict comes
@@ -40,6 +40,11 @@ func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 	defer stop()
 	r := newRun(modeWatch, c, time.Now(), defaultMaxPoints)
 	r.probes = c.probes
+	stopProbes, err := r.startProbes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer stopProbes()
 	r.artifacts = newArtifacts(c, r.runName())
 	stopped, runErr := r.watch(ctx)
 	return r.finish(stopped, runErr, "")
@@ -76,6 +81,12 @@ func (r *run) watch(ctx context.Context) (stopped StopReason, err error) {
 		if r.firstFitOps < 0 {
 			r.firstFitOps = 0
 			r.markFirst()
+		}
+		if b := r.exhaustion(0, "after "+time.Since(r.start).Round(100*time.Millisecond).String()); b != nil {
+			// Decided on the data up to the break, as in Run.
+			r.looks++
+			r.decide(true)
+			return b.Reason, nil
 		}
 		if why := r.look(); why != "" {
 			return why, nil

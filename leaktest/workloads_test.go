@@ -21,9 +21,9 @@ import (
 type workload struct {
 	name   string
 	leak   bool
-	kind   string // the kind of the leak verdict expected ("" for clean)
-	marker string // the LEAK marker naming the line the verdict must name
-	file   string // the file holding the marker; workloads_test.go if ""
+	kind   leaktest.Kind // the kind of the leak verdict expected ("" for clean)
+	marker string        // the LEAK marker naming the line the verdict must name
+	file   string        // the file holding the marker; workloads_test.go if ""
 	target func() (runner.Target, func())
 	opts   []leaktest.Option
 }

@@ -12,14 +12,14 @@ import (
 // LeakMemory succeeds when some heap symbol (heap.bytes:…, heap.objects:…)
 // has a leak verdict.
 func LeakMemory(opts ...leaktest.Option) types.GomegaMatcher {
-	return &kindMatcher{name: "LeakMemory", what: "leak memory", opts: opts, kind: func(k string) bool { return strings.HasPrefix(k, "heap.") }}
+	return &kindMatcher{name: "LeakMemory", what: "leak memory", opts: opts, kind: func(k leaktest.Kind) bool { return strings.HasPrefix(string(k), "heap.") }}
 }
 
 // kindMatcher is LeakMemory and LeakGoroutines: a leak verdict of a kind.
 type kindMatcher struct {
 	name, what string
 	opts       []leaktest.Option
-	kind       func(string) bool
+	kind       func(leaktest.Kind) bool
 	report     *leaktest.Report
 }
 

@@ -31,18 +31,20 @@ var hammer = runner.Config{Workers: 4, Jobs: 100, KeepErrors: 5, Grace: 10 * tim
 // Hand-built reports, so the golden messages are exact.
 func heapLeakReport() *leaktest.Report {
 	return &leaktest.Report{Name: "spec heap", Hammer: hammer, Ops: 11000, Duration: 400 * time.Millisecond, Probes: []string{"heap", "goroutines"},
-		Verdicts: []leaktest.Verdict{{Symbol: "heap.bytes:store.(*Store).Put store.go:12", Decision: leaktest.Leak, UserCode: true,
+		Verdicts: []leaktest.Verdict{{Symbol: "heap.bytes:store.(*Store).Put store.go:12", Decision: leaktest.Leak,
 			Trend:  leaktest.Trend{PerOp: 64, PerOpLo: 63, PerOpHi: 65, PerSecond: 160000},
-			Budget: budget("heap.bytes:* <= 0B/op"), First: 64000, Last: 704000, Func: "store.(*Store).Put", Site: "store.go:12",
-			Stack: []string{"example.com/store.(*Store).Put\n\t/src/store.go:12"}}},
+			Budget: budget("heap.bytes:* <= 0B/op"), First: 64000, Last: 704000,
+			Origin: leaktest.Origin{Func: "store.(*Store).Put", Site: "store.go:12", UserCode: true,
+				Stack: []string{"example.com/store.(*Store).Put\n\t/src/store.go:12"}}}},
 		Artifacts: map[string]string{"first_profile": "/tmp/a/first.pb.gz", "last_profile": "/tmp/a/last.pb.gz", "json": "/tmp/a/report.json"}}
 }
 
 func goroutineLeakReport() *leaktest.Report {
 	return &leaktest.Report{Name: "spec goroutines", Hammer: hammer, Ops: 11000, Duration: 900 * time.Millisecond, Probes: []string{"heap", "goroutines"},
-		Verdicts: []leaktest.Verdict{{Symbol: "goroutines:pool.(*Pool).spawn pool.go:30", Decision: leaktest.Leak, UserCode: true,
+		Verdicts: []leaktest.Verdict{{Symbol: "goroutines:pool.(*Pool).spawn pool.go:30", Decision: leaktest.Leak,
 			Trend:  leaktest.Trend{PerOp: 1, PerOpLo: 1, PerOpHi: 1, PerSecond: 12000},
-			Budget: budget("goroutines:* <= 0/op"), First: 1000, Last: 11000, Func: "pool.(*Pool).spawn", Site: "pool.go:30"}}}
+			Budget: budget("goroutines:* <= 0/op"), First: 1000, Last: 11000,
+			Origin: leaktest.Origin{Func: "pool.(*Pool).spawn", Site: "pool.go:30", UserCode: true}}}}
 }
 
 func cleanReport() *leaktest.Report {

@@ -15,6 +15,7 @@ import (
 	"github.com/shirou/gopsutil/v4/process"
 
 	"github.com/leakslope/leakslope/leaktest"
+	"github.com/leakslope/leakslope/probe"
 	"github.com/leakslope/leakslope/runner"
 )
 
@@ -55,14 +56,14 @@ func (w *watched) probes(cmd string) ([]leaktest.Probe, error) {
 		if ok, _ := processExists(w.pid); !ok {
 			return nil, usageErr("%s: --pid %d: no such process", cmd, w.pid)
 		}
-		out = append(out, leaktest.Process(w.pid))
+		out = append(out, probe.Process(w.pid))
 	}
 	if w.pprof != "" {
 		u, err := url.Parse(w.pprof)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, usageErr("%s: --pprof %q: want an http(s) URL such as http://127.0.0.1:6060/debug/pprof", cmd, w.pprof)
 		}
-		out = append(out, leaktest.Pprof(w.pprof))
+		out = append(out, probe.Pprof(w.pprof))
 	}
 	if len(out) == 0 {
 		return nil, usageErr("%s: nothing to watch: give --pid PID or --pprof BASEURL (see leakslope %s --help)", cmd, cmd)

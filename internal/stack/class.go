@@ -36,7 +36,7 @@ func IsOwn(pkg string) bool {
 	if !ok {
 		return false
 	}
-	for _, p := range []string{"leaktest", "runner", "matchers", "internal/"} {
+	for _, p := range []string{"leaktest", "runner", "matchers", "probe", "heldby", "internal/"} {
 		if rest == p || (strings.HasSuffix(p, "/") && strings.HasPrefix(rest, p)) {
 			return true
 		}

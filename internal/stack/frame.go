@@ -23,6 +23,47 @@ func (f Frame) Site() string {
 	return fmt.Sprintf("%s %s:%d", ShortName(f.Func), filepath.Base(f.File), f.Line)
 }
 
+// FileLine is the frame's file base name and line: "store.go:42".
+func (f Frame) FileLine() string {
+	return fmt.Sprintf("%s:%d", filepath.Base(f.File), f.Line)
+}
+
+// Render formats a stack for a message, innermost first, one
+// "function\n\tfile:line" entry per frame: the runtime's allocator frames
+// are cut, and so are leakslope's own frames and the test runner's below
+// the user's. A long run of library frames between the innermost frame
+// and the charged one is collapsed, so the charged frame and its callers
+// always show.
+func Render(frames []Frame, charged Frame) []string {
+	i := 0
+	for i < len(frames)-1 && Package(frames[i].Func) == "runtime" {
+		i++
+	}
+	j := len(frames)
+	for j > i+1 && (IsOwn(Package(frames[j-1].Func)) || frames[j-1].Func == "runtime.goexit" || strings.HasPrefix(frames[j-1].Func, "testing.")) {
+		j--
+	}
+	frames = frames[i:j]
+	c := -1
+	for k, f := range frames {
+		if f == charged {
+			c = k
+			break
+		}
+	}
+	var out []string
+	for k, f := range frames {
+		if c > 5 && k >= 3 && k < c-1 {
+			if k == 3 {
+				out = append(out, fmt.Sprintf("... %d frames ...", c-1-3))
+			}
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s\n\t%s:%d", f.Func, f.File, f.Line))
+	}
+	return out
+}
+
 // Frames resolves program counters (as runtime.MemProfileRecord.Stack
 // gives them) into frames, inlined calls expanded, innermost first.
 func Frames(pcs []uintptr) []Frame {

@@ -64,7 +64,7 @@ func TestIsStdAndIsOwn(t *testing.T) {
 	if !IsStd("net/http") || !IsStd("internal/runtime/maps") || IsStd("myservice/store") || IsStd("main") || IsStd("github.com/x/y") {
 		t.Error("IsStd misclassifies")
 	}
-	if !IsOwn(Module+"/leaktest") || !IsOwn(Module+"/internal/stats") || IsOwn(Module+"/leaktest_test") || IsOwn(Module+"/examples/cache") {
+	if !IsOwn(Module+"/leaktest") || !IsOwn(Module+"/probe") || IsOwn(Module+"/probe_test") || IsOwn(Module+"/prober") || !IsOwn(Module+"/internal/stats") || IsOwn(Module+"/leaktest_test") || IsOwn(Module+"/examples/cache") {
 		t.Error("IsOwn misclassifies")
 	}
 }

@@ -1,4 +1,4 @@
-package leaktest_test
+package probe_test
 
 import (
 	"bytes"
@@ -11,11 +11,13 @@ import (
 	"runtime"
 	rpprof "runtime/pprof"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/pprof/profile"
 
 	"github.com/leakslope/leakslope/leaktest"
+	"github.com/leakslope/leakslope/probe"
 )
 
 // pprofServer serves this process's net/http/pprof handlers, with heap
@@ -68,7 +70,7 @@ func TestPprofProbeReadsTheHeapTotal(t *testing.T) {
 		return
 	}
 	base := pprofServer(t, nil)
-	p := leaktest.Pprof(base)
+	p := probe.Pprof(base)
 	take := func() float64 {
 		s, err := p.Take(context.Background())
 		if err != nil {
@@ -113,7 +115,7 @@ func TestPprofProbeWithoutMemStats(t *testing.T) {
 		runtime.GC()
 		rpprof.Lookup("heap").WriteTo(w, 0)
 	})
-	p := leaktest.Pprof(base)
+	p := probe.Pprof(base)
 	for i := 0; i < 2; i++ {
 		s, err := p.Take(context.Background())
 		if err != nil {
@@ -123,18 +125,18 @@ func TestPprofProbeWithoutMemStats(t *testing.T) {
 			t.Fatalf("a heap total from a handler that gave none: %v", v)
 		}
 		if i == 0 {
-			leaktest.MarkFirst(p)
+			p.(leaktest.Profiler).KeepFirst()
 		}
 	}
 	want := base + "/heap?gc=1&debug=1: no runtime.MemStats trailer"
 	found := false
-	for _, w := range leaktest.Warnings(p, &leaktest.Report{}) {
+	for _, w := range p.(leaktest.Warner).Warnings(&leaktest.Report{}) {
 		found = found || strings.HasPrefix(w, want) && strings.Contains(w, "no runtime.heap.bytes from this service")
 	}
 	if !found {
-		t.Errorf("no warning %q… in %q", want, leaktest.Warnings(p, &leaktest.Report{}))
+		t.Errorf("no warning %q… in %q", want, p.(leaktest.Warner).Warnings(&leaktest.Report{}))
 	}
-	first, last := leaktest.Profiles(p)
+	first, last := p.(leaktest.Profiler).Profiles()
 	for _, b := range [][]byte{first, last} {
 		if _, err := profile.ParseData(b); err != nil || b[0] != 0x1f || b[1] != 0x8b {
 			t.Errorf("profile: %v", err)
@@ -154,16 +156,16 @@ func TestPprofProbeWritesProtoProfiles(t *testing.T) {
 	served.kept = append(served.kept, make([]byte, 4<<20)) // over the sampling period: always sampled
 	served.Unlock()
 	defer func() { served.Lock(); served.kept = nil; served.Unlock() }()
-	p := leaktest.Pprof(base)
+	p := probe.Pprof(base)
 	for i := 0; i < 2; i++ {
 		if _, err := p.Take(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if i == 0 {
-			leaktest.MarkFirst(p)
+			p.(leaktest.Profiler).KeepFirst()
 		}
 	}
-	first, last := leaktest.Profiles(p)
+	first, last := p.(leaktest.Profiler).Profiles()
 	for k, b := range map[string][]byte{"first": first, "last": last} {
 		if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
 			t.Fatalf("%s is not gzipped: % x", k, b[:min(4, len(b))])
@@ -174,7 +176,7 @@ func TestPprofProbeWritesProtoProfiles(t *testing.T) {
 		}
 		named := false
 		for _, fn := range p.Function {
-			named = named || strings.HasSuffix(fn.Name, "/leaktest_test.TestPprofProbeWritesProtoProfiles") && strings.HasSuffix(fn.Filename, "pprof_test.go")
+			named = named || strings.HasSuffix(fn.Name, "/probe_test.TestPprofProbeWritesProtoProfiles") && strings.HasSuffix(fn.Filename, "pprof_test.go")
 		}
 		if !named || p.Period != int64(runtime.MemProfileRate) || len(p.SampleType) != 4 || p.TimeNanos == 0 {
 			t.Errorf("%s: this test named %v, period %d, %d sample types, time %d", k, named, p.Period, len(p.SampleType), p.TimeNanos)
@@ -192,7 +194,7 @@ func TestPprofProbeRejectsTooLargeOrMalformed(t *testing.T) {
 		return
 	}
 	base := pprofServer(t, nil)
-	_, err := leaktest.PprofWithLimit(base, 1<<10).Take(context.Background())
+	_, err := probe.PprofWithLimit(base, 1<<10).Take(context.Background())
 	// The proto of a fresh process may fit; its text form does not.
 	if err == nil || !strings.Contains(err.Error(), "GET "+base+"/heap?gc=1") || !strings.Contains(err.Error(), ": the response is over the 1 KiB limit") {
 		t.Errorf("over the limit: %v", err)
@@ -202,8 +204,69 @@ func TestPprofProbeRejectsTooLargeOrMalformed(t *testing.T) {
 		rpprof.Lookup("heap").WriteTo(&buf, 1)
 		w.Write(bytes.Replace(buf.Bytes(), []byte("# HeapAlloc = "), []byte("# HeapAlloc = many"), 1))
 	})
-	_, err = leaktest.Pprof(bad).Take(context.Background())
+	_, err = probe.Pprof(bad).Take(context.Background())
 	if err == nil || !strings.HasPrefix(err.Error(), bad+"/heap?gc=1&debug=1:") || !strings.Contains(err.Error(), `runtime.MemStats HeapAlloc: "many`) {
 		t.Errorf("malformed trailer: %v", err)
+	}
+}
+
+var served struct {
+	sync.Mutex
+	kept [][]byte
+}
+
+func TestPprofProbeReadsARemoteService(t *testing.T) {
+	if !fresh(t) {
+		return
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	block := make(chan struct{})
+	defer close(block)
+	for i := 0; i < 3; i++ {
+		go func() { <-block }()
+	}
+	// An allocation over the sampling period is always sampled.
+	served.Lock()
+	served.kept = append(served.kept, make([]byte, 4<<20))
+	served.Unlock()
+	defer func() { served.Lock(); served.kept = nil; served.Unlock() }()
+	p := probe.Pprof(srv.URL + "/debug/pprof/")
+	s, err := p.Take(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var goroutines, heap int
+	for _, x := range s {
+		switch {
+		case strings.HasPrefix(string(x.Symbol), "goroutines:probe_test.TestPprofProbeReadsARemoteService pprof_test.go:"):
+			goroutines += int(x.Value)
+		case strings.HasPrefix(string(x.Symbol), "heap.bytes:probe_test.TestPprofProbeReadsARemoteService pprof_test.go:"):
+			heap += int(x.Value)
+		}
+	}
+	if goroutines != 3 || heap < 4<<20 {
+		t.Errorf("goroutines from this test %d (want 3), heap bytes kept here %d (want ≥ 4 MiB)", goroutines, heap)
+	}
+	d, ok := p.(leaktest.Describer)
+	if !ok {
+		t.Fatal("not a Describer")
+	}
+	for _, x := range s {
+		if x.Symbol.Kind() == leaktest.KindGoroutines && strings.Contains(string(x.Symbol), "TestPprofProbe") {
+			o, ok := d.Describe(x.Symbol)
+			if !ok || o.Func != "probe_test.TestPprofProbeReadsARemoteService" || !strings.HasPrefix(o.Site, "pprof_test.go:") || len(o.Stack) == 0 || !o.UserCode {
+				t.Errorf("describe = %+v %v", o, ok)
+			}
+		}
+	}
+	srv.Close()
+	if _, err := p.Take(context.Background()); err == nil || !strings.Contains(err.Error(), "the endpoint is not answering") || !strings.Contains(err.Error(), srv.URL) {
+		t.Errorf("closed endpoint: err = %v", err)
+	}
+	if _, err := probe.Pprof(srv.URL + "/nope").Take(context.Background()); err == nil {
+		t.Error("no error from a bad base URL")
 	}
 }

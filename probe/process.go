@@ -1,4 +1,4 @@
-package leaktest
+package probe
 
 import (
 	"context"
@@ -8,34 +8,36 @@ import (
 	"slices"
 
 	"github.com/shirou/gopsutil/v4/process"
-)
 
-// Symbols of the Process probe.
-const (
-	SymProcessRSS     = Symbol("process.rss")
-	SymProcessFDs     = Symbol("process.fds")
-	SymProcessThreads = Symbol("process.threads")
+	"github.com/leakslope/leakslope/leaktest"
 )
 
 // Process is a probe of another process by pid, in any language: its
 // resident set (process.rss), open file descriptors (process.fds, Linux
-// only) and threads (process.threads). Use it with WithoutHeap and
-// WithoutGoroutines when the target runs outside the test, or with Watch.
+// only) and threads (process.threads). Use it with leaktest.WithoutHeap,
+// WithoutGoroutines and WithoutResources when the target runs outside
+// the test (those read the test's own process, under the same symbols),
+// or with leaktest.Watch.
+//
+// On Linux the process's open-files limit (RLIMIT_NOFILE, as
+// /proc/PID/limits gives it) is process.fds's limit: a service leaking
+// connections that climbs to it broke, and the run is decided there.
 //
 // A process that exits mid-run fails the snapshot with an error naming the
 // pid, which ends the run with the report so far.
-func Process(pid int) Probe {
+func Process(pid int) leaktest.Probe {
 	return &processProbe{pid: pid}
 }
 
 type processProbe struct {
 	pid  int
 	proc *process.Process
+	lim  map[leaktest.Symbol]leaktest.Limit // as of the last snapshot
 }
 
 func (p *processProbe) Name() string { return fmt.Sprintf("process %d", p.pid) }
 
-func (p *processProbe) Take(ctx context.Context) ([]Sample, error) {
+func (p *processProbe) Take(ctx context.Context) ([]leaktest.Sample, error) {
 	if p.proc == nil {
 		if p.pid <= 0 || int64(p.pid) > 1<<31-1 {
 			return nil, fmt.Errorf("pid %d: not a process id", p.pid)
@@ -61,13 +63,16 @@ func (p *processProbe) Take(ctx context.Context) ([]Sample, error) {
 	if err != nil {
 		return nil, p.gone(err)
 	}
-	out := []Sample{{SymProcessRSS, float64(mem.RSS)}, {SymProcessThreads, float64(threads)}}
+	out := []leaktest.Sample{{Symbol: leaktest.SymProcessRSS, Value: float64(mem.RSS)}, {Symbol: leaktest.SymProcessThreads, Value: float64(threads)}}
 	if runtime.GOOS == "linux" {
 		fds, err := p.proc.NumFDsWithContext(ctx)
 		if err != nil {
 			return nil, p.gone(err)
 		}
-		out = append(out, Sample{SymProcessFDs, float64(fds)})
+		out = append(out, leaktest.Sample{Symbol: leaktest.SymProcessFDs, Value: float64(fds)})
+		// Read at each snapshot: a process may set its limit after it
+		// starts, or have it set (prlimit).
+		p.lim = limits(ctx, p.proc)
 	}
 	return out, nil
 }
@@ -79,4 +84,25 @@ func (p *processProbe) gone(err error) error {
 		return fmt.Errorf("process %d is not running (it exited or never was)", p.pid)
 	}
 	return fmt.Errorf("process %d: %w", p.pid, err)
+}
+
+// Limits gives process.fds its limit, RLIMIT_NOFILE's soft value, when
+// the process's limits could be read.
+func (p *processProbe) Limits() map[leaktest.Symbol]leaktest.Limit { return p.lim }
+
+func limits(ctx context.Context, proc *process.Process) map[leaktest.Symbol]leaktest.Limit {
+	if runtime.GOOS != "linux" {
+		return nil // fds are counted on Linux only
+	}
+	rl, err := proc.RlimitWithContext(ctx)
+	if err != nil {
+		return nil // another user's process: no limit, no break
+	}
+	for _, r := range rl {
+		// RLIM_INFINITY reads as the largest uint64.
+		if r.Resource == process.RLIMIT_NOFILE && r.Soft > 0 && r.Soft < 1<<62 {
+			return map[leaktest.Symbol]leaktest.Limit{leaktest.SymProcessFDs: {Value: float64(r.Soft), Name: "RLIMIT_NOFILE"}}
+		}
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package leaktest
+package probe
 
 import (
 	"bytes"
@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/leakslope/leakslope/internal/dump"
-	"github.com/leakslope/leakslope/internal/stack"
 	"github.com/leakslope/leakslope/internal/units"
+	"github.com/leakslope/leakslope/leaktest"
 )
 
 // Pprof is a probe of a Go service by the base URL of its net/http/pprof
@@ -29,7 +28,7 @@ import (
 // makes, so sync.Pool's victims are gone too), which at a quiesce point is
 // the live heap plus the little the profile request itself allocated, the
 // same at every snapshot. It has no default budget (in process it is a
-// chart only): give one with WithBudget, as the CLI's --pprof does after
+// chart only): give one with leaktest.WithBudget, as the CLI's --pprof does after
 // the user's budgets ("runtime.heap.bytes <= 8B/op", 1MiB/h for watch;
 // not 0, since the runtime's own bookkeeping creeps up to high-water
 // marks as a service runs). A pprof handler that is not the standard one
@@ -46,7 +45,9 @@ import (
 // profiles (gzipped protos). An endpoint that stops answering, or answers
 // over 256 MiB, fails the snapshot with an error naming the URL, which
 // ends the run with the report so far.
-func Pprof(baseURL string) Probe {
+//
+// It implements leaktest's Describer, Sampler, Profiler and Warner.
+func Pprof(baseURL string) leaktest.Probe {
 	return &pprofProbe{base: strings.TrimRight(baseURL, "/"), client: &http.Client{Timeout: 30 * time.Second}, limit: maxPprofBody}
 }
 
@@ -59,10 +60,8 @@ type pprofProbe struct {
 	client *http.Client
 	limit  int64 // bytes a response may have
 
-	heap        *dump.HeapProfile
-	gor         *dump.GoroutineDump
+	set         dump.Set // the last heap profile and goroutine dump
 	first, last *dump.HeapProfile
-	period      int64
 	noMemStats  error // why the last heap page had no runtime.MemStats
 }
 
@@ -99,7 +98,7 @@ func clip(s string) string {
 	return s
 }
 
-func (p *pprofProbe) Take(ctx context.Context) ([]Sample, error) {
+func (p *pprofProbe) Take(ctx context.Context) ([]leaktest.Sample, error) {
 	// Two collections, as the in-process probe makes: the profile
 	// publishes a cycle late, and sync.Pool's victims need two to go.
 	// The second request is the legacy text form
@@ -128,12 +127,12 @@ func (p *pprofProbe) Take(ctx context.Context) ([]Sample, error) {
 	if heap.Time.IsZero() {
 		heap.Time = at
 	}
-	var samples []Sample
+	var samples []leaktest.Sample
 	ms, err := dump.ParseMemStats(p.base+heapPage, bytes.NewReader(raw))
 	switch {
 	case err == nil:
 		p.noMemStats = nil
-		samples = append(samples, Sample{SymRuntimeHeapBytes, float64(ms.HeapAlloc)})
+		samples = append(samples, leaktest.Sample{Symbol: leaktest.SymRuntimeHeapBytes, Value: float64(ms.HeapAlloc)})
 	case errors.Is(err, dump.ErrNoMemStats):
 		p.noMemStats = err // a handler of its own: sites only
 	default:
@@ -147,37 +146,19 @@ func (p *pprofProbe) Take(ctx context.Context) ([]Sample, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.heap, p.gor, p.last, p.period = heap, gor, heap, heap.Period
-	return append(append(samples, heapSamples(heap)...), goroutineSamples(gor)...), nil
+	p.set, p.last = dump.Set{Heap: heap, Goroutines: gor}, heap
+	p.set.Values(func(kind, site string, v float64) {
+		samples = append(samples, leaktest.Sample{Symbol: leaktest.Sym(leaktest.Kind(kind), site), Value: v})
+	})
+	return append(samples, leaktest.Sample{Symbol: leaktest.SymRuntimeGoroutine, Value: float64(gor.Total)}), nil
 }
 
-// heapSamples turns a heap profile's sites into samples.
-func heapSamples(h *dump.HeapProfile) []Sample {
-	out := make([]Sample, 0, 2*len(h.Sites))
-	for site, s := range h.Sites {
-		if s.Class == stack.Own {
-			continue
-		}
-		out = append(out, Sample{Symbol(KindHeapBytes + ":" + site), s.Bytes}, Sample{Symbol(KindHeapObjects + ":" + site), s.Objects})
-	}
-	return out
-}
+// KeepFirst keeps the heap profile just read as the first.
+func (p *pprofProbe) KeepFirst() { p.first = p.last }
 
-// goroutineSamples turns a goroutine dump's creation sites into samples,
-// with the total as runtime.goroutines.
-func goroutineSamples(g *dump.GoroutineDump) []Sample {
-	out := make([]Sample, 0, len(g.Sites)+1)
-	for site, s := range g.Sites {
-		out = append(out, Sample{Symbol(KindGoroutines + ":" + site), float64(s.Count)})
-	}
-	return append(out, Sample{SymRuntimeGoroutine, float64(g.Total)})
-}
-
-func (p *pprofProbe) markFirst() { p.first = p.last }
-
-// profiles gives the first and last heap profiles as gzipped protos,
+// Profiles gives the first and last heap profiles as gzipped protos,
 // encoded only now: a run keeps two parsed profiles, not one per snapshot.
-func (p *pprofProbe) profiles() (first, last []byte) {
+func (p *pprofProbe) Profiles() (first, last []byte) {
 	if p.first == nil || p.last == nil {
 		return nil, nil
 	}
@@ -189,119 +170,51 @@ func (p *pprofProbe) profiles() (first, last []byte) {
 	return first, last
 }
 
-func (p *pprofProbe) Describe(sym Symbol) (fn, site string, frames []string, ok bool) {
-	return describeDumps(p.heap, p.gor, sym)
+// Describe names a heap or goroutine symbol from the last profile and
+// dump read.
+func (p *pprofProbe) Describe(sym leaktest.Symbol) (leaktest.Origin, bool) {
+	o, ok := p.set.Describe(string(sym.Kind()), sym.Site())
+	return leaktest.Origin(o), ok
 }
 
-func (p *pprofProbe) inUserCode(sym Symbol) bool { return dumpsInUserCode(p.heap, p.gor, sym) }
-
-func (p *pprofProbe) resolution(sym Symbol, span float64) float64 {
-	return heapResolution(p.heap, sym, span)
+// Resolution is the sampled heap profile's: see dump.Set.Resolution.
+func (p *pprofProbe) Resolution(sym leaktest.Symbol, span float64) float64 {
+	return p.set.Resolution(string(sym.Kind()), sym.Site(), span)
 }
 
-// heapResolution is the smallest slope a sampled heap profile could show
-// over an x span: with one sample per Period bytes, a site growing r per
-// x leaves r·span/Period samples, and seeing none rules out (at 95%,
-// Poisson's rule of three) only r > 3·Period/span. For objects the site's
-// mean object size converts it (8 bytes, the smallest, when unknown).
-func heapResolution(h *dump.HeapProfile, sym Symbol, span float64) float64 {
-	if h == nil || h.Period <= 1 || span <= 0 {
-		return 0
-	}
-	bytes := 3 * float64(h.Period) / span
-	switch sym.Kind() {
-	case KindHeapBytes:
-		return bytes
-	case KindHeapObjects:
-		size := 8.0
-		if s := h.Sites[sym.Site()]; s != nil && s.Objects > 0 {
-			size = max(size, s.Bytes/s.Objects)
-		}
-		return bytes / size
-	}
-	return 0
-}
-
-func (p *pprofProbe) warnings(rep *Report) []string {
+// Warnings says when the service gave no runtime.MemStats, and what the
+// sampling left undecided or unseen.
+func (p *pprofProbe) Warnings(rep *leaktest.Report) []string {
 	var out []string
 	if p.noMemStats != nil {
 		out = append(out, fmt.Sprintf("%v: no runtime.heap.bytes from this service, whose heap is seen only through the sampled sites", p.noMemStats))
 	}
-	return append(out, p.sampledWarnings(rep)...)
-}
-
-func (p *pprofProbe) sampledWarnings(rep *Report) []string {
-	if p.period <= 1 {
-		return nil
+	period := p.set.Period()
+	if period == 0 {
+		return out
 	}
 	n, heap := 0, 0
 	for _, v := range rep.Verdicts {
-		if v.Kind() == KindHeapBytes || v.Kind() == KindHeapObjects {
+		if k := v.Kind(); k == leaktest.KindHeapBytes || k == leaktest.KindHeapObjects {
 			heap++
-			if v.Decision == Undecided {
+			if v.Decision == leaktest.Undecided && v.Trend.Resolution > 0 {
 				n++
 			}
 		}
 	}
-	if heap == 0 && len(rep.Snapshots) > 1 {
+	switch {
+	case heap == 0 && len(rep.Snapshots) > 1:
 		// Nothing sampled is not nothing allocated.
 		per, span := "op", float64(rep.Ops)
-		if rep.Axis == AxisSeconds {
+		if rep.Axis == leaktest.AxisSeconds {
 			per, span = "s", rep.Duration.Seconds()
 		}
 		if span > 0 {
-			return []string{fmt.Sprintf("no live heap allocation of %s was sampled at any snapshot: the heap profile is sampled (one sample per %s allocated), so growth under %s/%s is not ruled out",
-				p.base, units.Bytes(float64(p.period)), units.Bytes(3*float64(p.period)/span), per)}
+			out = append(out, fmt.Sprintf("no live heap allocation of %s was sampled at any snapshot: the heap profile is sampled (one sample per %s allocated), so growth under %s/%s is not ruled out",
+				p.base, units.Bytes(float64(period)), units.Bytes(3*float64(period)/span), per))
 		}
+	case n > 0:
+		out = append(out, dump.SampledWarning(n, p.base, period, "a longer run"))
 	}
-	if n == 0 {
-		return nil
-	}
-	return []string{sampledWarning(n, p.base, p.period, "a longer run")}
-}
-
-// describeDumps names a heap or goroutine symbol from parsed dumps.
-func describeDumps(h *dump.HeapProfile, g *dump.GoroutineDump, sym Symbol) (fn, site string, frames []string, ok bool) {
-	switch sym.Kind() {
-	case KindHeapBytes, KindHeapObjects:
-		if h == nil {
-			return "", "", nil, false
-		}
-		s := h.Sites[sym.Site()]
-		if s == nil {
-			return "", "", nil, false
-		}
-		return stack.ShortName(s.Charged.Func), fmt.Sprintf("%s:%d", filepath.Base(s.Charged.File), s.Charged.Line), renderFrames(s.Frames, s.Charged), true
-	case KindGoroutines:
-		if g == nil {
-			return "", "", nil, false
-		}
-		s := g.Sites[sym.Site()]
-		if s == nil {
-			return "", "", nil, false
-		}
-		return stack.ShortName(s.Creator.Func), fmt.Sprintf("%s:%d", filepath.Base(s.Creator.File), s.Creator.Line), s.Stack, true
-	}
-	return "", "", nil, false
-}
-
-func dumpsInUserCode(h *dump.HeapProfile, g *dump.GoroutineDump, sym Symbol) bool {
-	switch sym.Kind() {
-	case KindHeapBytes, KindHeapObjects:
-		if h != nil {
-			s := h.Sites[sym.Site()]
-			return s != nil && s.Class == stack.User
-		}
-	case KindGoroutines:
-		if g != nil {
-			s := g.Sites[sym.Site()]
-			return s != nil && !stack.IsStd(stack.Package(s.Creator.Func))
-		}
-	}
-	return false
-}
-
-func sampledWarning(n int, from string, period int64, more string) string {
-	return fmt.Sprintf("%d heap %s from %s could not be decided: the heap profile is sampled (one sample per %s allocated, scaled up), so growth under the resolution shown is never ruled out; %s lowers it, a budget over it decides",
-		n, plural(n, "symbol", "symbols"), from, units.Bytes(float64(period)), more)
+	return out
 }

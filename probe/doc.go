@@ -1,0 +1,11 @@
+// Package probe holds leaktest probes that look at another process or
+// system: Process (a pid, in any language) and Pprof (a Go service's
+// net/http/pprof handlers). Give them to leaktest.Run or leaktest.Watch
+// with leaktest.WithProbes.
+//
+// They are built only on leaktest's exported probe API (Probe and the
+// optional Describer, Starter, Sampler, Profiler, Warner and Limiter), so a
+// probe written elsewhere has the same powers. The package is apart from
+// leaktest so that a plain go test user links none of what these need
+// (gopsutil and its platform packages).
+package probe
