@@ -125,11 +125,11 @@ func TestCheckWithRealTestingT(t *testing.T) {
 func TestBadOptionFailsWithClearError(t *testing.T) {
 	ft := &fakeTB{name: "TestBad"}
 	rep := leaktest.Check(ft, runner.Func(func(context.Context, int) error { return nil }),
-		leaktest.WithBudget("heap.bytes:* <= 1XB/op"), leaktest.Workers(0))
+		leaktest.WithBudget("heap.bytes:* <= 1XB/op"), leaktest.Workers(-1))
 	if rep != nil || len(ft.errors) != 1 {
 		t.Fatalf("report %v, errors %v", rep, ft.errors)
 	}
-	for _, want := range []string{`budget "heap.bytes:* <= 1XB/op": column 18: unknown unit "XB"`, "leaktest.Workers(0): want ≥ 1"} {
+	for _, want := range []string{`budget "heap.bytes:* <= 1XB/op": column 18: unknown unit "XB"`, "leaktest.Workers(-1): want 1 to 10,000 (0: the default, 4)"} {
 		if !strings.Contains(ft.errors[0], want) {
 			t.Errorf("error lacks %q: %s", want, ft.errors[0])
 		}

@@ -132,35 +132,38 @@ func mustParse(texts []string) []Budget {
 
 func (c *config) err() error { return errors.Join(c.errs...) }
 
-// Workers sets how many ops are in flight at once (the seed's -t); 4.
+// Workers sets how many ops are in flight at once (the seed's -t); 4
+// (also for 0). runner.Config.Validate bounds it.
 func Workers(n int) Option {
-	return option("Workers", func(c *config) {
-		if n < 1 {
-			c.errs = append(c.errs, fmt.Errorf("leaktest.Workers(%d): want ≥ 1", n))
-		}
-		c.hammer.Workers = n
-	})
+	return option("Workers", func(c *config) { c.hammer.Workers = n })
 }
 
-// Jobs sets the ops per round (the seed's -n); 100. Snapshots are taken
-// between rounds, so it is also the finest snapshot spacing.
+// Jobs sets the ops per round (the seed's -n); 100 (also for 0). Snapshots
+// are taken between rounds, so it is also the finest snapshot spacing.
 func Jobs(n int) Option {
-	return option("Jobs", func(c *config) {
-		if n < 1 {
-			c.errs = append(c.errs, fmt.Errorf("leaktest.Jobs(%d): want ≥ 1", n))
-		}
-		c.hammer.Jobs = n
-	})
+	return option("Jobs", func(c *config) { c.hammer.Jobs = n })
 }
 
 // Wait sets the pause between rounds (the seed's -w); none.
 func Wait(d time.Duration) Option {
-	return option("Wait", func(c *config) {
-		if d < 0 {
-			c.errs = append(c.errs, fmt.Errorf("leaktest.Wait(%v): want ≥ 0", d))
+	return option("Wait", func(c *config) { c.hammer.Wait = d })
+}
+
+// checkHammer checks the hammer's shape by runner's rule, naming the
+// option that set a field that cannot work.
+func (c *config) checkHammer() {
+	err := c.hammer.Validate()
+	var fe *runner.FieldError
+	switch {
+	case errors.As(err, &fe):
+		name := map[string]string{"Stall": "StallAfter"}[fe.Field]
+		if name == "" {
+			name = fe.Field
 		}
-		c.hammer.Wait = d
-	})
+		c.errs = append(c.errs, fmt.Errorf("leaktest.%s(%v): want %s", name, fe.Value, fe.Want))
+	case err != nil:
+		c.errs = append(c.errs, err)
+	}
 }
 
 // MaxDuration caps the run; 30s. A run still undecided at the cap passes

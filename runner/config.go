@@ -3,6 +3,8 @@ package runner
 import (
 	"fmt"
 	"time"
+
+	"github.com/leakslope/leakslope/internal/units"
 )
 
 // Config is the shape of the load: the seed's -t, -n and -w.
@@ -61,20 +63,43 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate names the first field that cannot work. Any Stall works: < 0
-// turns stall detection off.
+// Limits of the hammer's shape: past them a Config is a mistake (a
+// million workers are a million goroutines), not a load.
+const (
+	MaxWorkers = 10_000
+	MaxJobs    = 10_000_000
+	MaxWait    = time.Hour
+)
+
+// FieldError is a Config field whose value cannot work. Callers that take
+// the value from a user (leaktest's options, the CLI's flags) name it
+// their own way from Field and Want.
+type FieldError struct {
+	Field string // the Config field: "Workers", "Jobs", "Wait", …
+	Value any
+	Want  string // what would work: "1 to 10,000 (0: the default, 4)"
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("runner: %s = %v, want %s", e.Field, e.Value, e.Want)
+}
+
+// Validate names the first field that cannot work, as a *FieldError. A
+// zero field is its default; any Stall works (< 0 turns stall detection
+// off). It is the one check of the hammer's limits: leaktest and the CLI
+// use it.
 func (c Config) Validate() error {
 	switch {
-	case c.Workers < 0:
-		return fmt.Errorf("runner: Workers = %d, want ≥ 1", c.Workers)
-	case c.Jobs < 0:
-		return fmt.Errorf("runner: Jobs = %d, want ≥ 1", c.Jobs)
-	case c.Wait < 0:
-		return fmt.Errorf("runner: Wait = %v, want ≥ 0", c.Wait)
+	case c.Workers < 0 || c.Workers > MaxWorkers:
+		return &FieldError{"Workers", c.Workers, fmt.Sprintf("1 to %s (0: the default, %d)", units.Group(MaxWorkers), DefaultWorkers)}
+	case c.Jobs < 0 || c.Jobs > MaxJobs:
+		return &FieldError{"Jobs", c.Jobs, fmt.Sprintf("1 to %s (0: the default, %d)", units.Group(MaxJobs), DefaultJobs)}
+	case c.Wait < 0 || c.Wait > MaxWait:
+		return &FieldError{"Wait", c.Wait, fmt.Sprintf("0 to %v", MaxWait)}
 	case c.Grace < 0:
-		return fmt.Errorf("runner: Grace = %v, want ≥ 0", c.Grace)
+		return &FieldError{"Grace", c.Grace, fmt.Sprintf("≥ 0 (0: the default, %v)", DefaultGrace)}
 	case c.KeepErrors < 0:
-		return fmt.Errorf("runner: KeepErrors = %d, want ≥ 0", c.KeepErrors)
+		return &FieldError{"KeepErrors", c.KeepErrors, fmt.Sprintf("≥ 0 (0: the default, %d)", DefaultKeepErrors)}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"net/url"
@@ -116,7 +117,7 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 		method  = fs.String("X", "GET", "HTTP `method`")
 		data    = fs.String("data", "", "request `body`")
 		timeout = fs.Duration("timeout", 10*time.Second, "per-op timeout (a command past it is killed); an op past it is an op error")
-		stall   = fs.Duration("stall", 2*time.Second, "a round with no op completing for `D` (and 10× the slowest op) is a stalled target: decided on the data so far")
+		stall   = fs.Duration("stall", 2*time.Second, "a round with no op completing for `D` (and 10× the slowest op) is a stalled target: decided on the data so far; < 0 turns it off")
 		expect  = fs.Bool("expect-errors", false, "op errors are expected: a run whose ops mostly fail is not a failed run")
 		all     = fs.Bool("all", false, "keep going after a leak is proven, until every symbol is decided")
 		status  = fs.String("status", "", "comma-separated `codes` that count as success (default any 2xx)")
@@ -129,13 +130,15 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 	if err != nil || help {
 		return err
 	}
+	// The hammer's limits are runner's; the message names the flag.
+	var fe *runner.FieldError
+	if err := (runner.Config{Workers: *workers, Jobs: *jobs, Wait: *wait, Stall: *stall}).Validate(); errors.As(err, &fe) {
+		flag := map[string]string{"Workers": "-t", "Jobs": "-n", "Wait": "-w", "Stall": "--stall"}[fe.Field]
+		return usageErr("hammer: %s %v: want %s", flag, fe.Value, fe.Want)
+	} else if err != nil {
+		return usageErr("hammer: %v", err)
+	}
 	switch {
-	case *workers < 1:
-		return usageErr("hammer: -t %d: want ≥ 1 worker", *workers)
-	case *jobs < 1:
-		return usageErr("hammer: -n %d: want ≥ 1 job per round", *jobs)
-	case *wait < 0:
-		return usageErr("hammer: -w %v: want ≥ 0", *wait)
 	case *maxDur <= 0:
 		return usageErr("hammer: --max-duration %v: want > 0", *maxDur)
 	case *minOps < 0:
@@ -144,8 +147,6 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 		return usageErr("hammer: --warm-up %d: want ≥ 0", *warmUp)
 	case *timeout <= 0:
 		return usageErr("hammer: --timeout %v: want > 0", *timeout)
-	case *stall <= 0:
-		return usageErr("hammer: --stall %v: want > 0", *stall)
 	}
 	var target runner.Target
 	switch {
