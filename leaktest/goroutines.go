@@ -41,7 +41,7 @@ func newGoroutineProbe() *goroutineProbe {
 	}
 }
 
-func (*goroutineProbe) Name() string { return "goroutines" }
+func (*goroutineProbe) Name() string { return nameGoroutineProbe }
 
 // settle waits, a bounded while, for goroutines that are finishing to be
 // gone: an op that waits for its goroutine's result returns while that

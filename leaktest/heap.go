@@ -53,7 +53,13 @@ func newHeapProbe() *heapProbe {
 	}
 }
 
-func (*heapProbe) Name() string { return "heap" }
+// Names of the in-process probes, as Report.Probes lists them.
+const (
+	nameHeapProbe      = "heap"
+	nameGoroutineProbe = "goroutines"
+)
+
+func (*heapProbe) Name() string { return nameHeapProbe }
 
 // profileRate is process state shared by every run; runs are serialized
 // (see Run), but Main may have set it before any of them.

@@ -244,9 +244,9 @@ func (r *Report) writeRuledOut(b *strings.Builder) {
 	empty := map[Kind]string{}
 	for _, p := range r.Probes {
 		switch {
-		case p == "goroutines" && kinds[KindGoroutines] == nil:
+		case p == nameGoroutineProbe && kinds[KindGoroutines] == nil:
 			empty[KindGoroutines] = "no leak: none of the target's goroutines was alive at any snapshot"
-		case p == "heap" && kinds[KindHeapBytes] == nil:
+		case p == nameHeapProbe && kinds[KindHeapBytes] == nil:
 			empty[KindHeapBytes] = "no leak: nothing the target allocated was live at any snapshot"
 		}
 	}
