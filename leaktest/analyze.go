@@ -84,7 +84,10 @@ func Analyze(snaps []Snapshot, opts ...Option) (*Report, error) {
 		r.hist.add(at, x, 0, false, samples)
 		r.taken++
 	}
-	r.artifacts = newArtifacts(c, r.runName())
+	var err error
+	if r.artifacts, err = newArtifacts(c, r.runName()); err != nil {
+		return nil, fmt.Errorf("leaktest.Analyze: %w", err)
+	}
 	r.decide(len(snaps) >= 3)
 	// Growth must hold in the last half of the dumps, as a run's must in
 	// its last quarter: with a handful of points, the Theil–Sen slope of

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
+
+	"github.com/leakslope/leakslope/internal/safedir"
 )
 
 // Keys of Report.Artifacts (and of report.json's "artifacts").
@@ -21,25 +23,56 @@ const (
 // artifacts writes a run's files. A failure to write is a warning in the
 // report, never a lost report.
 type artifacts struct {
-	dir      string
+	dir      *safedir.Dir // nil when none could be opened (a warning says why)
 	paths    map[string]string
 	warnings []string
-	made     bool
 }
 
-// newArtifacts picks the directory: the ArtifactsDir option as given; or
+// newArtifacts opens the directory: the ArtifactsDir option as given; or
 // NAME under LEAKSLOPE_ARTIFACTS / -leakslope.artifacts; or NAME under
-// $TMPDIR/leakslope. Each run overwrites its NAME's files, so disk use
-// stays bounded and the path stays predictable.
-func newArtifacts(c *config, name string) *artifacts {
-	dir := c.artifacts
+// this user's private $TMPDIR/leakslope-UID. Each run overwrites its
+// NAME's files, so disk use stays bounded and the path stays predictable.
+//
+// No directory another user could redirect, read or replace is written
+// to (see internal/safedir): one the user named is an error that stops
+// the run before it starts; the default, pre-created by someone else, is
+// replaced by a fresh private directory, with a warning.
+func newArtifacts(c *config, name string) (*artifacts, error) {
+	a := &artifacts{paths: map[string]string{}}
+	var err error
 	switch {
-	case dir == "":
-		dir = filepath.Join(os.TempDir(), "leakslope", sanitize(name))
+	case c.artifacts == "":
+		var root *safedir.Dir
+		if root, err = safedir.Open(safedir.UserRoot(), true); err == nil {
+			defer root.Close()
+			a.dir, err = root.Sub(sanitize(name), true)
+		}
+		if err != nil {
+			// The default is ours to choose: a fresh private directory.
+			tmp, terr := os.MkdirTemp("", "leakslope-"+sanitize(name)+"-")
+			if terr == nil {
+				a.dir, terr = safedir.Open(tmp, true)
+			}
+			if terr != nil {
+				a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %v; and no private directory could be made: %v", err, terr))
+				return a, nil
+			}
+			a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %v: this run's are in %s", err, a.dir.Path))
+			err = nil
+		}
 	case c.artifactsIsRoot:
-		dir = filepath.Join(dir, sanitize(name))
+		var root *safedir.Dir
+		if root, err = safedir.Open(c.artifacts, false); err == nil {
+			defer root.Close()
+			a.dir, err = root.Sub(sanitize(name), false)
+		}
+	default:
+		a.dir, err = safedir.Open(c.artifacts, false)
 	}
-	return &artifacts{dir: dir, paths: map[string]string{}}
+	if err != nil {
+		return nil, fmt.Errorf("artifacts directory: %w", err)
+	}
+	return a, nil
 }
 
 func sanitize(name string) string {
@@ -56,31 +89,18 @@ func sanitize(name string) string {
 	return s
 }
 
-func (a *artifacts) mkdir() bool {
-	if a.made {
-		return true
-	}
-	if err := os.MkdirAll(a.dir, 0o755); err != nil {
-		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %v", err))
-		return false
-	}
-	a.made = true
-	return true
-}
-
-// write creates file in the directory, fills it, closes it and lists it
-// under key; any failure is a warning and the key is not listed.
+// write creates file in the directory afresh, fills it, closes it and
+// lists it under key; any failure is a warning and the key is not listed.
 func (a *artifacts) write(key, file string, fill func(io.Writer) error) {
-	if !a.mkdir() {
+	if a.dir == nil {
 		return
 	}
-	path := filepath.Join(a.dir, file)
-	f, err := os.Create(path)
+	f, err := a.dir.Create(file)
 	if err != nil {
-		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %v", err))
+		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %s: %v", file, err))
 		return
 	}
-	a.paths[key] = path
+	a.paths[key] = filepath.Join(a.dir.Path, file)
 	err = fill(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -88,6 +108,14 @@ func (a *artifacts) write(key, file string, fill func(io.Writer) error) {
 	if err != nil {
 		delete(a.paths, key)
 		a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %s: %v", file, err))
+	}
+}
+
+// close releases the directory once the run's files are written.
+func (a *artifacts) close() {
+	if a.dir != nil {
+		a.dir.Close()
+		a.dir = nil
 	}
 }
 

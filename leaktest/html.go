@@ -141,7 +141,7 @@ func (r *Report) charts() []render.Chart {
 func (a *artifacts) writeHTML(rep *Report) {
 	a.write(ArtifactHTML, "report.html", func(w io.Writer) error {
 		if _, ok := a.paths[ArtifactJSON]; !ok {
-			a.paths[ArtifactJSON] = filepath.Join(a.dir, "report.json")
+			a.paths[ArtifactJSON] = filepath.Join(a.dir.Path, "report.json")
 		}
 		return rep.page().WriteHTML(w)
 	})

@@ -270,8 +270,13 @@ func WithoutGoroutines() Option {
 }
 
 // ArtifactsDir sets where the heap profiles and report.json are written;
-// by default $TMPDIR/leakslope/NAME. LEAKSLOPE_ARTIFACTS and the test flag
-// -leakslope.artifacts override it (then NAME is a subdirectory).
+// by default NAME under this user's private $TMPDIR/leakslope-UID (0700).
+// LEAKSLOPE_ARTIFACTS and the test flag -leakslope.artifacts override it
+// (then NAME is a subdirectory). A directory that is a symbolic link, is
+// owned by another user or is writable by others is an error before the
+// run starts: nothing another user could redirect, read or replace is
+// written to. Files are created afresh (never through a link), 0644, and
+// directories the run makes 0755.
 func ArtifactsDir(dir string) Option {
 	return option("ArtifactsDir", func(c *config) { c.artifacts = dir })
 }

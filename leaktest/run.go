@@ -158,7 +158,9 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	defer stopProbes()
-	r.artifacts = newArtifacts(c, r.runName())
+	if r.artifacts, err = newArtifacts(c, r.runName()); err != nil {
+		return nil, fmt.Errorf("leaktest: %w", err)
+	}
 	r.spacing = c.spacing
 	if r.spacing == 0 {
 		r.spacing = max(1, c.minOps/32)
@@ -291,6 +293,7 @@ func (r *run) finish(stopped StopReason, runErr error, leftover string) (*Report
 	rep.Artifacts = r.artifacts.paths
 	r.artifacts.writeHTML(rep)
 	r.artifacts.writeJSON(rep)
+	r.artifacts.close()
 	rep.Warnings = append(rep.Warnings, r.artifacts.warnings...)
 	if runErr != nil {
 		return rep, fmt.Errorf("leaktest: %w", runErr)

@@ -45,7 +45,9 @@ func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 		return nil, err
 	}
 	defer stopProbes()
-	r.artifacts = newArtifacts(c, r.runName())
+	if r.artifacts, err = newArtifacts(c, r.runName()); err != nil {
+		return nil, fmt.Errorf("leaktest.Watch: %w", err)
+	}
 	stopped, runErr := r.watch(ctx)
 	return r.finish(stopped, runErr, "")
 }

@@ -47,7 +47,11 @@ func analyzeCmd(stdout, stderr io.Writer, args []string) error {
 			return usageErr("analyze: %v", unwrapPath(err))
 		}
 	}
-	rep, err := leaktest.AnalyzeFiles(files, c.options("analyze")...)
+	copts, err := c.options("analyze")
+	if err != nil {
+		return err
+	}
+	rep, err := leaktest.AnalyzeFiles(files, copts...)
 	if rep == nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("analyze: %w", unwrapOnce(err))}
 	}

@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
+	"github.com/leakslope/leakslope/internal/safedir"
 	"github.com/leakslope/leakslope/leaktest"
 )
 
@@ -41,15 +43,33 @@ type common struct {
 func (c *common) register(fs *flag.FlagSet) {
 	fs.Var(&c.budgets, "budget", "a budget `'PATTERN <= AMOUNT/PER'`, e.g. 'process.rss <= 1MiB/min' (repeatable; the first that matches a symbol applies)")
 	fs.StringVar(&c.json, "json", "", "also write the report as JSON to `FILE`")
-	fs.StringVar(&c.out, "out", "", "write the artifacts (report.json, report.html, profiles) to `DIR` (default $TMPDIR/leakslope/NAME)")
+	fs.StringVar(&c.out, "out", "", "write the artifacts (report.json, report.html, profiles) to `DIR` (default $TMPDIR/leakslope-UID/NAME, private to you)")
 	fs.StringVar(&c.name, "name", "", "name the run in the report and its artifacts directory")
 	fs.Float64Var(&c.alpha, "alpha", leaktest.DefaultAlpha, "family-wise false-leak rate over all symbols")
 }
 
-func (c *common) options(defaultName string) []leaktest.Option {
+// options are the shared flags as leaktest options. --out and --json are
+// checked now, before anything runs: a directory that is not this user's
+// alone, a link, or a --json that names a directory is exit 2.
+func (c *common) options(cmd string) ([]leaktest.Option, error) {
+	if c.out != "" {
+		if fi, err := os.Stat(c.out); err == nil && !fi.IsDir() {
+			return nil, usageErr("%s: --out %s: not a directory", cmd, c.out)
+		}
+		d, err := safedir.Open(c.out, false)
+		if err != nil {
+			return nil, usageErr("%s: --out: %v", cmd, err)
+		}
+		d.Close()
+	}
+	if c.json != "" {
+		if err := safedir.CheckFile(c.json); err != nil {
+			return nil, usageErr("%s: --json: %v", cmd, err)
+		}
+	}
 	name := c.name
 	if name == "" {
-		name = defaultName
+		name = cmd
 	}
 	opts := []leaktest.Option{leaktest.Name(name), leaktest.Alpha(c.alpha)}
 	if len(c.budgets) > 0 {
@@ -58,7 +78,7 @@ func (c *common) options(defaultName string) []leaktest.Option {
 	if c.out != "" {
 		opts = append(opts, leaktest.ArtifactsDir(c.out))
 	}
-	return opts
+	return opts, nil
 }
 
 // cmdFlags is a command's flag set with its usage text. flag's own

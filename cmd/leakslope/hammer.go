@@ -193,7 +193,11 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := append(c.options("hammer"), w.budgets(true)...)
+	opts, err := c.options("hammer")
+	if err != nil {
+		return err
+	}
+	opts = append(opts, w.budgets(true)...)
 	opts = append(opts,
 		leaktest.Workers(*workers), leaktest.Jobs(*jobs), leaktest.Wait(*wait),
 		leaktest.MaxDuration(*maxDur), leaktest.MinOps(*minOps), leaktest.WarmUp(*warmUp),

@@ -5,8 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-
+	"github.com/leakslope/leakslope/internal/safedir"
 	"github.com/leakslope/leakslope/leaktest"
 )
 
@@ -18,17 +17,20 @@ func finish(ctx context.Context, stdout, stderr io.Writer, rep *leaktest.Report,
 		return &exitError{code: exitUsage, err: err}
 	}
 	fmt.Fprint(stdout, rep.String())
+	var jerr error
 	if jsonPath != "" {
 		if werr := writeJSON(jsonPath, rep); werr != nil {
-			fmt.Fprintf(stderr, "leakslope: --json: %v\n", werr)
-			if err == nil {
-				err = werr
-			}
+			jerr = fmt.Errorf("--json: %w", werr)
 		}
 	}
 	switch {
 	case rep.Failed():
+		if jerr != nil {
+			fmt.Fprintf(stderr, "leakslope: %v\n", jerr) // the leak's exit code wins
+		}
 		return &exitError{code: exitLeak}
+	case jerr != nil:
+		return &exitError{code: exitFailed, err: jerr}
 	case ctx.Err() != nil:
 		return &exitError{code: exitFailed, err: fmt.Errorf("interrupted: the report above is partial")}
 	case err != nil:
@@ -42,5 +44,13 @@ func writeJSON(path string, rep *leaktest.Report) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	f, err := safedir.CreateFile(path)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(data, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -57,9 +57,13 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
+	opts, err := c.options("watch")
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := append(c.options("watch"), w.budgets(false)...)
+	opts = append(opts, w.budgets(false)...)
 	opts = append(opts, leaktest.Interval(*interval), leaktest.MaxDuration(*maxDur), leaktest.WithProbes(probes...))
 	if *all {
 		opts = append(opts, leaktest.UntilAllDecided())

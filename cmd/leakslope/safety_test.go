@@ -1,0 +1,66 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// --out and --json are checked before anything runs: a link, a directory
+// others can write, a file for --out or a directory for --json is exit 2
+// with one message naming the flag, and nothing is written through it.
+func TestOutputPathsAreCheckedFirst(t *testing.T) {
+	tmp := t.TempDir()
+	victim := filepath.Join(tmp, "victim")
+	os.Mkdir(victim, 0o755)
+	link := filepath.Join(tmp, "link")
+	os.Symlink(victim, link)
+	open := filepath.Join(tmp, "open")
+	os.Mkdir(open, 0o755)
+	os.Chmod(open, 0o777)
+	file := filepath.Join(tmp, "file")
+	os.WriteFile(file, nil, 0o644)
+	dir := filepath.Join(tmp, "dir")
+	os.Mkdir(dir, 0o755)
+	dumps := []string{"testdata/dumps/dumpheap-1.log", "testdata/dumps/dumpheap-2.log", "testdata/dumps/dumpheap-3.log"}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"out link", []string{"--out", link}, "analyze: --out: " + link + " is a symbolic link"},
+		{"out open", []string{"--out", open}, "analyze: --out: " + open + " is writable by all users (mode 0777)"},
+		{"out file", []string{"--out", file}, "analyze: --out " + file + ": not a directory"},
+		{"json dir", []string{"--json", dir}, "analyze: --json: " + dir + " is a directory"},
+		{"json through a link", []string{"--json", filepath.Join(link, "r.json")}, "analyze: --json: " + link + " is a symbolic link"},
+		{"json in an open dir", []string{"--json", filepath.Join(open, "r.json")}, "analyze: --json: " + open + " is writable by all users"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stdout, stderr, code := cli(t, append(append([]string{"analyze"}, c.args...), dumps...)...)
+			if code != exitUsage || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "leakslope: "+c.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and one line: %q", code, stdout, stderr, c.want)
+			}
+		})
+	}
+	if ents, _ := os.ReadDir(victim); len(ents) != 0 {
+		t.Errorf("written through the link: %v", ents)
+	}
+
+	// Safe paths work, and --json is a fresh file, not a link's target.
+	out := filepath.Join(tmp, "out")
+	os.Symlink(filepath.Join(victim, "report.json"), filepath.Join(tmp, "r.json"))
+	_, stderr, code := cli(t, append([]string{"analyze", "--out", out, "--json", filepath.Join(tmp, "r.json")}, dumps...)...)
+	if code == exitUsage || code == exitFailed {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if fi, err := os.Lstat(filepath.Join(tmp, "r.json")); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("--json: %v %v", fi, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.json")); err != nil {
+		t.Error(err)
+	}
+	if ents, _ := os.ReadDir(victim); len(ents) != 0 {
+		t.Errorf("written through the link: %v", ents)
+	}
+}
