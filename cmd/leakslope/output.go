@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"github.com/leakslope/leakslope/internal/safedir"
 	"github.com/leakslope/leakslope/leaktest"
+	"io"
 )
 
 // finish prints the report, writes --json, and maps the outcome to an
