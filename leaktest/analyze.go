@@ -30,10 +30,19 @@ import (
 // Probes given with WithProbes are not taken; those that are Describers
 // name the symbols' stacks.
 func Analyze(snaps []Snapshot, opts ...Option) (*Report, error) {
+	return analyze(snaps, false, opts)
+}
+
+// analyze is Analyze; files is true for AnalyzeFiles, whose MaxInput
+// applies.
+func analyze(snaps []Snapshot, files bool, opts []Option) (*Report, error) {
 	c := newConfig(append([]Option{Name("analyze")}, opts...))
 	c.addDefaults(defaultBudgets, defaultTolerances)
-	c.refuse("Analyze", "an analysis reads snapshots taken elsewhere, at once",
-		append(slices.Clone(hammerOptions), "Interval", "MaxDuration", "Progress", "Context", "UntilAllDecided")...)
+	refused := append(slices.Clone(hammerOptions), "Interval", "MaxDuration", "Progress", "Context", "UntilAllDecided")
+	if !files {
+		refused = append(refused, "MaxInput")
+	}
+	c.refuse("Analyze", "an analysis reads snapshots taken elsewhere, at once", refused...)
 	if len(snaps) == 0 {
 		c.errs = append(c.errs, errors.New("no snapshots"))
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leakslope/leakslope/internal/units"
 )
 
 // Budget is the slope a pattern of symbols may not exceed, written
@@ -120,7 +122,11 @@ func ParseBudget(text string) (Budget, error) {
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return bad(col, "bad number %q", num)
 	}
-	scale, ok := byteUnits[unit]
+	if v < 0 {
+		// A negative budget would call a flat series a leak.
+		return bad(col, "%s is negative: a budget bounds growth, want ≥ 0", amount)
+	}
+	scale, ok := units.ByteUnits[unit]
 	if !ok {
 		return bad(col+i, "unknown unit %q (want B, kB, KiB, MB, MiB, GB, GiB or none)", unit)
 	}
@@ -137,12 +143,6 @@ func ParseBudget(text string) (Budget, error) {
 		return bad(col+len(amount)+1, "unknown rate %q (want op, s, min or h)", strings.TrimSpace(per))
 	}
 	return b, nil
-}
-
-var byteUnits = map[string]float64{
-	"": 1, "B": 1,
-	"kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9,
-	"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30,
 }
 
 // String is the budget as it would be written, from its fields: the

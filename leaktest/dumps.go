@@ -23,14 +23,19 @@ import (
 // for text, the line; the others are still trended (a file's x is its
 // position among paths, so a skipped one leaves a gap), and that report
 // comes back with the error.
+//
+// Each file is read up to MaxInput (256 MiB by default), and a gzipped
+// profile inflated up to it too: a file over it is an error (and the
+// others are still trended).
 func AnalyzeFiles(paths []string, opts ...Option) (*Report, error) {
 	var (
 		snaps []Snapshot
 		errs  []error
 		d     = &dumpDescriber{set: &dump.Set{}}
+		limit = newConfig(opts).maxInput // its errors come from analyze
 	)
 	for i, path := range paths {
-		s, err := readDump(path, d)
+		s, err := readDump(path, limit, d)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -53,7 +58,7 @@ func AnalyzeFiles(paths []string, opts ...Option) (*Report, error) {
 			break
 		}
 	}
-	rep, err := Analyze(snaps, append([]Option{WithProbes(d)}, opts...)...)
+	rep, err := analyze(snaps, true, append([]Option{WithProbes(d)}, opts...))
 	if err != nil {
 		return rep, err
 	}
@@ -66,8 +71,23 @@ func AnalyzeFiles(paths []string, opts ...Option) (*Report, error) {
 	return rep, nil
 }
 
-func readDump(path string, d *dumpDescriber) (Snapshot, error) {
-	data, err := os.ReadFile(path)
+// readDump reads one dump file, of at most limit bytes. A file that is
+// missing or a directory is an error like a malformed one.
+func readDump(path string, limit int64, d *dumpDescriber) (Snapshot, error) {
+	name := filepath.Clean(path)
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return Snapshot{}, fmt.Errorf("%s: %v", name, err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return Snapshot{}, fmt.Errorf("%s: is a directory", name)
+	}
+	data, err := dump.ReadAll(name, f, limit)
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -78,7 +98,7 @@ func readDump(path string, d *dumpDescriber) (Snapshot, error) {
 	}
 	switch dump.Sniff(data) {
 	case dump.HeapPprof:
-		h, err := dump.ParseHeapProfile(path, bytes.NewReader(data))
+		h, err := dump.ParseHeapProfile(path, bytes.NewReader(data), limit)
 		if err != nil {
 			return s, err
 		}

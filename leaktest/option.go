@@ -65,6 +65,7 @@ type config struct {
 	noGoroutine       bool
 	artifacts         string
 	artifactsIsRoot   bool // artifacts is a root: the run writes to a NAME subdirectory
+	maxInput          int64 // MaxInput: AnalyzeFiles' bound on a file
 	name              string
 	progress          io.Writer
 	ctx               context.Context
@@ -380,6 +381,18 @@ func WithoutResources() Option {
 // A negative d turns stall detection off.
 func StallAfter(d time.Duration) Option {
 	return option("StallAfter", func(c *config) { c.hammer.Stall = d })
+}
+
+// MaxInput bounds what AnalyzeFiles reads of each dump file, and what a
+// gzipped one may inflate to; 256 MiB. A file over it is an error naming
+// the file and the bound (the other files are still trended).
+func MaxInput(bytes int64) Option {
+	return option("MaxInput", func(c *config) {
+		if bytes < 1 {
+			c.errs = append(c.errs, fmt.Errorf("leaktest.MaxInput(%d): want ≥ 1", bytes))
+		}
+		c.maxInput = bytes
+	})
 }
 
 // joinContext makes ctx end when the Context option's context ends too.

@@ -47,13 +47,32 @@ import (
 // ends the run with the report so far.
 //
 // It implements leaktest's Describer, Sampler, Profiler and Warner.
-func Pprof(baseURL string) leaktest.Probe {
-	return &pprofProbe{base: strings.TrimRight(baseURL, "/"), client: &http.Client{Timeout: 30 * time.Second}, limit: maxPprofBody}
+func Pprof(baseURL string, opts ...PprofOption) leaktest.Probe {
+	p := &pprofProbe{base: strings.TrimRight(baseURL, "/"), client: &http.Client{Timeout: 30 * time.Second}, limit: dump.MaxInput}
+	for _, o := range opts {
+		o.apply(p)
+	}
+	return p
 }
 
-// maxPprofBody bounds a response of a pprof endpoint: a legacy text heap
-// profile of a large service is some MiB.
-const maxPprofBody = 256 << 20
+// PprofOption tunes the Pprof probe.
+type PprofOption interface{ apply(*pprofProbe) }
+
+type pprofOption func(*pprofProbe)
+
+func (f pprofOption) apply(p *pprofProbe) { f(p) }
+
+// MaxResponse bounds what one response of the endpoint may have, and what
+// a gzipped profile may inflate to; 256 MiB (a legacy text heap profile
+// of a large service is some MiB). A response over it fails the snapshot
+// with an error naming the URL and the bound. bytes < 1 keeps the default.
+func MaxResponse(bytes int64) PprofOption {
+	return pprofOption(func(p *pprofProbe) {
+		if bytes > 0 {
+			p.limit = bytes
+		}
+	})
+}
 
 type pprofProbe struct {
 	base   string
@@ -78,17 +97,17 @@ func (p *pprofProbe) get(ctx context.Context, path string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: the endpoint is not answering: %v", url, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, p.limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %v", url, err)
-	}
-	if int64(len(body)) > p.limit && resp.StatusCode == http.StatusOK {
-		return nil, fmt.Errorf("GET %s: the response is over the %s limit of a pprof response", url, units.Bytes(float64(p.limit)))
-	}
 	if resp.StatusCode != http.StatusOK {
+		// The start of the body says why; the rest is not read.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 		return nil, fmt.Errorf("GET %s: %s: %s", url, resp.Status, clip(string(bytes.TrimSpace(body))))
 	}
-	return body, nil
+	body, err := dump.ReadAll("GET "+url, resp.Body, p.limit)
+	var tl *dump.TooLargeError
+	if errors.As(err, &tl) {
+		return nil, fmt.Errorf("GET %s: the response is over the %s limit of a pprof response (probe.MaxResponse, --max-input)", url, units.Bytes(float64(p.limit)))
+	}
+	return body, err
 }
 
 func clip(s string) string {
@@ -120,7 +139,7 @@ func (p *pprofProbe) Take(ctx context.Context) ([]leaktest.Sample, error) {
 		return nil, err
 	}
 	at := time.Now()
-	heap, err := dump.ParseHeapProfile(p.base+heapPage, bytes.NewReader(raw))
+	heap, err := dump.ParseHeapProfile(p.base+heapPage, bytes.NewReader(raw), p.limit)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package probe_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -194,7 +195,7 @@ func TestPprofProbeRejectsTooLargeOrMalformed(t *testing.T) {
 		return
 	}
 	base := pprofServer(t, nil)
-	_, err := probe.PprofWithLimit(base, 1<<10).Take(context.Background())
+	_, err := probe.Pprof(base, probe.MaxResponse(1<<10)).Take(context.Background())
 	// The proto of a fresh process may fit; its text form does not.
 	if err == nil || !strings.Contains(err.Error(), "GET "+base+"/heap?gc=1") || !strings.Contains(err.Error(), ": the response is over the 1 KiB limit") {
 		t.Errorf("over the limit: %v", err)
@@ -207,6 +208,58 @@ func TestPprofProbeRejectsTooLargeOrMalformed(t *testing.T) {
 	_, err = probe.Pprof(bad).Take(context.Background())
 	if err == nil || !strings.HasPrefix(err.Error(), bad+"/heap?gc=1&debug=1:") || !strings.Contains(err.Error(), `runtime.MemStats HeapAlloc: "many`) {
 		t.Errorf("malformed trailer: %v", err)
+	}
+}
+
+// A hostile endpoint cannot make the probe read more than its bound: an
+// endless response, a gzip bomb as the profile, and a gzip bomb as the
+// response's Content-Encoding each fail the snapshot with an error naming
+// the URL and the bound, having allocated about the bound, not what the
+// server sends or what it inflates to.
+func TestPprofProbeBoundsHostileResponses(t *testing.T) {
+	const limit = 8 << 20
+	// 256 MiB of zeros in about 256 KiB: one gzip member of 1 MiB,
+	// repeated (a reader inflates concatenated members as one stream).
+	var member, bomb bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&member, gzip.BestCompression)
+	zeros := make([]byte, 1<<20)
+	zw.Write(zeros)
+	zw.Close()
+	for i := 0; i < 256; i++ {
+		bomb.Write(member.Bytes())
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/endless/heap", func(w http.ResponseWriter, r *http.Request) {
+		for r.Context().Err() == nil {
+			if _, err := w.Write(zeros); err != nil {
+				return
+			}
+		}
+	})
+	mux.HandleFunc("/bomb/heap", func(w http.ResponseWriter, r *http.Request) { w.Write(bomb.Bytes()) })
+	mux.HandleFunc("/encoded/heap", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(bomb.Bytes())
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, c := range []struct{ path, want string }{
+		{"/endless", "/heap?gc=1: the response is over the 8 MiB limit of a pprof response"},
+		{"/bomb", "/heap?gc=1&debug=1 inflates to over the 8 MiB limit of an input"},
+		{"/encoded", "/heap?gc=1: the response is over the 8 MiB limit of a pprof response"},
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := probe.Pprof(srv.URL+c.path, probe.MaxResponse(limit)).Take(context.Background())
+		runtime.ReadMemStats(&after)
+		if err == nil || !strings.Contains(err.Error(), srv.URL+c.path+c.want) {
+			t.Errorf("%s: %v, want …%s", c.path, err, c.want)
+		}
+		// Reading to the bound doubles a buffer a few times: a small
+		// multiple of it, never the 256 MiB.
+		if d := after.TotalAlloc - before.TotalAlloc; d > 8*limit {
+			t.Errorf("%s: allocated %d MiB for a bound of 8 MiB", c.path, d>>20)
+		}
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/leakslope/leakslope/leaktest"
 )
@@ -42,11 +41,6 @@ func analyzeCmd(stdout, stderr io.Writer, args []string) error {
 			return usageErr("analyze: --budget %q is per time; dumps are counted, not timed: give it per op (per dump)", b)
 		}
 	}
-	for _, f := range files {
-		if _, err := os.Stat(f); err != nil {
-			return usageErr("analyze: %v", unwrapPath(err))
-		}
-	}
 	copts, err := c.options("analyze")
 	if err != nil {
 		return err
@@ -61,14 +55,6 @@ func analyzeCmd(stdout, stderr io.Writer, args []string) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("analyze: %w", unwrapOnce(err))}
 	}
 	return ferr
-}
-
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
-	}
-	return err
 }
 
 // unwrapOnce drops the library's "leaktest.AnalyzeFiles: " prefix: the

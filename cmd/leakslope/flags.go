@@ -8,7 +8,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/leakslope/leakslope/internal/dump"
 	"github.com/leakslope/leakslope/internal/safedir"
+	"github.com/leakslope/leakslope/internal/units"
 	"github.com/leakslope/leakslope/leaktest"
 )
 
@@ -31,13 +33,27 @@ func (b *budgetFlag) Set(s string) error {
 	return nil
 }
 
+// sizeFlag is a size in bytes, with a unit or none ("512MiB").
+type sizeFlag int64
+
+func (s *sizeFlag) String() string { return units.Bytes(float64(*s)) }
+func (s *sizeFlag) Set(v string) error {
+	n, err := units.ParseBytes(v)
+	if err == nil && n < 1 {
+		err = fmt.Errorf("%q: want ≥ 1 byte", v)
+	}
+	*s = sizeFlag(n)
+	return err
+}
+
 // common holds the flags every command shares.
 type common struct {
-	budgets budgetFlag
-	json    string
-	out     string
-	name    string
-	alpha   float64
+	budgets  budgetFlag
+	json     string
+	out      string
+	name     string
+	alpha    float64
+	maxInput sizeFlag
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -46,6 +62,8 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.out, "out", "", "write the artifacts (report.json, report.html, profiles) to `DIR` (default $TMPDIR/leakslope-UID/NAME, private to you)")
 	fs.StringVar(&c.name, "name", "", "name the run in the report and its artifacts directory")
 	fs.Float64Var(&c.alpha, "alpha", leaktest.DefaultAlpha, "family-wise false-leak rate over all symbols")
+	c.maxInput = dump.MaxInput
+	fs.Var(&c.maxInput, "max-input", "the most one outside input may have, as read and as inflated: a dump file, a --pprof response (`SIZE`: 512MiB, 1GiB)")
 }
 
 // options are the shared flags as leaktest options. --out and --json are
@@ -77,6 +95,9 @@ func (c *common) options(cmd string) ([]leaktest.Option, error) {
 	}
 	if c.out != "" {
 		opts = append(opts, leaktest.ArtifactsDir(c.out))
+	}
+	if cmd == "analyze" {
+		opts = append(opts, leaktest.MaxInput(int64(c.maxInput)))
 	}
 	return opts, nil
 }

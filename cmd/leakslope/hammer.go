@@ -48,7 +48,7 @@ func (w *watched) register(fs *flag.FlagSet) {
 	fs.StringVar(&w.pprof, "pprof", "", "watch a Go service by its net/http/pprof `BASEURL` (http://HOST:PORT/debug/pprof): heap by allocation site (sampled), the heap total runtime.heap.bytes (exact; budget 8B/op, 1MiB/h for watch, unless a --budget matches it), goroutines by creation site")
 }
 
-func (w *watched) probes(cmd string) ([]leaktest.Probe, error) {
+func (w *watched) probes(cmd string, maxInput int64) ([]leaktest.Probe, error) {
 	var out []leaktest.Probe
 	if w.pid < 0 {
 		return nil, usageErr("%s: --pid %d: want a process id > 0", cmd, w.pid)
@@ -64,7 +64,7 @@ func (w *watched) probes(cmd string) ([]leaktest.Probe, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, usageErr("%s: --pprof %q: want an http(s) URL such as http://127.0.0.1:6060/debug/pprof", cmd, w.pprof)
 		}
-		out = append(out, probe.Pprof(w.pprof))
+		out = append(out, probe.Pprof(w.pprof, probe.MaxResponse(maxInput)))
 	}
 	if len(out) == 0 {
 		return nil, usageErr("%s: nothing to watch: give --pid PID or --pprof BASEURL (see leakslope %s --help)", cmd, cmd)
@@ -189,7 +189,7 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 		}
 		target = runner.HTTP(strings.ToUpper(*method), pos[0], opts...)
 	}
-	probes, err := w.probes("hammer")
+	probes, err := w.probes("hammer", int64(c.maxInput))
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -62,5 +63,32 @@ func TestOutputPathsAreCheckedFirst(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(victim); len(ents) != 0 {
 		t.Errorf("written through the link: %v", ents)
+	}
+}
+
+// A missing file among good ones is like a malformed one: the good ones
+// are trended and shown, and the exit is 2 naming it; --max-input bounds
+// each file.
+func TestAnalyzeKeepsTheReportOfTheGoodFiles(t *testing.T) {
+	dumps := []string{"testdata/dumps/dumpheap-1.log", "testdata/dumps/dumpheap-2.log", "testdata/dumps/dumpheap-3.log",
+		"testdata/dumps/dumpheap-4.log", "testdata/dumps/dumpheap-5.log", "testdata/dumps/dumpheap-6.log"}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing", append(slices.Clone(dumps), "testdata/dumps/nope.log"), "analyze: testdata/dumps/nope.log: no such file or directory"},
+		{"too large", append([]string{"--max-input", "1KiB", "testdata/dumps/goroutines-1.txt"}, dumps...), "analyze: testdata/dumps/goroutines-1.txt is over the 1 KiB limit of an input"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stdout, stderr, code := cli(t, append([]string{"analyze", "--out", t.TempDir()}, c.args...)...)
+			if code != exitUsage || !strings.Contains(stdout, "MyService.Session") || !strings.HasPrefix(stderr, "leakslope: "+c.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q, want 2 and %q after the report of the rest:\n%s", code, stderr, c.want, stdout)
+			}
+		})
+	}
+	_, stderr, code := cli(t, "analyze", "--max-input", "lots", dumps[0])
+	if code != exitUsage || !strings.Contains(stderr, `invalid value "lots" for flag -max-input: "lots": not a size`) {
+		t.Errorf("exit %d, %q", code, stderr)
 	}
 }

@@ -53,7 +53,7 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 			return usageErr("watch: --budget %q is per op, and watch counts no ops: give it per s, min or h", b)
 		}
 	}
-	probes, err := w.probes("watch")
+	probes, err := w.probes("watch", int64(c.maxInput))
 	if err != nil {
 		return err
 	}

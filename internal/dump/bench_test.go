@@ -35,7 +35,7 @@ func BenchmarkParseHeapProfile(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ParseHeapProfile("bench", bytes.NewReader(in)); err != nil {
+		if _, err := ParseHeapProfile("bench", bytes.NewReader(in), 0); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -142,11 +142,11 @@ func TestParseHeapProfileLegacyTextMatchesProto(t *testing.T) {
 	gcPercent := debug.SetGCPercent(-1)
 	rawText, rawProto := get(t, base+"/heap?debug=1"), get(t, base+"/heap")
 	debug.SetGCPercent(gcPercent)
-	text, err := ParseHeapProfile("heap?debug=1", bytes.NewReader(rawText))
+	text, err := ParseHeapProfile("heap?debug=1", bytes.NewReader(rawText), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proto, err := ParseHeapProfile("heap", bytes.NewReader(rawProto))
+	proto, err := ParseHeapProfile("heap", bytes.NewReader(rawProto), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestParseHeapProfileLegacyTextMatchesProto(t *testing.T) {
 	if err := p.CheckValid(); err != nil || len(p.Function) == 0 || p.Period != 4096 {
 		t.Errorf("written profile: %v, %d functions, period %d", err, len(p.Function), p.Period)
 	}
-	again, err := ParseHeapProfile("again", bytes.NewReader(b))
+	again, err := ParseHeapProfile("again", bytes.NewReader(b), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,18 +68,26 @@ func (h *HeapProfile) Proto() ([]byte, error) {
 // bytes, objects and Period come out as from the proto form of the same
 // profile, and Proto writes it as one. Its runtime.MemStats trailer is
 // ParseMemStats'.
-func ParseHeapProfile(name string, r io.Reader) (*HeapProfile, error) {
-	raw, err := io.ReadAll(r)
+//
+// At most limit bytes are read, and a gzipped profile inflates to at most
+// limit (MaxInput for 0): more is a *TooLargeError.
+func ParseHeapProfile(name string, r io.Reader, limit int64) (*HeapProfile, error) {
+	raw, err := ReadAll(name, r, limit)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, err
 	}
-	p, err := profile.ParseData(raw)
+	// profile.ParseData inflates gzip without a bound: inflate it here.
+	data, err := gunzip(name, raw, limit)
+	if err != nil {
+		return nil, err
+	}
+	p, err := profile.ParseData(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a pprof profile: %v", name, err)
 	}
 	var legacy *profile.Profile
-	if isLegacyHeap(raw) {
-		symbolize(p, raw)
+	if isLegacyHeap(data) {
+		symbolize(p, data)
 		legacy = p
 	}
 	space, objects := -1, -1

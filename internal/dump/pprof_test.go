@@ -31,7 +31,7 @@ func TestParseHeapProfileOfThisProcess(t *testing.T) {
 	if err := pprof.Lookup("heap").WriteTo(&buf, 0); err != nil {
 		t.Fatal(err)
 	}
-	h, err := ParseHeapProfile("live", &buf)
+	h, err := ParseHeapProfile("live", &buf, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestParseHeapProfileFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	h, err := ParseHeapProfile("heap.pb.gz", f)
+	h, err := ParseHeapProfile("heap.pb.gz", f, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestParseHeapProfileRejects(t *testing.T) {
 	}
 	pprof.StopCPUProfile()
 	for name, in := range map[string][]byte{"text": []byte("hello"), "cpu": cpu.Bytes()} {
-		_, err := ParseHeapProfile(name+".pb.gz", bytes.NewReader(in))
+		_, err := ParseHeapProfile(name+".pb.gz", bytes.NewReader(in), 0)
 		if err == nil || !strings.HasPrefix(err.Error(), name+".pb.gz: not a") {
 			t.Errorf("%s: err = %v", name, err)
 		}
@@ -123,7 +123,7 @@ func FuzzParseHeapProfile(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte("heap profile: 1: 2 [3: 4] @ heap/1048576\n1: 2 [3: 4] @ 0x1\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		h, err := ParseHeapProfile("fuzz.pb.gz", bytes.NewReader(in))
+		h, err := ParseHeapProfile("fuzz.pb.gz", bytes.NewReader(in), 0)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.pb.gz") {
 				t.Errorf("error does not name the file: %v", err)
@@ -140,7 +140,7 @@ func FuzzParseHeapProfile(f *testing.F) {
 		if err != nil {
 			t.Fatalf("proto: %v", err)
 		}
-		again, err := ParseHeapProfile("again", bytes.NewReader(b))
+		again, err := ParseHeapProfile("again", bytes.NewReader(b), 0)
 		if err != nil || len(again.Sites) != len(h.Sites) {
 			t.Fatalf("written anew: %v, %d sites, was %d", err, len(again.Sites), len(h.Sites))
 		}

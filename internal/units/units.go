@@ -7,6 +7,7 @@ package units
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -114,4 +115,32 @@ func Tick(v float64) string {
 		return fmt.Sprintf("%.0f", v)
 	}
 	return fmt.Sprintf("%.3g", v)
+}
+
+// ByteUnits are the units a size may be written in, with their scale.
+var ByteUnits = map[string]float64{
+	"": 1, "B": 1,
+	"kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9,
+	"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30,
+}
+
+// ParseBytes reads a whole number of bytes, with a unit of ByteUnits or
+// none: "512MiB", "1 GiB", "1048576".
+func ParseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
+		i++
+	}
+	v, err := strconv.ParseFloat(t[:i], 64)
+	scale, ok := ByteUnits[strings.TrimSpace(t[i:])]
+	switch {
+	case err != nil || i == 0:
+		return 0, fmt.Errorf("%q: not a size (want a number of bytes, with B, KiB, MiB, GiB, kB, MB or GB)", s)
+	case !ok:
+		return 0, fmt.Errorf("%q: unknown unit %q (want B, KiB, MiB, GiB, kB, MB or GB)", s, strings.TrimSpace(t[i:]))
+	case v*scale >= 1<<62:
+		return 0, fmt.Errorf("%q: too large", s)
+	}
+	return int64(v * scale), nil
 }
