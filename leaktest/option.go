@@ -64,7 +64,7 @@ type config struct {
 	noHeap            bool
 	noGoroutine       bool
 	artifacts         string
-	artifactsIsRoot   bool // artifacts is a root: the run writes to a NAME subdirectory
+	artifactsIsRoot   bool  // artifacts is a root: the run writes to a NAME subdirectory
 	maxInput          int64 // MaxInput: AnalyzeFiles' bound on a file
 	name              string
 	progress          io.Writer
