@@ -28,12 +28,13 @@ func TestParseBudget(t *testing.T) {
 
 func TestParseBudgetErrorsNameTextAndColumn(t *testing.T) {
 	for text, want := range map[string]string{
-		"heap.bytes:* 0B/op": `budget "heap.bytes:* 0B/op": column 19: want "PATTERN <= AMOUNT/PER", no "<="`,
-		" <= 1B/op":          `column 1: empty pattern`,
-		"x <= 1B":            `column 8: want "/op", "/s", "/min" or "/h" after the amount`,
-		"x <= 1XB/op":        `column 7: unknown unit "XB"`,
-		"x <= abc/op":        `column 6: bad number ""`,
-		"x <= 1B/week":       `column 9: unknown rate "week"`,
+		"heap.bytes:* 0B/op":     `budget "heap.bytes:* 0B/op": column 19: want "PATTERN <= AMOUNT/PER", no "<="`,
+		" <= 1B/op":              `column 1: empty pattern`,
+		"x <= 1B":                `column 8: want "/op", "/s", "/min" or "/h" after the amount`,
+		"x <= 1XB/op":            `column 7: unknown unit "XB"`,
+		"x <= abc/op":            `column 6: bad number ""`,
+		"x <= 1B/week":           `column 9: unknown rate "week"`,
+		"heap.bytes:* <= -1B/op": `budget "heap.bytes:* <= -1B/op": column 17: -1B is negative: a budget bounds growth, want ≥ 0`,
 	} {
 		_, err := ParseBudget(text)
 		if err == nil || !strings.Contains(err.Error(), want) {
