@@ -26,6 +26,10 @@ type GoroutineDump struct {
 	Total int
 }
 
+// maxGoroutineLine bounds a line of a goroutine dump (a frame's arguments
+// are short; a label set may be long).
+const maxGoroutineLine = 4 << 20
+
 // ParseGoroutines reads a goroutine dump in the form of
 // /debug/pprof/goroutine?debug=2, runtime.Stack(all) and a crash's
 // traceback: blocks of "goroutine N [state]:" followed by frames (a
@@ -35,7 +39,7 @@ type GoroutineDump struct {
 // used in errors, which give file:line.
 func ParseGoroutines(name string, r io.Reader) (*GoroutineDump, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	sc.Buffer(make([]byte, 64<<10), maxGoroutineLine)
 	out := &GoroutineDump{Sites: map[string]*GoroutineSite{}}
 	var (
 		in      bool          // inside a goroutine block
@@ -135,7 +139,7 @@ func ParseGoroutines(name string, r io.Reader) (*GoroutineDump, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return out, fmt.Errorf("%s:%d: %v", name, n+1, err)
+		return out, scanErr(name, n+1, err, maxGoroutineLine)
 	}
 	if pending != "" {
 		return out, fmt.Errorf("%s:%d: function %q has no file:line after it", name, n, pending)

@@ -81,13 +81,14 @@ func TestParseGoroutinesOfThisProcess(t *testing.T) {
 func TestParseGoroutinesNamesFileAndLine(t *testing.T) {
 	for in, want := range map[string]string{
 		"hello\n": "g.txt:1: \"hello\" is outside any goroutine block",
-		"goroutine x [running]:\nmain.f()\n\t/a.go:1\n":      "g.txt:1: goroutine header \"goroutine x [running]:\": id \"x\" is not a number",
-		"goroutine 1 running\n":                              "g.txt:1: goroutine header",
-		"goroutine 1 [running]:\nmain.f()\nmain.g()\n":       "g.txt:3: want a tab and file:line after \"main.f\"",
-		"goroutine 1 [running]:\nmain.f()\n\t/a.go:x +0x1\n": "g.txt:3: location \"/a.go:x\": line \"x\" is not a number",
-		"goroutine 1 [running]:\nmain.f()\n\n":               "g.txt:3: function \"main.f\" has no file:line after it",
-		"goroutine 1 [running]:\nmain.f()\n":                 "g.txt:2: function \"main.f\" has no file:line after it",
-		"\n\n":                                               "g.txt: no goroutines",
+		"goroutine x [running]:\nmain.f()\n\t/a.go:1\n":                            "g.txt:1: goroutine header \"goroutine x [running]:\": id \"x\" is not a number",
+		"goroutine 1 running\n":                                                    "g.txt:1: goroutine header",
+		"goroutine 1 [running]:\nmain.f()\nmain.g()\n":                             "g.txt:3: want a tab and file:line after \"main.f\"",
+		"goroutine 1 [running]:\nmain.f()\n\t/a.go:x +0x1\n":                       "g.txt:3: location \"/a.go:x\": line \"x\" is not a number",
+		"goroutine 1 [running]:\nmain.f()\n\n":                                     "g.txt:3: function \"main.f\" has no file:line after it",
+		"goroutine 1 [running]:\nmain.f()\n":                                       "g.txt:2: function \"main.f\" has no file:line after it",
+		"\n\n":                                                                     "g.txt: no goroutines",
+		"goroutine 1 [running]:\nmain.f(" + strings.Repeat("0x1, ", 1<<20) + ")\n": "g.txt:2: a line over 4 MiB",
 	} {
 		_, err := ParseGoroutines("g.txt", strings.NewReader(in))
 		if err == nil || !strings.Contains(err.Error(), want) {

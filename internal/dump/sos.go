@@ -5,12 +5,15 @@ package dump
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/leakslope/leakslope/internal/units"
 )
 
 // ClassStat is one row of `!dumpheap -stat`: a type's live object count
@@ -38,19 +41,25 @@ type DumpheapStat struct {
 // errors, which give file:line and what was wrong.
 func ParseDumpheapStat(name string, r io.Reader) (*DumpheapStat, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 64<<10), maxSOSLine)
 	out := &DumpheapStat{TotalObjects: -1, TotalBytes: -1}
 	inTable := false
-	sawHeader := false
-	for n := 1; sc.Scan(); n++ {
+	sawHeader := 0 // the header's line
+	n := 1
+	for ; sc.Scan(); n++ {
 		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
 		fields := strings.Fields(line)
 		switch {
 		case line == "":
 			continue
+		case isHeader(fields) && sawHeader > 0:
+			// Two dumps' tables would be summed into one snapshot.
+			return out, fmt.Errorf("%s:%d: a second `!dumpheap -stat` table (the first at line %d): one dump per file", name, n, sawHeader)
 		case isHeader(fields):
-			inTable, sawHeader = true, true
+			inTable, sawHeader = true, n
 			continue
+		case sawHeader > 0 && !inTable && otherDump(line):
+			return out, fmt.Errorf("%s:%d: %q after the `!dumpheap -stat` table: one dump per file", name, n, clip(line))
 		case !inTable:
 			continue
 		case fields[0] == "Total":
@@ -83,9 +92,9 @@ func ParseDumpheapStat(name string, r io.Reader) (*DumpheapStat, error) {
 		out.Classes = append(out.Classes, ClassStat{MT: mt, Count: count, Bytes: size, Class: class})
 	}
 	if err := sc.Err(); err != nil {
-		return out, fmt.Errorf("%s: %v", name, err)
+		return out, scanErr(name, n, err, maxSOSLine)
 	}
-	if !sawHeader {
+	if sawHeader == 0 {
 		return out, fmt.Errorf("%s: no `!dumpheap -stat` table (a line \"MT Count TotalSize Class Name\")", name)
 	}
 	return out, nil
@@ -110,13 +119,44 @@ func isHeader(f []string) bool {
 	return len(f) == 5 && f[0] == "MT" && f[1] == "Count" && f[2] == "TotalSize" && f[3] == "Class" && f[4] == "Name"
 }
 
-// number parses a count or size, with "," or "." as thousands separators.
+// maxSOSLine bounds a line of a `!dumpheap -stat` log.
+const maxSOSLine = 1 << 20
+
+// wholeRE is a whole number, its thousands grouped by "," or "." (SOS
+// prints either, by locale) or not at all: "38,400", "38.400", "38400".
+// "38400.5" is none of these.
+var wholeRE = regexp.MustCompile(`^(\d+|\d{1,3}(,\d{3})+|\d{1,3}(\.\d{3})+)$`)
+
+// number parses a count or size.
 func number(s string) (int64, error) {
+	if !wholeRE.MatchString(s) {
+		return 0, fmt.Errorf("not a whole number ≥ 0 (thousands grouped by \",\" or \".\", or not at all)")
+	}
 	v, err := strconv.ParseInt(strings.NewReplacer(",", "", ".", "").Replace(s), 10, 64)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("not a whole number ≥ 0")
+	if err != nil {
+		return 0, fmt.Errorf("not a whole number ≥ 0: %v", err)
 	}
 	return v, nil
+}
+
+// otherDump tells a line that starts another kind of dump: a goroutine
+// dump's header, a pprof text profile's.
+func otherDump(line string) bool {
+	if id, ok := strings.CutPrefix(line, "goroutine "); ok {
+		id, _, _ = strings.Cut(id, " ")
+		_, err := strconv.ParseUint(id, 10, 64)
+		return err == nil
+	}
+	return strings.HasPrefix(line, "heap profile:")
+}
+
+// scanErr names the line a scanner stopped at, and says so plainly when
+// it was too long.
+func scanErr(name string, n int, err error, max int) error {
+	if errors.Is(err, bufio.ErrTooLong) {
+		return fmt.Errorf("%s:%d: a line over %s", name, n, units.Bytes(float64(max)))
+	}
+	return fmt.Errorf("%s:%d: %v", name, n, err)
 }
 
 var totalRE = regexp.MustCompile(`^Total\s+([\d,.]+)\s+objects?(?:,\s*([\d,.]+)\s+bytes?)?`)

@@ -55,6 +55,11 @@ func TestMalformedInputNamesFileAndLine(t *testing.T) {
 		"MT Count TotalSize Class Name\n7ff0 3 40\n":                       "a.log:2: want MT, Count, TotalSize and a class name",
 		"MT Count TotalSize Class Name\n7ff0 3 40 X\nTotal lots objects\n": "a.log:3: total line \"Total lots objects\"",
 		"just some text\n": "a.log: no `!dumpheap -stat` table",
+		// Misreadings that passed silently before.
+		"MT Count TotalSize Class Name\n7ff0 3 38400.5 X\n":                                            "a.log:2: TotalSize \"38400.5\": not a whole number ≥ 0",
+		"MT Count TotalSize Class Name\n7ff0 3 40 X\nTotal 3 objects\nMT Count TotalSize Class Name\n": "a.log:4: a second `!dumpheap -stat` table (the first at line 1): one dump per file",
+		"MT Count TotalSize Class Name\n7ff0 3 40 X\nTotal 3 objects\n\ngoroutine 1 [running]:\n":      "a.log:5: \"goroutine 1 [running]:\" after the `!dumpheap -stat` table: one dump per file",
+		"MT Count TotalSize Class Name\n7ff0 3 40 " + strings.Repeat("X", 2<<20) + "\n":                "a.log:2: a line over 1 MiB",
 	} {
 		_, err := ParseDumpheapStat("a.log", strings.NewReader(in))
 		if err == nil || !strings.Contains(err.Error(), want) {
