@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leakslope/leakslope/internal/clean"
 	"github.com/leakslope/leakslope/internal/units"
 )
 
@@ -73,7 +74,9 @@ func (r *Report) String() string {
 		}
 		fmt.Fprintf(&b, "    %s\n", w)
 	}
-	return b.String()
+	// Names come from outside (dumps, profiles, op errors): a control
+	// character in one must not drive the reader's terminal.
+	return clean.Terminal(b.String())
 }
 
 // writeOpErrors counts the op errors and shows the first few: after the

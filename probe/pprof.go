@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 
+	"github.com/leakslope/leakslope/internal/clean"
 	"github.com/leakslope/leakslope/internal/dump"
 	"github.com/leakslope/leakslope/internal/units"
 	"github.com/leakslope/leakslope/leaktest"
@@ -48,7 +50,8 @@ import (
 //
 // It implements leaktest's Describer, Sampler, Profiler and Warner.
 func Pprof(baseURL string, opts ...PprofOption) leaktest.Probe {
-	p := &pprofProbe{base: strings.TrimRight(baseURL, "/"), client: &http.Client{Timeout: 30 * time.Second}, limit: dump.MaxInput}
+	base := strings.TrimRight(baseURL, "/")
+	p := &pprofProbe{base: base, shown: clean.URL(base), client: &http.Client{Timeout: 30 * time.Second}, limit: dump.MaxInput}
 	for _, o := range opts {
 		o.apply(p)
 	}
@@ -76,6 +79,7 @@ func MaxResponse(bytes int64) PprofOption {
 
 type pprofProbe struct {
 	base   string
+	shown  string // base with its secrets redacted, for names and messages
 	client *http.Client
 	limit  int64 // bytes a response may have
 
@@ -84,16 +88,20 @@ type pprofProbe struct {
 	noMemStats  error // why the last heap page had no runtime.MemStats
 }
 
-func (p *pprofProbe) Name() string { return "pprof " + p.base }
+func (p *pprofProbe) Name() string { return "pprof " + p.shown }
 
 func (p *pprofProbe) get(ctx context.Context, path string) ([]byte, error) {
-	url := p.base + path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	url := p.shown + path // in messages: without the URL's secrets
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("pprof base URL %q: %v", p.base, err)
+		return nil, fmt.Errorf("pprof base URL %q: %v", p.shown, err)
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // it names the URL, with its secrets
+		}
 		return nil, fmt.Errorf("GET %s: the endpoint is not answering: %v", url, err)
 	}
 	defer resp.Body.Close()
@@ -139,7 +147,7 @@ func (p *pprofProbe) Take(ctx context.Context) ([]leaktest.Sample, error) {
 		return nil, err
 	}
 	at := time.Now()
-	heap, err := dump.ParseHeapProfile(p.base+heapPage, bytes.NewReader(raw), p.limit)
+	heap, err := dump.ParseHeapProfile(p.shown+heapPage, bytes.NewReader(raw), p.limit)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +155,7 @@ func (p *pprofProbe) Take(ctx context.Context) ([]leaktest.Sample, error) {
 		heap.Time = at
 	}
 	var samples []leaktest.Sample
-	ms, err := dump.ParseMemStats(p.base+heapPage, bytes.NewReader(raw))
+	ms, err := dump.ParseMemStats(p.shown+heapPage, bytes.NewReader(raw))
 	switch {
 	case err == nil:
 		p.noMemStats = nil
@@ -161,7 +169,7 @@ func (p *pprofProbe) Take(ctx context.Context) ([]leaktest.Sample, error) {
 	if err != nil {
 		return nil, err
 	}
-	gor, err := dump.ParseGoroutines(p.base+"/goroutine?debug=2", bytes.NewReader(text))
+	gor, err := dump.ParseGoroutines(p.shown+"/goroutine?debug=2", bytes.NewReader(text))
 	if err != nil {
 		return nil, err
 	}
@@ -230,10 +238,10 @@ func (p *pprofProbe) Warnings(rep *leaktest.Report) []string {
 		}
 		if span > 0 {
 			out = append(out, fmt.Sprintf("no live heap allocation of %s was sampled at any snapshot: the heap profile is sampled (one sample per %s allocated), so growth under %s/%s is not ruled out",
-				p.base, units.Bytes(float64(period)), units.Bytes(3*float64(period)/span), per))
+				p.shown, units.Bytes(float64(period)), units.Bytes(3*float64(period)/span), per))
 		}
 	case n > 0:
-		out = append(out, dump.SampledWarning(n, p.base, period, "a longer run"))
+		out = append(out, dump.SampledWarning(n, p.shown, period, "a longer run"))
 	}
 	return out
 }

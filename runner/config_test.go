@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -36,5 +37,36 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 		if err := ok.Validate(); err != nil {
 			t.Errorf("%+v: %v", ok, err)
 		}
+	}
+}
+
+// An HTTP target that every request would fail on is refused before it
+// runs, naming what is wrong; its secrets stay out of the message.
+func TestHTTPTargetIsValidatedFirst(t *testing.T) {
+	for _, c := range []struct {
+		target runner.Target
+		field  string
+		msg    string
+	}{
+		{runner.HTTP("G ET", "http://127.0.0.1/"), "Method", `runner: Method = "G ET", want an HTTP method token: GET, POST, PUT, …`},
+		{runner.HTTP("GET", "127.0.0.1:80/x?token=abc"), "URL", `runner: URL = "127.0.0.1:80/x?token=abc", want http(s)://HOST[:PORT]/PATH`},
+		{runner.HTTP("GET", "ftp://u:pw@host/x"), "URL", `runner: URL = "ftp://u:REDACTED@host/x", want http(s)://HOST[:PORT]/PATH`},
+		{runner.HTTP("GET", "http://127.0.0.1/", runner.Header("X-A", "b\r\nX-Injected: 1")), "Header", `runner: Header = X-A: "b\r\nX-Injected: 1", want a value with no CR, LF or NUL`},
+		{runner.HTTP("GET", "http://127.0.0.1/", runner.Header("X A", "b")), "Header", `runner: Header = "X A", want a header name of token characters`},
+	} {
+		err := runner.Validate(c.target)
+		var fe *runner.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field || err.Error() != c.msg {
+			t.Errorf("%v, want %q", err, c.msg)
+		}
+		if _, err := runner.New(c.target, runner.Config{}); !errors.As(err, &fe) {
+			t.Errorf("New: %v, want the field error", err)
+		}
+	}
+	if err := runner.Validate(runner.HTTP("PATCH", "https://127.0.0.1:8443/x", runner.Header("Authorization", "Bearer x"))); err != nil {
+		t.Errorf("a good target: %v", err)
+	}
+	if s := fmt.Sprint(runner.HTTP("GET", "http://u:pw@127.0.0.1/x?access_token=t&n=1")); s != "GET http://u:REDACTED@127.0.0.1/x?access_token=REDACTED&n=1" {
+		t.Errorf("String() = %q", s)
 	}
 }

@@ -72,6 +72,9 @@ func New(target Target, cfg Config) (*Hammer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := Validate(target); err != nil {
+		return nil, err
+	}
 	return &Hammer{target: target, cfg: cfg.withDefaults()}, nil
 }
 

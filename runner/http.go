@@ -3,11 +3,15 @@ package runner
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/leakslope/leakslope/internal/clean"
 )
 
 // HTTPOption configures an HTTP target.
@@ -72,7 +76,9 @@ type httpTarget struct {
 	client      *http.Client
 }
 
-func (t *httpTarget) String() string { return t.method + " " + t.url }
+// String names the target with its URL's secrets redacted (a password,
+// api_key=…): it goes in reports and logs.
+func (t *httpTarget) String() string { return t.method + " " + clean.URL(t.url) }
 
 func (t *httpTarget) Op(ctx context.Context, i int) error {
 	if t.timeout > 0 {
@@ -93,14 +99,46 @@ func (t *httpTarget) Op(ctx context.Context, i int) error {
 	}
 	resp, err := t.client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = clean.URL(ue.URL) // the client strips a password, not a token
+		}
 		return err
 	}
 	_, copyErr := io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if !t.ok(resp.StatusCode) {
-		return fmt.Errorf("%s %s: status %s", t.method, t.url, strings.TrimSpace(resp.Status))
+		return fmt.Errorf("%s: status %s", t, strings.TrimSpace(resp.Status))
 	}
 	return copyErr
+}
+
+// validate refuses, before a single op, what every request would fail on:
+// a method that is not a token, a URL that is not http(s), a header with
+// CR, LF or NUL in it (it would split the request).
+func (t *httpTarget) validate() error {
+	if t.method == "" || strings.IndexFunc(t.method, func(r rune) bool { return !isTokenChar(r) }) >= 0 {
+		return &FieldError{"Method", fmt.Sprintf("%q", t.method), "an HTTP method token: GET, POST, PUT, …"}
+	}
+	if u, err := url.Parse(t.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &FieldError{"URL", fmt.Sprintf("%q", clean.URL(t.url)), "http(s)://HOST[:PORT]/PATH"}
+	}
+	for k, vs := range t.header {
+		if k == "" || strings.IndexFunc(k, func(r rune) bool { return !isTokenChar(r) }) >= 0 {
+			return &FieldError{"Header", fmt.Sprintf("%q", k), "a header name of token characters"}
+		}
+		for _, v := range vs {
+			if strings.ContainsAny(v, "\r\n\x00") {
+				return &FieldError{"Header", fmt.Sprintf("%s: %q", k, v), "a value with no CR, LF or NUL"}
+			}
+		}
+	}
+	return nil
+}
+
+// isTokenChar is RFC 9110's tchar.
+func isTokenChar(r rune) bool {
+	return r < 0x7f && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r))
 }
 
 func (t *httpTarget) ok(code int) bool {

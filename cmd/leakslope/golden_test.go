@@ -16,7 +16,14 @@ func transcript(args []string, stdout, stderr string, code int, out string) stri
 		stdout = strings.ReplaceAll(stdout, out, "OUT")
 		stderr = strings.ReplaceAll(stderr, out, "OUT")
 	}
-	return fmt.Sprintf("$ leakslope %s\n--- exit %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), code, stdout, stderr)
+	shown := make([]string, len(args))
+	for i, a := range args {
+		shown[i] = a
+		if strings.ContainsAny(a, " \r\n'") {
+			shown[i] = "'" + strings.NewReplacer("\r", `\r`, "\n", `\n`, "'", `'\''`).Replace(a) + "'"
+		}
+	}
+	return fmt.Sprintf("$ leakslope %s\n--- exit %d\n--- stdout\n%s--- stderr\n%s", strings.Join(shown, " "), code, stdout, stderr)
 }
 
 // TestUsageGolden pins what bad usage and --help print: each error names
@@ -44,6 +51,8 @@ func TestUsageGolden(t *testing.T) {
 		{"hammer-bad-pprof", []string{"hammer", "--pprof", "127.0.0.1:6060", "http://127.0.0.1:1/"}, 2},
 		{"hammer-url-and-command", []string{"hammer", "--pid", "1", "http://127.0.0.1:1/", "--", "true"}, 2},
 		{"hammer-bad-header", []string{"hammer", "--pid", "1", "-H", "nocolon", "http://127.0.0.1:1/"}, 2},
+		{"hammer-header-crlf", []string{"hammer", "--pid", "1", "-H", "X-A: b\r\nX-Injected: 1", "http://127.0.0.1:1/"}, 2},
+		{"hammer-bad-method", []string{"hammer", "--pid", "1", "-X", "G ET", "http://127.0.0.1:1/"}, 2},
 		{"watch-argument", []string{"watch", "--pid", "1", "extra"}, 2},
 		{"watch-per-op-budget", []string{"watch", "--pid", "1", "--budget", "process.rss <= 1KiB/op"}, 2},
 		{"watch-bad-interval", []string{"watch", "--pid", "1", "--interval", "0s"}, 2},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/shirou/gopsutil/v4/process"
 
+	"github.com/leakslope/leakslope/internal/clean"
 	"github.com/leakslope/leakslope/leaktest"
 	"github.com/leakslope/leakslope/probe"
 	"github.com/leakslope/leakslope/runner"
@@ -151,7 +152,7 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 	var target runner.Target
 	switch {
 	case tail != nil && len(pos) > 0:
-		return usageErr("hammer: both a URL (%s) and a command after --: give one", pos[0])
+		return usageErr("hammer: both a URL (%s) and a command after --: give one", clean.URL(pos[0]))
 	case tail != nil && len(tail) == 0:
 		return usageErr("hammer: no command after --")
 	case tail != nil:
@@ -163,7 +164,7 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 	default:
 		u, err := url.Parse(pos[0])
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usageErr("hammer: URL %q: want http://HOST[:PORT]/PATH", pos[0])
+			return usageErr("hammer: URL %q: want http://HOST[:PORT]/PATH", clean.URL(pos[0]))
 		}
 		opts := []runner.HTTPOption{runner.Timeout(*timeout)}
 		if *data != "" {
@@ -188,6 +189,13 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 			opts = append(opts, runner.ExpectStatus(codes...))
 		}
 		target = runner.HTTP(strings.ToUpper(*method), pos[0], opts...)
+		// What every request would fail on is bad usage, not a failed run.
+		if err := runner.Validate(target); errors.As(err, &fe) {
+			flag := map[string]string{"Method": "-X", "Header": "-H", "URL": "URL"}[fe.Field]
+			return usageErr("hammer: %s %v: want %s", flag, fe.Value, fe.Want)
+		} else if err != nil {
+			return usageErr("hammer: %v", err)
+		}
 	}
 	probes, err := w.probes("hammer", int64(c.maxInput))
 	if err != nil {

@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/leakslope/leakslope/internal/clean"
 )
 
 func main() {
@@ -36,7 +38,7 @@ func exitCode(stderr io.Writer, err error) int {
 		e = &exitError{code: exitFailed, err: err}
 	}
 	if e.err != nil {
-		fmt.Fprintf(stderr, "leakslope: %v\n", e.err)
+		fmt.Fprintf(stderr, "leakslope: %s\n", clean.Terminal(e.err.Error()))
 	}
 	return e.code
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"github.com/leakslope/leakslope/internal/clean"
 )
 
 // progress shows leaktest's progress lines: on a terminal one line
@@ -29,6 +31,7 @@ func newProgress(w io.Writer) *progress {
 func (p *progress) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	b = []byte(clean.Terminal(string(b))) // symbols come from outside
 	if !p.tty {
 		return p.w.Write(b)
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -90,5 +91,57 @@ func TestAnalyzeKeepsTheReportOfTheGoodFiles(t *testing.T) {
 	_, stderr, code := cli(t, "analyze", "--max-input", "lots", dumps[0])
 	if code != exitUsage || !strings.Contains(stderr, `invalid value "lots" for flag -max-input: "lots": not a size`) {
 		t.Errorf("exit %d, %q", code, stderr)
+	}
+}
+
+// A password in the URL and secret-looking query values are shown and
+// stored redacted: on stdout and stderr, in report.json and report.html,
+// in the op errors that name the URL.
+func TestSecretsInTheURLAreRedacted(t *testing.T) {
+	url, svc := goService(t)
+	secret := strings.Replace(url, "http://", "http://u:hunter2@", 1) + "/nosuchpath?api_key=SECRETKEY&n=1"
+	dir := t.TempDir()
+	stdout, stderr, code := cli(t, "hammer", "--pid", strconv.Itoa(svc.Process.Pid), "--max-duration", "3s", "--min-ops", "500",
+		"--out", dir, "--json", filepath.Join(dir, "r.json"), secret)
+	if code == exitUsage {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	shown := map[string]string{"stdout": stdout, "stderr": stderr}
+	for _, f := range []string{"report.json", "report.html", "r.json"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown[f] = string(b)
+	}
+	for where, text := range shown {
+		if strings.Contains(text, "hunter2") || strings.Contains(text, "SECRETKEY") {
+			t.Errorf("a secret in %s:\n%s", where, text)
+		}
+	}
+	// The op errors (404s) are there, naming the URL redacted.
+	if !strings.Contains(stdout, "api_key=REDACTED") || !strings.Contains(stdout, "u:REDACTED@") {
+		t.Errorf("no redacted URL in the report:\n%s\n%s", stdout, stderr)
+	}
+}
+
+// A name from a dump with an escape sequence in it reaches the terminal
+// as text, not as a command to it.
+func TestControlCharactersNeverReachTheTerminal(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for i := 1; i <= 6; i++ {
+		f := filepath.Join(dir, strconv.Itoa(i)+".log")
+		text := "MT Count TotalSize Class Name\n" +
+			"7ff0 " + strconv.Itoa(1000*i) + " " + strconv.Itoa(48000*i) + " Evil\x1b]0;pwned\x07\x1b[2J\n"
+		os.WriteFile(f, []byte(text), 0o644)
+		files = append(files, f)
+	}
+	stdout, stderr, code := cli(t, append([]string{"analyze", "--out", t.TempDir()}, files...)...)
+	if code != exitLeak {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if strings.ContainsAny(stdout+stderr, "\x1b\x07") || !strings.Contains(stdout, `Evil\x1b]0;pwned\x07\x1b[2J`) {
+		t.Errorf("control characters on the terminal, or the name not shown escaped:\n%q", stdout)
 	}
 }
