@@ -40,7 +40,7 @@ func analyze(snaps []Snapshot, files bool, opts []Option) (*Report, error) {
 	c.addDefaults(defaultBudgets, defaultTolerances)
 	refused := append(slices.Clone(hammerOptions), "Interval", "MaxDuration", "Progress", "Context", "UntilAllDecided")
 	if !files {
-		refused = append(refused, "MaxInput")
+		refused = append(refused, "MaxInput", "MaxSymbols")
 	}
 	c.refuse("Analyze", "an analysis reads snapshots taken elsewhere, at once", refused...)
 	if len(snaps) == 0 {

@@ -2,14 +2,20 @@ package leaktest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/leakslope/leakslope/internal/dump"
+	"github.com/leakslope/leakslope/internal/units"
 )
 
 // AnalyzeFiles reads dump files taken at intervals, in order, and trends
@@ -32,10 +38,10 @@ func AnalyzeFiles(paths []string, opts ...Option) (*Report, error) {
 		snaps []Snapshot
 		errs  []error
 		d     = &dumpDescriber{set: &dump.Set{}}
-		limit = newConfig(opts).maxInput // its errors come from analyze
+		cfg   = newConfig(opts) // its errors come from analyze
 	)
 	for i, path := range paths {
-		s, err := readDump(path, limit, d)
+		s, err := readDump(path, cfg.maxInput, d)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -58,12 +64,14 @@ func AnalyzeFiles(paths []string, opts ...Option) (*Report, error) {
 			break
 		}
 	}
+	capped := capSymbols(snaps, cfg.maxSymbols)
 	rep, err := analyze(snaps, true, append([]Option{WithProbes(d)}, opts...))
 	if err != nil {
 		return rep, err
 	}
 	if rep != nil {
 		rep.Target = fmt.Sprintf("%d dump files", len(paths))
+		rep.Warnings = append(capped, rep.Warnings...)
 	}
 	if len(errs) > 0 {
 		return rep, fmt.Errorf("leaktest.AnalyzeFiles: %w", errors.Join(errs...))
@@ -156,4 +164,58 @@ func (d *dumpDescriber) Warnings(rep *Report) []string {
 		return []string{dump.SampledWarning(n, "the pprof dumps", d.set.Period(), "more dumps")}
 	}
 	return nil
+}
+
+// DefaultMaxSymbols is how many symbols of a kind AnalyzeFiles trends by
+// name (MaxSymbols).
+const DefaultMaxSymbols = 1000
+
+// capSymbols keeps, per kind, the max symbols that grew most from their
+// first dump to their last (then the largest), and sums the rest of each
+// kind into KIND:(others) in every snapshot, so that what a run holds
+// and writes stays proportional to what it shows (a dump of 200,000
+// classes). It says so, per kind capped.
+func capSymbols(snaps []Snapshot, max int) []string {
+	if max <= 0 {
+		max = DefaultMaxSymbols
+	}
+	type stat struct{ first, last, peak float64 }
+	stats := map[Symbol]*stat{}
+	byKind := map[Kind][]Symbol{}
+	for _, s := range snaps {
+		for sym, v := range s.Values {
+			st := stats[sym]
+			if st == nil {
+				st = &stat{first: v}
+				stats[sym] = st
+				if sym.Site() != "" {
+					byKind[sym.Kind()] = append(byKind[sym.Kind()], sym)
+				}
+			}
+			st.last, st.peak = v, math.Max(st.peak, v)
+		}
+	}
+	var warnings []string
+	for _, k := range slices.Sorted(maps.Keys(byKind)) {
+		syms := byKind[k]
+		if len(syms) <= max {
+			continue
+		}
+		slices.SortFunc(syms, func(a, b Symbol) int {
+			sa, sb := stats[a], stats[b]
+			return cmp.Or(cmp.Compare(sb.last-sb.first, sa.last-sa.first), cmp.Compare(sb.peak, sa.peak), strings.Compare(string(a), string(b)))
+		})
+		other := Sym(k, "(others)")
+		for _, sym := range syms[max:] {
+			for i := range snaps {
+				if v, ok := snaps[i].Values[sym]; ok {
+					snaps[i].Values[other] += v
+					delete(snaps[i].Values, sym)
+				}
+			}
+		}
+		warnings = append(warnings, fmt.Sprintf("%s %s symbols: the %s that grew most are trended by name, the other %s summed as %s (leaktest.MaxSymbols)",
+			units.Group(int64(len(syms))), k, units.Group(int64(max)), units.Group(int64(len(syms)-max)), other))
+	}
+	return warnings
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,5 +81,46 @@ func TestAnalyzeFilesBoundsEveryInput(t *testing.T) {
 	_, err = leaktest.Run(context.Background(), runner.Func(func(context.Context, int) error { return nil }), leaktest.MaxInput(1<<20))
 	if err == nil || !strings.Contains(err.Error(), "option MaxInput does not apply to Run") {
 		t.Errorf("MaxInput in Run: %v", err)
+	}
+}
+
+// A dump of many classes costs what is shown: past MaxSymbols per kind,
+// the classes that grew most are trended by name (a leak among them is
+// still found by name) and the rest summed, and the report says so.
+func TestAnalyzeFilesCapsTheSymbolsOfAKind(t *testing.T) {
+	dir := t.TempDir()
+	const classes = 5000
+	var paths []string
+	for d := 1; d <= 8; d++ {
+		var b strings.Builder
+		b.WriteString("MT Count TotalSize Class Name\n")
+		for c := 0; c < classes; c++ {
+			n := 1 + c%7 // flat
+			if c == 1234 {
+				n = 100 * d // the leak
+			}
+			fmt.Fprintf(&b, "7ff%05x %d %d App.Class%d\n", c, n, 24*n, c)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("%d.log", d))
+		os.WriteFile(path, []byte(b.String()), 0o644)
+		paths = append(paths, path)
+	}
+	out := t.TempDir()
+	rep, err := leaktest.AnalyzeFiles(paths, leaktest.MaxSymbols(100), leaktest.ArtifactsDir(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rep.Verdicts); n > 2*101 {
+		t.Errorf("%d verdicts for a cap of 100 per kind", n)
+	}
+	if l := rep.Leaks(); len(l) == 0 || l[0].Symbol != "heap.bytes:App.Class1234" {
+		t.Errorf("the leak is not found by name:\n%s", rep)
+	}
+	want := "5,000 heap.bytes symbols: the 100 that grew most are trended by name, the other 4,900 summed as heap.bytes:(others)"
+	if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
+		t.Errorf("no warning %q in %q", want, rep.Warnings)
+	}
+	if fi, err := os.Stat(filepath.Join(out, "report.json")); err != nil || fi.Size() > 1<<20 {
+		t.Errorf("report.json: %v, %v bytes", err, fi.Size())
 	}
 }

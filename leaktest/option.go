@@ -66,6 +66,7 @@ type config struct {
 	artifacts         string
 	artifactsIsRoot   bool  // artifacts is a root: the run writes to a NAME subdirectory
 	maxInput          int64 // MaxInput: AnalyzeFiles' bound on a file
+	maxSymbols        int   // MaxSymbols: AnalyzeFiles' symbols by name per kind
 	name              string
 	progress          io.Writer
 	ctx               context.Context
@@ -392,6 +393,20 @@ func MaxInput(bytes int64) Option {
 			c.errs = append(c.errs, fmt.Errorf("leaktest.MaxInput(%d): want ≥ 1", bytes))
 		}
 		c.maxInput = bytes
+	})
+}
+
+// MaxSymbols sets how many symbols of each kind AnalyzeFiles trends by
+// name; DefaultMaxSymbols (1,000). Past it, the ones that grew most from
+// the first dump to the last are kept, and the rest of the kind is summed
+// as KIND:(others), with a warning: a dump of 200,000 classes costs what
+// is shown, not more.
+func MaxSymbols(n int) Option {
+	return option("MaxSymbols", func(c *config) {
+		if n < 1 {
+			c.errs = append(c.errs, fmt.Errorf("leaktest.MaxSymbols(%d): want ≥ 1", n))
+		}
+		c.maxSymbols = n
 	})
 }
 

@@ -36,7 +36,7 @@ func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, er
 	c := newConfig(opts)
 	c.addDefaults(defaultBudgets, defaultTolerances)
 	c.refuse("Run", "a hammered run snapshots between rounds: see SnapshotEvery", "Interval")
-	c.refuse("Run", "it bounds AnalyzeFiles' dump files; probe.Pprof has its own bound", "MaxInput")
+	c.refuse("Run", "it bounds AnalyzeFiles' dump files; probe.Pprof has its own bound", "MaxInput", "MaxSymbols")
 	c.checkHammer()
 	if target == nil {
 		c.errs = append(c.errs, errors.New("nil target"))

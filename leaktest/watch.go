@@ -31,7 +31,7 @@ func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 	}
 	c.addDefaults(defaultWatchBudgets, defaultWatchTolerances)
 	c.refuse("Watch", "a watch runs no hammer and no in-process probe", hammerOptions...)
-	c.refuse("Watch", "it bounds AnalyzeFiles' dump files; probe.Pprof has its own bound", "MaxInput")
+	c.refuse("Watch", "it bounds AnalyzeFiles' dump files; probe.Pprof has its own bound", "MaxInput", "MaxSymbols")
 	if err := c.err(); err != nil {
 		return nil, fmt.Errorf("leaktest.Watch: %w", err)
 	}

@@ -28,6 +28,7 @@ func analyzeCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("analyze", analyzeUsage)
 	var c common
 	c.register(fs.FlagSet)
+	maxSymbols := fs.Int("max-symbols", leaktest.DefaultMaxSymbols, "trend at most `N` symbols of a kind by name (those that grew most); sum the rest as KIND:(others)")
 	pos, tail, help, err := parse(fs, args, stdout)
 	if err != nil || help {
 		return err
@@ -45,7 +46,10 @@ func analyzeCmd(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := leaktest.AnalyzeFiles(files, copts...)
+	if *maxSymbols < 1 {
+		return usageErr("analyze: --max-symbols %d: want ≥ 1", *maxSymbols)
+	}
+	rep, err := leaktest.AnalyzeFiles(files, append(copts, leaktest.MaxSymbols(*maxSymbols))...)
 	if rep == nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("analyze: %w", unwrapOnce(err))}
 	}
