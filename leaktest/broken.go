@@ -137,11 +137,14 @@ func (r *run) toleranceFor(sym Symbol, b *Budget) float64 {
 // broke with no leak to show for it failed the run, and so did one whose
 // ops mostly failed — it has proven nothing about leaks.
 func (r *run) failedTarget(runErr error) error {
-	if runErr != nil || r.hammer == nil {
+	if runErr != nil {
 		return runErr
 	}
 	if r.brk != nil && len(r.sticky) == 0 {
-		return r.brk
+		return r.brk // a watched resource at its limit too
+	}
+	if r.hammer == nil {
+		return nil
 	}
 	e, ops := r.hammer.Errors(), r.hammer.Ops()
 	if !r.c.expectErrors && e.Count > 0 && 2*e.Count > ops && len(r.sticky) == 0 {
