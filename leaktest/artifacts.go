@@ -3,6 +3,7 @@ package leaktest
 import (
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -51,7 +52,9 @@ func newArtifacts(c *config, name string) (*artifacts, error) {
 			// The default is ours to choose: a fresh private directory.
 			tmp, terr := os.MkdirTemp("", "leakslope-"+sanitize(name)+"-")
 			if terr == nil {
-				a.dir, terr = safedir.Open(tmp, true)
+				if a.dir, terr = safedir.Open(tmp, true); terr != nil {
+					os.Remove(tmp)
+				}
 			}
 			if terr != nil {
 				a.warnings = append(a.warnings, fmt.Sprintf("artifacts: %v; and no private directory could be made: %v", err, terr))
@@ -85,6 +88,10 @@ func sanitize(name string) string {
 	}, name)
 	if s == "" || s == "." || s == ".." {
 		return "run"
+	}
+	if len(s) > 100 {
+		// A name past a file name's limit: its start and a hash of all.
+		return fmt.Sprintf("%s-%08x", s[:90], crc32.ChecksumIEEE([]byte(name)))
 	}
 	return s
 }

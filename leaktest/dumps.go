@@ -38,8 +38,12 @@ func AnalyzeFiles(paths []string, opts ...Option) (*Report, error) {
 		snaps []Snapshot
 		errs  []error
 		d     = &dumpDescriber{set: &dump.Set{}}
-		cfg   = newConfig(opts) // its errors come from analyze
+		cfg   = newConfig(opts)
 	)
+	if err := cfg.err(); err != nil {
+		// Before reading anything: a bad option costs no file read.
+		return nil, fmt.Errorf("leaktest.AnalyzeFiles: %w", err)
+	}
 	for i, path := range paths {
 		s, err := readDump(path, cfg.maxInput, d)
 		if err != nil {
@@ -182,11 +186,15 @@ func capSymbols(snaps []Snapshot, max int) []string {
 	type stat struct{ first, last, peak float64 }
 	stats := map[Symbol]*stat{}
 	byKind := map[Kind][]Symbol{}
-	for _, s := range snaps {
+	for i, s := range snaps {
 		for sym, v := range s.Values {
 			st := stats[sym]
 			if st == nil {
-				st = &stat{first: v}
+				// Missing from the earlier dumps is 0 there, as it is fitted.
+				st = &stat{}
+				if i == 0 {
+					st.first = v
+				}
 				stats[sym] = st
 				if sym.Site() != "" {
 					byKind[sym.Kind()] = append(byKind[sym.Kind()], sym)

@@ -185,3 +185,15 @@ func TestAProbeThatCannotStart(t *testing.T) {
 		t.Errorf("watch calls %v", c)
 	}
 }
+
+// Two probes that give one symbol would be summed into nonsense: the run
+// stops at its first snapshot, naming both.
+func TestTwoProbesOfOneSymbolAreAnError(t *testing.T) {
+	var leaked atomic.Int64
+	a, b := &ownProbe{name: "a", leaked: &leaked}, &ownProbe{name: "b", leaked: &leaked}
+	rep, err := leaktest.Run(context.Background(), runner.Func(func(context.Context, int) error { return nil }),
+		leaktest.WithProbes(a, b), leaktest.WithoutHeap(), leaktest.WithoutGoroutines(), leaktest.WithoutResources(), leaktest.ArtifactsDir(t.TempDir()))
+	if err == nil || !strings.Contains(err.Error(), "probes a and b both give own.leak: leave one out") || rep == nil || rep.Stopped != leaktest.StopError || rep.Ops != 0 {
+		t.Errorf("err = %v, report %v", err, rep)
+	}
+}

@@ -79,7 +79,7 @@ func TestAnalyzeFilesBoundsEveryInput(t *testing.T) {
 	}
 	// The bound belongs to AnalyzeFiles alone.
 	_, err = leaktest.Run(context.Background(), runner.Func(func(context.Context, int) error { return nil }), leaktest.MaxInput(1<<20))
-	if err == nil || !strings.Contains(err.Error(), "option MaxInput does not apply to Run") {
+	if err == nil || !strings.Contains(err.Error(), "option MaxInput does not apply to Run (they bound AnalyzeFiles' dump files") {
 		t.Errorf("MaxInput in Run: %v", err)
 	}
 }

@@ -341,12 +341,8 @@ func Tolerance(tolerances ...string) Option {
 	return option("Tolerance", func(c *config) {
 		for _, text := range tolerances {
 			b, err := ParseBudget(text)
-			switch {
-			case err != nil:
+			if err != nil { // a negative one among them
 				c.errs = append(c.errs, fmt.Errorf("leaktest.Tolerance: %w", err))
-				continue
-			case b.Max < 0:
-				c.errs = append(c.errs, fmt.Errorf("leaktest.Tolerance(%q): want ≥ 0", text))
 				continue
 			}
 			c.tolerances = append(c.tolerances, b)

@@ -16,8 +16,9 @@ type Probe interface {
 	// Name names the probe in errors and the report: "pprof
 	// http://127.0.0.1:6060/debug/pprof".
 	Name() string
-	// Take reads the values of one snapshot. A symbol missing from one
-	// snapshot is missing there (a gap), not zero.
+	// Take reads the values of one snapshot. A symbol missing from a
+	// snapshot is 0 there (a site with nothing live, a class with no
+	// instance): a probe that cannot read a value must fail, not omit it.
 	Take(ctx context.Context) ([]Sample, error)
 }
 

@@ -36,7 +36,7 @@ func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, er
 	c := newConfig(opts)
 	c.addDefaults(defaultBudgets, defaultTolerances)
 	c.refuse("Run", "a hammered run snapshots between rounds: see SnapshotEvery", "Interval")
-	c.refuse("Run", "it bounds AnalyzeFiles' dump files; probe.Pprof has its own bound", "MaxInput", "MaxSymbols")
+	c.refuse("Run", "they bound AnalyzeFiles' dump files (probe.MaxResponse bounds a pprof response)", "MaxInput", "MaxSymbols")
 	c.checkHammer()
 	if target == nil {
 		c.errs = append(c.errs, errors.New("nil target"))
@@ -63,7 +63,7 @@ func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, er
 // newRun sets up the state every mode shares; nothing is fitted yet.
 func newRun(mode runMode, c *config, start time.Time, maxPoints int) *run {
 	return &run{mode: mode, c: c, start: start, hist: newHistory(start, maxPoints), firstFitOps: -1,
-		sticky: map[Symbol]bool{}, budgets: map[Symbol]*Budget{}, tolerances: map[Symbol]float64{}, floors: map[Symbol]float64{}}
+		sticky: map[Symbol]bool{}, source: map[Symbol]int{}, budgets: map[Symbol]*Budget{}, tolerances: map[Symbol]float64{}, floors: map[Symbol]float64{}}
 }
 
 // runMode is what the x axis counts.
@@ -109,6 +109,7 @@ type run struct {
 	looks        int
 
 	sticky     map[Symbol]bool // leak verdicts are final once made
+	source     map[Symbol]int  // the index in probes of the probe that gives a symbol
 	results    map[Symbol]decide.Result
 	floors     map[Symbol]float64 // sampled symbols' resolution at the last look
 	budgets    map[Symbol]*Budget
@@ -142,6 +143,11 @@ func (r *run) ops() int64 {
 
 func (r *run) run(ctx context.Context) (*Report, error) {
 	c := r.c
+	// An unsafe artifacts directory is refused before anything starts.
+	var err error
+	if r.artifacts, err = newArtifacts(c, r.runName()); err != nil {
+		return nil, fmt.Errorf("leaktest: %w", err)
+	}
 	r.goleakBaseline()
 	if !c.noHeap {
 		r.heap = newHeapProbe()
@@ -156,12 +162,10 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	r.probes = append(r.probes, c.probes...)
 	stopProbes, err := r.startProbes(ctx)
 	if err != nil {
+		r.artifacts.close()
 		return nil, err
 	}
 	defer stopProbes()
-	if r.artifacts, err = newArtifacts(c, r.runName()); err != nil {
-		return nil, fmt.Errorf("leaktest: %w", err)
-	}
 	r.spacing = c.spacing
 	if r.spacing == 0 {
 		r.spacing = max(1, c.minOps/32)
@@ -346,10 +350,20 @@ func (r *run) snapshot(ctx context.Context, warm bool) error {
 	now := time.Now()
 	ops := r.ops()
 	var samples []Sample
-	for _, p := range r.probes {
+	for i, p := range r.probes {
 		s, err := p.Take(ctx)
 		if err != nil {
 			return fmt.Errorf("probe %s at op %d: %w", p.Name(), ops, err)
+		}
+		// Two probes giving one symbol would be summed into nonsense (the
+		// test's own open files plus a service's): say which.
+		for _, x := range s {
+			if j, ok := r.source[x.Symbol]; !ok {
+				r.source[x.Symbol] = i
+			} else if j != i {
+				return fmt.Errorf("probes %s and %s both give %s: leave one out (WithoutHeap, WithoutGoroutines and WithoutResources leave out the in-process ones)",
+					r.probes[j].Name(), p.Name(), x.Symbol)
+			}
 		}
 		samples = append(samples, s...)
 	}

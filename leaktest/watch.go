@@ -8,8 +8,8 @@ import (
 )
 
 // Watch snapshots the probes given with WithProbes (probe.Process,
-// probe.Pprof, a Gauge, one of yours) every Interval, with no hammer: a service under its own load. The
-// x axis is time, so budgets are per second, minute or hour (the defaults
+// probe.Pprof, a Gauge, one of yours) every Interval, with no hammer: a
+// service under its own load. The x axis is time, so budgets are per second, minute or hour (the defaults
 // are DefaultWatchBudgets); a per-op budget is an error. The first
 // snapshot is the baseline, left out of the fit, and no verdict comes
 // before 16 more. It watches until every symbol is decided, or
@@ -22,7 +22,7 @@ import (
 func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 	c := newConfig(append([]Option{Name("watch")}, opts...))
 	if len(c.probes) == 0 {
-		c.errs = append(c.errs, errors.New("nothing to watch: give a probe with WithProbes (Process, Pprof, Gauge)"))
+		c.errs = append(c.errs, errors.New("nothing to watch: give a probe with WithProbes (probe.Process, probe.Pprof, Gauge, one of yours)"))
 	}
 	for _, b := range c.budgets {
 		if b.PerTime == 0 {
@@ -31,7 +31,7 @@ func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 	}
 	c.addDefaults(defaultWatchBudgets, defaultWatchTolerances)
 	c.refuse("Watch", "a watch runs no hammer and no in-process probe", hammerOptions...)
-	c.refuse("Watch", "it bounds AnalyzeFiles' dump files; probe.Pprof has its own bound", "MaxInput", "MaxSymbols")
+	c.refuse("Watch", "they bound AnalyzeFiles' dump files (probe.MaxResponse bounds a pprof response)", "MaxInput", "MaxSymbols")
 	if err := c.err(); err != nil {
 		return nil, fmt.Errorf("leaktest.Watch: %w", err)
 	}
@@ -41,14 +41,16 @@ func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 	defer stop()
 	r := newRun(modeWatch, c, time.Now(), defaultMaxPoints)
 	r.probes = c.probes
-	stopProbes, err := r.startProbes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer stopProbes()
+	var err error
 	if r.artifacts, err = newArtifacts(c, r.runName()); err != nil {
 		return nil, fmt.Errorf("leaktest.Watch: %w", err)
 	}
+	stopProbes, err := r.startProbes(ctx)
+	if err != nil {
+		r.artifacts.close()
+		return nil, err
+	}
+	defer stopProbes()
 	stopped, runErr := r.watch(ctx)
 	return r.finish(stopped, runErr, "")
 }

@@ -94,6 +94,10 @@ func (p *pprofProbe) get(ctx context.Context, path string) ([]byte, error) {
 	url := p.shown + path // in messages: without the URL's secrets
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+path, nil)
 	if err != nil {
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // it names the URL, with its secrets
+		}
 		return nil, fmt.Errorf("pprof base URL %q: %v", p.shown, err)
 	}
 	resp, err := p.client.Do(req)

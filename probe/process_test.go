@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -55,9 +55,9 @@ func TestProcessProbeOfAChild(t *testing.T) {
 }
 
 // TestMain makes this test binary, run with LEAKSLOPE_PROBE_CHILD=fdleak,
-// a service of another process that, once a byte comes on its stdin,
-// leaks an open file every 2 ms under an open-files limit of 128, and then
-// sits at the limit.
+// a service of another process under an open-files limit of 128 that, for
+// each byte on its stdin, leaks 20 open files (as many as it can) and says
+// so with a byte on its stdout.
 func TestMain(m *testing.M) {
 	if os.Getenv("LEAKSLOPE_PROBE_CHILD") == "fdleak" {
 		lim := syscall.Rlimit{Cur: 128, Max: 128}
@@ -65,34 +65,44 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
-		os.Stdin.Read(make([]byte, 1))
 		var held []*os.File
+		b := make([]byte, 1)
 		for {
-			f, err := os.Open(os.DevNull)
-			if err == nil {
-				held = append(held, f)
+			if _, err := os.Stdin.Read(b); err != nil {
+				os.Exit(0)
 			}
-			time.Sleep(2 * time.Millisecond)
+			for i := 0; i < 20; i++ {
+				if f, err := os.Open(os.DevNull); err == nil {
+					held = append(held, f)
+				}
+			}
+			os.Stdout.Write(b)
 		}
 	}
 	os.Exit(m.Run())
 }
 
-// gated is a probe that starts the child's leak once it has taken the
-// watch's baseline, and passes its limits on.
-type gated struct {
+// stepped is a probe that, after each snapshot, has the child leak its 20
+// files and waits until it has: the leak is 20 files a snapshot whatever
+// the machine's load. It passes its limits on.
+type stepped struct {
 	leaktest.Probe
-	once  sync.Once
-	start func()
+	in  io.Writer
+	out io.Reader
 }
 
-func (g *gated) Take(ctx context.Context) ([]leaktest.Sample, error) {
+func (g *stepped) Take(ctx context.Context) ([]leaktest.Sample, error) {
 	s, err := g.Probe.Take(ctx)
-	g.once.Do(g.start)
+	if err == nil {
+		b := []byte{1}
+		if _, err = g.in.Write(b); err == nil {
+			_, err = io.ReadFull(g.out, b)
+		}
+	}
 	return s, err
 }
 
-func (g *gated) Limits() map[leaktest.Symbol]leaktest.Limit {
+func (g *stepped) Limits() map[leaktest.Symbol]leaktest.Limit {
 	return g.Probe.(leaktest.Limiter).Limits()
 }
 
@@ -132,9 +142,9 @@ func TestProcessProbeReadsTheLimitOfTheProcess(t *testing.T) {
 // A watched process that leaks files until it has none left broke: the
 // watch stops there, decides on the data so far, and leads with what
 // broke — the power the in-process probe has, from outside the core.
-// The child runs into its limit in about 0.25 s, before the 16 snapshots
-// (0.8 s) a watch's first verdict needs: it is the limit that ends it,
-// and with too few snapshots to prove a trend the watch failed.
+// The child runs into its limit at the 7th snapshot, before the 16 a
+// watch's first verdict needs: it is the limit that ends it, and with too
+// few snapshots to prove a trend the watch failed.
 func TestWatchOfAProcessThatRunsOutOfFiles(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("process.fds and its limit are read on Linux only")
@@ -142,7 +152,11 @@ func TestWatchOfAProcessThatRunsOutOfFiles(t *testing.T) {
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "LEAKSLOPE_PROBE_CHILD=fdleak")
 	cmd.Stderr = os.Stderr
-	go1, err := cmd.StdinPipe()
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +164,7 @@ func TestWatchOfAProcessThatRunsOutOfFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	p := &gated{Probe: probe.Process(cmd.Process.Pid), start: func() { go1.Write([]byte{1}) }}
+	p := &stepped{Probe: probe.Process(cmd.Process.Pid), in: in, out: out}
 	rep, err := leaktest.Watch(context.Background(), leaktest.WithProbes(p),
 		leaktest.Interval(50*time.Millisecond), leaktest.MaxDuration(2*time.Minute), leaktest.ArtifactsDir(t.TempDir()))
 	// Too few snapshots to prove a trend: the break is the watch's

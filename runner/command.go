@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os/exec"
@@ -26,10 +25,10 @@ func (c *commandTarget) String() string {
 
 func (c *commandTarget) Op(ctx context.Context, i int) error {
 	cmd := exec.CommandContext(ctx, c.name, c.args...)
-	var stderr bytes.Buffer
+	var stderr tailWriter
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		tail := strings.TrimSpace(stderr.String())
+		tail := strings.TrimSpace(string(stderr.b))
 		if len(tail) > 200 {
 			tail = "…" + tail[len(tail)-200:]
 		}
@@ -39,4 +38,23 @@ func (c *commandTarget) Op(ctx context.Context, i int) error {
 		return fmt.Errorf("%s: %w", c.name, err)
 	}
 	return nil
+}
+
+// tailWriter keeps the last 4 KiB written to it: a command's stderr may be
+// endless, and only its end is shown.
+type tailWriter struct{ b []byte }
+
+const tailMax = 4 << 10
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(p) >= tailMax {
+		t.b = append(t.b[:0], p[len(p)-tailMax:]...)
+		return n, nil
+	}
+	if over := len(t.b) + len(p) - tailMax; over > 0 {
+		t.b = append(t.b[:0], t.b[over:]...)
+	}
+	t.b = append(t.b, p...)
+	return n, nil
 }

@@ -1,8 +1,11 @@
 package runner_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,9 +52,9 @@ func TestHTTPTargetIsValidatedFirst(t *testing.T) {
 		msg    string
 	}{
 		{runner.HTTP("G ET", "http://127.0.0.1/"), "Method", `runner: Method = "G ET", want an HTTP method token: GET, POST, PUT, …`},
-		{runner.HTTP("GET", "127.0.0.1:80/x?token=abc"), "URL", `runner: URL = "127.0.0.1:80/x?token=abc", want http(s)://HOST[:PORT]/PATH`},
+		{runner.HTTP("GET", "127.0.0.1:80/x?token=abc"), "URL", `runner: URL = "127.0.0.1:80/x?token=REDACTED", want http(s)://HOST[:PORT]/PATH`},
 		{runner.HTTP("GET", "ftp://u:pw@host/x"), "URL", `runner: URL = "ftp://u:REDACTED@host/x", want http(s)://HOST[:PORT]/PATH`},
-		{runner.HTTP("GET", "http://127.0.0.1/", runner.Header("X-A", "b\r\nX-Injected: 1")), "Header", `runner: Header = X-A: "b\r\nX-Injected: 1", want a value with no CR, LF or NUL`},
+		{runner.HTTP("GET", "http://127.0.0.1/", runner.Header("X-A", "b\r\nX-Injected: 1")), "Header", `runner: Header = X-A (a CR at byte 1 of its value), want a value with no CR, LF or NUL`},
 		{runner.HTTP("GET", "http://127.0.0.1/", runner.Header("X A", "b")), "Header", `runner: Header = "X A", want a header name of token characters`},
 	} {
 		err := runner.Validate(c.target)
@@ -68,5 +71,19 @@ func TestHTTPTargetIsValidatedFirst(t *testing.T) {
 	}
 	if s := fmt.Sprint(runner.HTTP("GET", "http://u:pw@127.0.0.1/x?access_token=t&n=1")); s != "GET http://u:REDACTED@127.0.0.1/x?access_token=REDACTED&n=1" {
 		t.Errorf("String() = %q", s)
+	}
+}
+
+// A command's stderr is kept to its end only: an endless one costs 4 KiB.
+func TestCommandKeepsTheEndOfStderr(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := runner.Command("sh", "-c", "head -c 50000000 /dev/zero | tr '\\0' x >&2; echo THE-END >&2; exit 3").Op(context.Background(), 0)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.HasSuffix(err.Error(), "xxxxTHE-END") || !strings.Contains(err.Error(), "exit status 3") {
+		t.Errorf("err = %.300v", err)
+	}
+	if d := after.TotalAlloc - before.TotalAlloc; d > 16<<20 {
+		t.Errorf("allocated %d MiB for 50 MB of stderr", d>>20)
 	}
 }

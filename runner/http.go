@@ -128,8 +128,10 @@ func (t *httpTarget) validate() error {
 			return &FieldError{"Header", fmt.Sprintf("%q", k), "a header name of token characters"}
 		}
 		for _, v := range vs {
-			if strings.ContainsAny(v, "\r\n\x00") {
-				return &FieldError{"Header", fmt.Sprintf("%s: %q", k, v), "a value with no CR, LF or NUL"}
+			// The value is a secret, often: name the header and where.
+			if i := strings.IndexAny(v, "\r\n\x00"); i >= 0 {
+				c := map[byte]string{'\r': "CR", '\n': "LF", 0: "NUL"}[v[i]]
+				return &FieldError{"Header", fmt.Sprintf("%s (a %s at byte %d of its value)", k, c, i), "a value with no CR, LF or NUL"}
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/leakslope/leakslope/internal/clean"
 	"github.com/leakslope/leakslope/leaktest"
 )
 
@@ -55,7 +56,13 @@ func analyzeCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	ferr := finish(context.Background(), stdout, stderr, rep, nil, c.json)
 	if err != nil {
-		// Malformed input: what could be read was trended above.
+		// Malformed input: what could be read was trended above, and the
+		// exit is 2 (bad input) whatever it showed; a --json that could
+		// not be written is said too.
+		var e *exitError
+		if errors.As(ferr, &e) && e.err != nil {
+			fmt.Fprintf(stderr, "leakslope: %s\n", clean.Terminal(e.err.Error()))
+		}
 		return &exitError{code: exitUsage, err: fmt.Errorf("analyze: %w", unwrapOnce(err))}
 	}
 	return ferr

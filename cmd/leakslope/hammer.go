@@ -63,7 +63,7 @@ func (w *watched) probes(cmd string, maxInput int64) ([]leaktest.Probe, error) {
 	if w.pprof != "" {
 		u, err := url.Parse(w.pprof)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, usageErr("%s: --pprof %q: want an http(s) URL such as http://127.0.0.1:6060/debug/pprof", cmd, w.pprof)
+			return nil, usageErr("%s: --pprof %q: want an http(s) URL such as http://127.0.0.1:6060/debug/pprof", cmd, clean.URL(w.pprof))
 		}
 		out = append(out, probe.Pprof(w.pprof, probe.MaxResponse(maxInput)))
 	}
@@ -160,7 +160,11 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 	case len(pos) == 0:
 		return usageErr("hammer: no URL (or -- COMMAND) to hammer (see leakslope hammer --help)")
 	case len(pos) > 1:
-		return usageErr("hammer: one URL, got %d: %s", len(pos), strings.Join(pos, " "))
+		shown := make([]string, len(pos))
+		for i, p := range pos {
+			shown[i] = clean.URL(p)
+		}
+		return usageErr("hammer: one URL, got %d: %s", len(pos), strings.Join(shown, " "))
 	default:
 		u, err := url.Parse(pos[0])
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

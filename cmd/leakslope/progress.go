@@ -31,9 +31,13 @@ func newProgress(w io.Writer) *progress {
 func (p *progress) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	n := len(b)
 	b = []byte(clean.Terminal(string(b))) // symbols come from outside
 	if !p.tty {
-		return p.w.Write(b)
+		if _, err := p.w.Write(b); err != nil {
+			return 0, err
+		}
+		return n, nil
 	}
 	for _, line := range bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n")) {
 		// Carriage return and erase-line: the newest state replaces the last.
@@ -41,7 +45,7 @@ func (p *progress) Write(b []byte) (int, error) {
 		p.w.Write(line)
 		p.pending = true
 	}
-	return len(b), nil
+	return n, nil
 }
 
 // done ends a terminal's progress line so the report starts on its own.

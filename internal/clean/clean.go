@@ -18,11 +18,13 @@ const Redacted = "REDACTED"
 
 // URL is rawURL with its password and secret-looking query values
 // replaced by REDACTED ("http://user:REDACTED@host/x?api_key=REDACTED&n=1").
-// Text that does not parse as a URL is returned as it is.
+// Text that does not parse as a URL is redacted by hand alike: what lies
+// between "://" and an "@" before the path, and the values of secret keys
+// after "?".
 func URL(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return rawURL
+		return byHand(rawURL)
 	}
 	changed := false
 	if _, ok := u.User.Password(); ok {
@@ -48,6 +50,31 @@ func URL(rawURL string) string {
 	}
 	// Keep REDACTED readable rather than percent-encoded.
 	return strings.ReplaceAll(u.String(), "%21", "!")
+}
+
+func byHand(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+			user, _, _ := strings.Cut(rest[:at], ":")
+			s = s[:i+3] + user + ":" + Redacted + rest[at:]
+		}
+	}
+	path, query, ok := strings.Cut(s, "?")
+	if !ok {
+		return s
+	}
+	params := strings.Split(query, "&")
+	for i, p := range params {
+		if k, _, ok := strings.Cut(p, "="); ok && secret(k) {
+			params[i] = k + "=" + Redacted
+		}
+	}
+	return path + "?" + strings.Join(params, "&")
 }
 
 func secret(key string) bool {

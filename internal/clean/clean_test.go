@@ -14,6 +14,8 @@ func TestURL(t *testing.T) {
 		"http://user@127.0.0.1/x?page=2":                        "http://user@127.0.0.1/x?page=2",
 		"http://127.0.0.1:6060/debug/pprof":                     "http://127.0.0.1:6060/debug/pprof",
 		"%zz not a url":                                         "%zz not a url",
+		"http://u:hunter2@127.0.0.1/%zz?token=abc&n=1":          "http://u:REDACTED@127.0.0.1/%zz?token=REDACTED&n=1",
+		"127.0.0.1:80/x?token=abc":                              "127.0.0.1:80/x?token=REDACTED",
 	} {
 		if got := clean.URL(in); got != want {
 			t.Errorf("URL(%q) = %q, want %q", in, got, want)

@@ -3,7 +3,9 @@
 // is used only when it is not a symbolic link, is owned by this user and
 // is writable by no other; files in it are created afresh, never through
 // a link. A directory writable by its group counts as the user's only
-// when the group is the user's own (a user-private group).
+// when the group is a user-private group (named as the user, whose only
+// member the user is); a world-writable one only with the sticky bit
+// (like /tmp), owned by the user or root. Off Unix only links are checked.
 package safedir
 
 import (
@@ -110,36 +112,49 @@ func opened(path string, root *os.Root, checked fs.FileInfo) (*Dir, error) {
 }
 
 func check(path string, fi fs.FileInfo, private bool) error {
-	switch mode := fi.Mode(); {
+	mode := fi.Mode()
+	switch {
 	case mode&fs.ModeSymlink != 0:
 		return &UnsafeError{Path: path, Why: "is a symbolic link"}
 	case !mode.IsDir():
 		return fmt.Errorf("%s is not a directory", path)
-	case mode.Perm()&0o002 != 0:
-		return &UnsafeError{Path: path, Why: "is writable by all users (mode " + octal(mode.Perm()) + ")"}
+	case !ownership:
+		return nil // Windows: no Unix modes or owners to check
 	case private && mode.Perm()&0o077 != 0:
-		return &UnsafeError{Path: path, Why: "is open to other users (mode " + octal(mode.Perm()) + "; want 0700)"}
+		return &UnsafeError{Path: path, Why: "is open to other users (mode " + octal(mode) + "; want 0700)"}
 	}
-	uid, gid, ok := owner(fi)
+	uid, gid, _ := owner(fi)
+	me := os.Getuid()
 	switch {
-	case !ok:
-	case uid != os.Getuid():
-		return &UnsafeError{Path: path, Why: fmt.Sprintf("is owned by uid %d, not this user (uid %d)", uid, os.Getuid())}
-	case fi.Mode().Perm()&0o020 != 0 && gid != os.Getgid():
-		// A group of the user's own (a user-private group) is the user.
-		return &UnsafeError{Path: path, Why: fmt.Sprintf("is writable by group %d (mode %s)", gid, octal(fi.Mode().Perm()))}
+	case mode&fs.ModeSticky != 0 && (uid == me || uid == 0):
+		// Like /tmp: others may make entries but not remove or replace
+		// ours, and files are created exclusively.
+		return nil
+	case uid != me:
+		return &UnsafeError{Path: path, Why: fmt.Sprintf("is owned by uid %d, not this user (uid %d)", uid, me)}
+	case mode.Perm()&0o002 != 0:
+		return &UnsafeError{Path: path, Why: "is writable by all users (mode " + octal(mode) + ")"}
+	case mode.Perm()&0o020 != 0 && !privateGroup(gid):
+		return &UnsafeError{Path: path, Why: fmt.Sprintf("is writable by group %d (mode %s), not a group of this user alone", gid, octal(mode))}
 	}
 	return nil
 }
 
-func octal(m fs.FileMode) string { return "0" + strconv.FormatUint(uint64(m), 8) }
+// octal writes a mode as chmod takes it: 0755, 1777 with the sticky bit.
+func octal(m fs.FileMode) string {
+	v := uint64(m.Perm())
+	if m&fs.ModeSticky != 0 {
+		v |= 0o1000
+	}
+	return fmt.Sprintf("%04o", v)
+}
 
 // Create creates name in d afresh: whatever had that name (a file, a
 // link) is removed, and the new file is created exclusively, so nothing
 // is ever written through a link.
 func (d *Dir) Create(name string) (*os.File, error) {
-	if fi, err := d.root.Lstat(name); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%s is a directory", filepath.Join(d.Path, name))
+	if err := replaceable(d, name); err != nil {
+		return nil, err
 	}
 	// Another run of the same name (a parallel test process) may create
 	// it between the two: remove it again.
@@ -152,6 +167,23 @@ func (d *Dir) Create(name string) (*os.File, error) {
 			return f, err
 		}
 	}
+}
+
+// replaceable refuses to replace what is not a file or a link: a
+// directory, a device (--json /dev/null, as root, must not delete it), a
+// pipe, a socket.
+func replaceable(d *Dir, name string) error {
+	fi, err := d.root.Lstat(name)
+	if err != nil {
+		return nil // nothing there (or the create will say why)
+	}
+	switch m := fi.Mode(); {
+	case m.IsDir():
+		return fmt.Errorf("%s is a directory", filepath.Join(d.Path, name))
+	case !m.IsRegular() && m&fs.ModeSymlink == 0:
+		return fmt.Errorf("%s is not a regular file (%v): reports replace files only", filepath.Join(d.Path, name), m.Type())
+	}
+	return nil
 }
 
 // Close releases the directory.
@@ -188,10 +220,7 @@ func CheckFile(path string) error {
 		return err
 	}
 	defer dir.Close()
-	if fi, err := dir.root.Lstat(filepath.Base(path)); err == nil && fi.IsDir() {
-		return fmt.Errorf("%s is a directory", path)
-	}
-	return nil
+	return replaceable(dir, filepath.Base(path))
 }
 
 func openExisting(path string) (*Dir, error) {

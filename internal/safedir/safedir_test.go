@@ -1,10 +1,14 @@
+//go:build unix
+
 package safedir_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/leakslope/leakslope/internal/safedir"
@@ -56,12 +60,13 @@ func TestOpenMakesAndCreates(t *testing.T) {
 	}
 }
 
+// umask is the process's, as a 0777 directory shows it.
 func umask() os.FileMode {
-	// The tests' files are made under the process umask like any.
-	dir, _ := os.MkdirTemp("", "umask")
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("umask-%d", os.Getpid()))
+	os.Mkdir(dir, 0o777)
 	defer os.Remove(dir)
 	fi, _ := os.Stat(dir)
-	return 0o700 &^ fi.Mode().Perm()
+	return 0o777 &^ fi.Mode().Perm()
 }
 
 // A directory pre-created as a link by someone else is never written
@@ -140,6 +145,34 @@ func TestModesAreChecked(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(shared, "report.json")); err != nil || !fi.IsDir() {
 		t.Error("the directory was removed")
+	}
+}
+
+// A world-writable directory with the sticky bit (like /tmp) is safe to
+// create in: others cannot remove or replace what is created there, and
+// creation is exclusive. A device or a pipe is never replaced by a report.
+func TestStickyDirectoriesAndSpecialFiles(t *testing.T) {
+	base := t.TempDir()
+	sticky := filepath.Join(base, "tmp")
+	os.Mkdir(sticky, 0o755)
+	os.Chmod(sticky, 0o777|os.ModeSticky)
+	f, err := safedir.CreateFile(filepath.Join(sticky, "r.json"))
+	if err != nil {
+		t.Fatalf("a sticky world-writable directory: %v", err)
+	}
+	f.Close()
+	fifo := filepath.Join(base, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := safedir.CheckFile(fifo); err == nil || !strings.Contains(err.Error(), "is not a regular file") {
+		t.Errorf("CheckFile(fifo) = %v", err)
+	}
+	if _, err := safedir.CreateFile(fifo); err == nil {
+		t.Error("a pipe was replaced")
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the pipe is gone: %v %v", fi, err)
 	}
 }
 
