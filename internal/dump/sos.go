@@ -130,7 +130,7 @@ var wholeRE = regexp.MustCompile(`^(\d+|\d{1,3}(,\d{3})+|\d{1,3}(\.\d{3})+)$`)
 // number parses a count or size.
 func number(s string) (int64, error) {
 	if !wholeRE.MatchString(s) {
-		return 0, fmt.Errorf("not a whole number ≥ 0 (thousands grouped by \",\" or \".\", or not at all)")
+		return 0, fmt.Errorf("not a whole number ≥ 0")
 	}
 	v, err := strconv.ParseInt(strings.NewReplacer(",", "", ".", "").Replace(s), 10, 64)
 	if err != nil {
