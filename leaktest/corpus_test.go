@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leakslope/leakslope/leaktest"
 )
@@ -48,10 +49,16 @@ func runWorkload(t *testing.T, w workload, opts ...leaktest.Option) *leaktest.Re
 	return rep
 }
 
+// corpusCap is the corpus runs' MaxDuration. A run ends once decided
+// (seconds under -race), but a verdict at the default 30s cap is timing:
+// http-body-not-closed takes 11s under -race alone, more beside other
+// packages and a busy CPU.
+const corpusCap = 2 * time.Minute
+
 func TestCorpus(t *testing.T) {
 	for _, w := range workloads {
 		t.Run(w.name, func(t *testing.T) {
-			rep := runWorkload(t, w, w.opts...)
+			rep := runWorkload(t, w, append([]leaktest.Option{leaktest.MaxDuration(corpusCap)}, w.opts...)...)
 			leaks := rep.Leaks()
 			if !w.leak {
 				if len(leaks) > 0 {

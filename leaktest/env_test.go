@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,15 +18,46 @@ import (
 // overrides MaxDuration in code.
 func TestEnvironmentOverridesMaxDuration(t *testing.T) {
 	t.Setenv(leaktest.EnvMaxDuration, "400ms")
-	start := time.Now()
-	rep, err := leaktest.Run(context.Background(), runner.Func(func(context.Context, int) error { return nil }),
+	var deadline deadlineOf
+	before := time.Now()
+	rep, err := leaktest.Run(context.Background(), deadline.target(),
 		leaktest.MaxDuration(time.Hour), leaktest.MinOps(1<<40), leaktest.SnapshotEvery(1000))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Stopped != leaktest.StopMaxDuration || time.Since(start) > 10*time.Second {
-		t.Errorf("stopped %q after %v; the environment's 400ms cap should hold over the code's 1h", rep.Stopped, time.Since(start))
+	// The cap is the ops' deadline: 400ms from the run's start, which is
+	// between before and the first op. Read from the run, not timed, so a
+	// slow machine's last snapshot does not count against it.
+	d, first := deadline.get()
+	if rep.Stopped != leaktest.StopMaxDuration || d.Before(before.Add(400*time.Millisecond)) || d.After(first.Add(400*time.Millisecond)) {
+		t.Errorf("stopped %q, the ops' deadline %v after the run began; the environment's 400ms cap should hold over the code's 1h", rep.Stopped, d.Sub(before))
 	}
+}
+
+// deadlineOf is a no-op target that records its ops' deadline (the run's
+// cap) and when its first op began.
+type deadlineOf struct {
+	mu       sync.Mutex
+	deadline time.Time
+	first    time.Time
+}
+
+func (d *deadlineOf) target() runner.Target {
+	return runner.Func(func(ctx context.Context, _ int) error {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.first.IsZero() {
+			d.first = time.Now()
+			d.deadline, _ = ctx.Deadline()
+		}
+		return nil
+	})
+}
+
+func (d *deadlineOf) get() (deadline, first time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.deadline, d.first
 }
 
 func TestBadEnvironmentNamesTheVariable(t *testing.T) {
@@ -50,11 +82,21 @@ func (d *deadlineTB) Deadline() (time.Time, bool) { return d.deadline, true }
 func TestCheckLeavesRoomBeforeTheTestDeadline(t *testing.T) {
 	const left = 4 * time.Second
 	tb := &deadlineTB{fakeTB: fakeTB{name: "TestNearDeadline"}, deadline: time.Now().Add(left)}
-	rep := leaktest.Check(tb, runner.Func(func(context.Context, int) error { return nil }), leaktest.MinOps(1<<40), leaktest.SnapshotEvery(1000))
+	var deadline deadlineOf
+	rep := leaktest.Check(tb, deadline.target(), leaktest.MinOps(1<<40), leaktest.SnapshotEvery(1000))
 	// The code asked for 30s; the deadline capped the run to 3/4 of what
-	// was left, keeping the rest for the report.
-	if rep.Stopped != leaktest.StopMaxDuration || rep.Duration >= left {
-		t.Errorf("stopped %q after %v with %v left before the deadline", rep.Stopped, rep.Duration, left)
+	// was left, keeping the rest for the report. The cap is the ops'
+	// deadline, so the room is read from the run rather than timed (the
+	// report's own time on a loaded machine is not the code's to promise):
+	// left/4, less the few instructions from Check's call to the run's
+	// start, which get half a second.
+	d, _ := deadline.get()
+	room := tb.deadline.Sub(d)
+	if rep.Stopped != leaktest.StopMaxDuration || room > left/4 || room < left/4-500*time.Millisecond {
+		t.Errorf("stopped %q with the run's cap %v before the test's deadline, want %v", rep.Stopped, room, left/4)
+	}
+	if rep.Duration >= leaktest.DefaultMaxDuration {
+		t.Errorf("ran %v: the test's deadline did not cap the run", rep.Duration)
 	}
 }
 

@@ -22,9 +22,9 @@ import (
 
 const helperEnv = "LEAKSLOPE_TIMEOUT_SUITE"
 
-// A spec timeout stops the hammer within about a second, and the report so
-// far is kept, shown and attached. The suite runs in a child process (this
-// test binary again), since a timed-out spec fails its suite.
+// A spec timeout stops the hammer, and the report so far is kept, shown
+// and attached. The suite runs in a child process (this test binary
+// again), since a timed-out spec fails its suite.
 func TestSpecTimeoutStopsTheHammer(t *testing.T) {
 	dir := t.TempDir()
 	jsonReport := filepath.Join(dir, "ginkgo.json")
@@ -39,9 +39,12 @@ func TestSpecTimeoutStopsTheHammer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the spec body never came back from the matcher: %v\n%s", err, out)
 	}
+	// Well under a second here (the last snapshot and the report), several
+	// times that on a loaded machine under -race; a run that ignored the
+	// spec's context would go on to its 30s cap.
 	after, _ := time.ParseDuration(string(raw))
-	if after > 2*time.Second {
-		t.Errorf("the matcher returned %v after the spec's context ended; want about a second at most", after)
+	if after > 10*time.Second {
+		t.Errorf("the matcher returned %v after the spec's context ended; want it to stop with the spec", after)
 	}
 	for _, want := range []string{"A spec timeout occurred", "the run stopped early (canceled)"} {
 		if !strings.Contains(string(out), want) {
