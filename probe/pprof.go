@@ -94,18 +94,12 @@ func (p *pprofProbe) get(ctx context.Context, path string) ([]byte, error) {
 	url := p.shown + path // in messages: without the URL's secrets
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+path, nil)
 	if err != nil {
-		var ue *neturl.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // it names the URL, with its secrets
-		}
+		err = withoutURL(err)
 		return nil, fmt.Errorf("pprof base URL %q: %v", p.shown, err)
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		var ue *neturl.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // it names the URL, with its secrets
-		}
+		err = withoutURL(err)
 		return nil, fmt.Errorf("GET %s: the endpoint is not answering: %v", url, err)
 	}
 	defer resp.Body.Close()
@@ -120,6 +114,16 @@ func (p *pprofProbe) get(ctx context.Context, path string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: the response is over the %s limit of a pprof response (probe.MaxResponse, --max-input)", url, units.Bytes(float64(p.limit)))
 	}
 	return body, err
+}
+
+// withoutURL drops a *url.Error's URL, which has its secrets: the
+// message names the URL redacted itself.
+func withoutURL(err error) error {
+	var ue *neturl.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 func clip(s string) string {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/leakslope/leakslope/internal/clean"
 	"github.com/leakslope/leakslope/leaktest"
 )
 
@@ -60,8 +59,8 @@ func analyzeCmd(stdout, stderr io.Writer, args []string) error {
 		// exit is 2 (bad input) whatever it showed; a --json that could
 		// not be written is said too.
 		var e *exitError
-		if errors.As(ferr, &e) && e.err != nil {
-			fmt.Fprintf(stderr, "leakslope: %s\n", clean.Terminal(e.err.Error()))
+		if errors.As(ferr, &e) {
+			printErr(stderr, e.err)
 		}
 		return &exitError{code: exitUsage, err: fmt.Errorf("analyze: %w", unwrapOnce(err))}
 	}

@@ -104,6 +104,10 @@ func (w *watched) budgets(perOp bool) []leaktest.Option {
 	return []leaktest.Option{leaktest.WithBudget(pprofHeapBudgetPerTime)}
 }
 
+// hammerFlags names the flag (or argument) behind each field a
+// *runner.FieldError can name.
+var hammerFlags = map[string]string{"Workers": "-t", "Jobs": "-n", "Wait": "-w", "Stall": "--stall", "Method": "-X", "Header": "-H", "URL": "URL"}
+
 func hammerCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("hammer", hammerUsage)
 	var (
@@ -134,8 +138,7 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 	// The hammer's limits are runner's; the message names the flag.
 	var fe *runner.FieldError
 	if err := (runner.Config{Workers: *workers, Jobs: *jobs, Wait: *wait, Stall: *stall}).Validate(); errors.As(err, &fe) {
-		flag := map[string]string{"Workers": "-t", "Jobs": "-n", "Wait": "-w", "Stall": "--stall"}[fe.Field]
-		return usageErr("hammer: %s %v: want %s", flag, fe.Value, fe.Want)
+		return usageErr("hammer: %s %v: want %s", hammerFlags[fe.Field], fe.Value, fe.Want)
 	} else if err != nil {
 		return usageErr("hammer: %v", err)
 	}
@@ -195,8 +198,7 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 		target = runner.HTTP(strings.ToUpper(*method), pos[0], opts...)
 		// What every request would fail on is bad usage, not a failed run.
 		if err := runner.Validate(target); errors.As(err, &fe) {
-			flag := map[string]string{"Method": "-X", "Header": "-H", "URL": "URL"}[fe.Field]
-			return usageErr("hammer: %s %v: want %s", flag, fe.Value, fe.Want)
+			return usageErr("hammer: %s %v: want %s", hammerFlags[fe.Field], fe.Value, fe.Want)
 		} else if err != nil {
 			return usageErr("hammer: %v", err)
 		}

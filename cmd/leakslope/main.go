@@ -37,10 +37,16 @@ func exitCode(stderr io.Writer, err error) int {
 	if !errors.As(err, &e) {
 		e = &exitError{code: exitFailed, err: err}
 	}
-	if e.err != nil {
-		fmt.Fprintf(stderr, "leakslope: %s\n", clean.Terminal(e.err.Error()))
-	}
+	printErr(stderr, e.err)
 	return e.code
+}
+
+// printErr writes an error as the CLI's one line, its outside text
+// escaped for the terminal; nil writes nothing.
+func printErr(stderr io.Writer, err error) {
+	if err != nil {
+		fmt.Fprintf(stderr, "leakslope: %s\n", clean.Terminal(err.Error()))
+	}
 }
 
 // Exit codes, per the contract.

@@ -25,9 +25,7 @@ func finish(ctx context.Context, stdout, stderr io.Writer, rep *leaktest.Report,
 	}
 	switch {
 	case rep.Failed():
-		if jerr != nil {
-			fmt.Fprintf(stderr, "leakslope: %v\n", jerr) // the leak's exit code wins
-		}
+		printErr(stderr, jerr) // the leak's exit code wins
 		return &exitError{code: exitLeak}
 	case jerr != nil:
 		return &exitError{code: exitFailed, err: jerr}

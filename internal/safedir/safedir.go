@@ -52,24 +52,12 @@ func Open(path string, private bool) (*Dir, error) {
 	if private {
 		perm = PrivateDirPerm
 	}
-	fi, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(path, perm); err != nil {
 			return nil, err
 		}
-		fi, err = os.Lstat(path)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if err := check(path, fi, private); err != nil {
-		return nil, err
-	}
-	root, err := os.OpenRoot(path)
-	if err != nil {
-		return nil, err
-	}
-	return opened(path, root, fi)
+	return openExisting(path, private)
 }
 
 // Sub makes name in d unless it is there, and opens it, checked as Open
@@ -203,7 +191,7 @@ func UserRoot() string {
 // directory is checked as Open checks it (not made), and nothing is
 // written through a link. For a single file the user named (--json).
 func CreateFile(path string) (*os.File, error) {
-	dir, err := openExisting(filepath.Dir(path))
+	dir, err := openExisting(filepath.Dir(path), false)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +203,7 @@ func CreateFile(path string) (*os.File, error) {
 // checks out and path is not a directory. For checking a flag before a
 // long run.
 func CheckFile(path string) error {
-	dir, err := openExisting(filepath.Dir(path))
+	dir, err := openExisting(filepath.Dir(path), false)
 	if err != nil {
 		return err
 	}
@@ -223,12 +211,13 @@ func CheckFile(path string) error {
 	return replaceable(dir, filepath.Base(path))
 }
 
-func openExisting(path string) (*Dir, error) {
+// openExisting opens the directory at path once it checks out.
+func openExisting(path string, private bool) (*Dir, error) {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := check(path, fi, false); err != nil {
+	if err := check(path, fi, private); err != nil {
 		return nil, err
 	}
 	root, err := os.OpenRoot(path)
