@@ -6,6 +6,7 @@ import (
 	"runtime/metrics"
 	"sync"
 
+	"github.com/leakslope/leakslope/internal/retain"
 	"github.com/leakslope/leakslope/internal/stack"
 )
 
@@ -171,4 +172,18 @@ func (p *heapProbe) Describe(sym Symbol) (Origin, bool) {
 	ref := a.top
 	return Origin{Func: stack.ShortName(ref.frame.Func), Site: ref.frame.FileLine(), Stack: stack.Render(ref.frames, ref.frame),
 		UserCode: ref.class == stack.User}, true
+}
+
+// HeldBy reads a heap dump of the process and says what holds the objects
+// of each site (the sites are the heap symbols', named alike).
+func (p *heapProbe) HeldBy(_ context.Context, sites []string) (map[string]*HeldBy, error) {
+	res, err := retain.Capture(sites)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*HeldBy, len(res))
+	for site, r := range res {
+		out[site] = heldByFrom(r)
+	}
+	return out, nil
 }

@@ -58,6 +58,9 @@ func (r *Report) page() *render.Page {
 		if v.Decision != Within {
 			row.Stack = v.Stack
 		}
+		if v.HeldBy != nil && v.Kind() != KindHeapObjects {
+			row.HeldBy = v.HeldBy.page()
+		}
 		p.Symbols = append(p.Symbols, row)
 	}
 	p.Charts = r.charts()

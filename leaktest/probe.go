@@ -103,3 +103,15 @@ type Warner interface {
 type Limiter interface {
 	Limits() map[Symbol]Limit
 }
+
+// Holder is implemented by probes that can say what keeps a leaking heap
+// site's objects alive (HeldBy): the in-process heap probe reads a heap
+// dump of the process; probe.Pprof asks a service that mounts package
+// heldby. HeldBy is called once, at the end of a run or watch that found
+// heap leaks, with their sites ("store.newSession store.go:38") while
+// the hammer is still quiesced and before any teardown; it is never
+// called otherwise, so a run without a heap leak pays nothing. An error
+// becomes a warning of the report: the verdicts stand without it.
+type Holder interface {
+	HeldBy(ctx context.Context, sites []string) (map[string]*HeldBy, error)
+}

@@ -115,6 +115,12 @@ type jsonVerdict struct {
 	Func         string    `json:"func,omitempty"`
 	Site         string    `json:"site"`
 	Stack        []string  `json:"stack,omitempty"`
+	// What holds a heap leak's objects (HeldBy's fields, flattened).
+	RetainedBy   []RetentionPath `json:"retained_by,omitempty"`
+	HeldObjects  int64           `json:"held_objects,omitempty"`
+	OtherPaths   int             `json:"retained_by_other_paths,omitempty"`
+	OtherObjects int64           `json:"retained_by_other_objects,omitempty"`
+	HeldByNotes  []string        `json:"held_by_notes,omitempty"`
 }
 
 type jsonSnapshot struct {
@@ -192,7 +198,12 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	}
 	for _, v := range r.Verdicts {
 		t := v.Trend
+		var held HeldBy
+		if v.HeldBy != nil {
+			held = *v.HeldBy
+		}
 		j.Verdicts = append(j.Verdicts, jsonVerdict{
+			RetainedBy: held.Paths, HeldObjects: held.Objects, OtherPaths: held.OtherPaths, OtherObjects: held.OtherObjects, HeldByNotes: held.Notes,
 			Symbol: v.Symbol, Kind: v.Kind(), Decision: v.Decision,
 			SlopePerOp: jsonFloat(t.PerOp), SlopePerOpLo: jsonFloat(t.PerOpLo), SlopePerOpHi: jsonFloat(t.PerOpHi),
 			SlopePerS: jsonFloat(t.PerSecond), SlopePerSLo: jsonFloat(t.PerSecondLo), SlopePerSHi: jsonFloat(t.PerSecondHi),

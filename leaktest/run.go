@@ -124,6 +124,8 @@ type run struct {
 
 	heap      *heapProbe
 	artifacts *artifacts
+	heldBy    map[string]*HeldBy // by site, for the heap leaks
+	heldByErr []string           // why a holder could not say
 
 	goleakBefore goleak.Option
 	minPoints    int      // decide's window minimum; 0 for its default
@@ -271,6 +273,9 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 		}
 	}
 	r.artifacts.writeProfile(ArtifactLastProfile, r.heap != nil && r.firstFitOps >= 0)
+	// What holds the leaks is read now: the hammer is quiesced, and
+	// teardown may free the holders.
+	r.explainHeld(parent)
 	// The hammer's workers go first, then the target's teardown, then
 	// goleak's check of what is left. Workers blocked in an op that
 	// ignores its context cannot be closed.
@@ -643,6 +648,9 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 				}
 			}
 		}
+		if v.Decision == Leak && isHeap(v.Kind()) {
+			v.HeldBy = r.heldBy[sym.Site()]
+		}
 		rep.Verdicts = append(rep.Verdicts, v)
 		if v.Decision != Within || v.First != v.Last {
 			rep.series[sym] = r.hist.series(sym)
@@ -659,6 +667,7 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 			rep.Warnings = append(rep.Warnings, w.Warnings(rep)...)
 		}
 	}
+	rep.Warnings = append(rep.Warnings, r.heldByErr...)
 	fitted := r.hist.len() - r.hist.warm
 	switch r.mode {
 	case modeWatch:

@@ -147,6 +147,9 @@ func (r *Report) writeLeaks(b *strings.Builder, leaks []Verdict) {
 		if v.Exhausted && r.Broken != nil {
 			fmt.Fprintf(b, "    limit   %s (%s): reached %.0f%% of it\n", formatValue(v.Symbol, r.Broken.Limit), r.Broken.LimitName, 100*r.Broken.Value/r.Broken.Limit)
 		}
+		if v.HeldBy != nil {
+			v.HeldBy.write(b, "    ")
+		}
 		if len(v.Stack) > 0 {
 			what := "allocated at"
 			if v.Kind() == KindGoroutines {

@@ -30,6 +30,9 @@ type Verdict struct {
 	// Origin: the charged function, its file:line, the stack, and whether
 	// it is user code, from the first probe that describes the symbol.
 	Origin
+	// HeldBy: what keeps a leaking heap site's objects alive, from the
+	// first probe (a Holder) that could say; nil otherwise.
+	HeldBy *HeldBy
 }
 
 // Kind is the symbol's kind, "heap.bytes" and so on.

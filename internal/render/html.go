@@ -76,6 +76,9 @@ pre { background: #f6f8fa; padding: 8px; overflow-x: auto; }
 {{range .Symbols}}{{if .Stack}}<h3>Stack of <code>{{.Name}}</code></h3>
 <pre>{{range .Stack}}{{.}}
 {{end}}</pre>
+{{end}}{{if .HeldBy}}<h3>Held by: <code>{{.Name}}</code></h3>
+<ul class="heldby">{{range .HeldBy}}<li>{{.Head}}<ul>{{template "hop" .Root}}</ul></li>
+{{end}}</ul>
 {{end}}{{end}}
 
 <h2>Artifacts</h2>
@@ -83,4 +86,4 @@ pre { background: #f6f8fa; padding: 8px; overflow-x: auto; }
 {{if .PprofDiff}}<pre>{{.PprofDiff}}</pre>{{end}}
 </body>
 </html>
-`))
+{{define "hop"}}<li><code>{{.Text}}</code>{{if .Next}}<ul>{{template "hop" .Next}}</ul>{{end}}</li>{{end}}`))

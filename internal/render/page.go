@@ -37,6 +37,19 @@ type Symbol struct {
 	Budget   string
 	Values   string // "62.5 KiB → 688 KiB"
 	Stack    []string
+	HeldBy   []HeldPath // what holds a leaking heap site's objects
+}
+
+// HeldPath is one retention path, a tree of hops under its headline.
+type HeldPath struct {
+	Head string // "1,000 of 1,000 objects, 109 KiB; the path retains 145 KiB"
+	Root *Hop
+}
+
+// Hop is one line of a retention path; Next is the hop it points to.
+type Hop struct {
+	Text string
+	Next *Hop
 }
 
 // Artifact is a file the run wrote.

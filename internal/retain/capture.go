@@ -1,0 +1,94 @@
+package retain
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"sync"
+
+	"github.com/leakslope/leakslope/internal/heapdump"
+)
+
+// UnavailableError says why retention paths could not be had; the run
+// that asked goes on without them.
+type UnavailableError struct{ Reason string }
+
+func (e *UnavailableError) Error() string {
+	return "retention paths are not available: " + e.Reason
+}
+
+// captures serializes heap dumps: the runtime writes one at a time, and
+// two would double the memory spent.
+var captures sync.Mutex
+
+// Capture dumps this process's heap and says what holds the objects of
+// each site. The world is stopped while the runtime writes the dump (to a
+// private temporary file, removed after); call it at a quiesce point,
+// only when there is something to explain.
+func Capture(sites []string) (map[string]*Result, error) {
+	captures.Lock()
+	defer captures.Unlock()
+	// Go 1.27's goroutine leak detection leaves the goroutines it found in
+	// a status the heap dump writer does not expect, and it would crash
+	// the process.
+	if p := pprof.Lookup("goroutineleak"); p != nil && p.Count() > 0 {
+		return nil, &UnavailableError{Reason: fmt.Sprintf("the goroutineleak profile marked %d goroutines leaked, and %s's heap dump writer crashes on them", p.Count(), runtime.Version())}
+	}
+	if v := runtime.Version(); !heapdump.KnownVersion(v) {
+		return nil, &UnavailableError{Reason: fmt.Sprintf("the heap dump format of %s is not known to this leakslope", v)}
+	}
+	runtime.GC()
+	runtime.GC()
+	var records []runtime.MemProfileRecord
+	for {
+		n, ok := runtime.MemProfile(records, false)
+		if ok {
+			records = records[:n]
+			break
+		}
+		records = make([]runtime.MemProfileRecord, n+n/4+64)
+	}
+	nm := newProcess(records)
+	records = nil
+
+	f, err := os.CreateTemp("", "leakslope-heapdump-*")
+	if err != nil {
+		return nil, &UnavailableError{Reason: fmt.Sprintf("no file for the heap dump: %v", err)}
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	debug.WriteHeapDump(f.Fd())
+	st, err := f.Stat()
+	if err == nil {
+		_, err = f.Seek(0, 0)
+	}
+	if err != nil {
+		return nil, &UnavailableError{Reason: err.Error()}
+	}
+	d, err := heapdump.Read(bufio.NewReaderSize(f, 1<<20), st.Size())
+	if err != nil {
+		var fe *heapdump.FormatError
+		if errors.As(err, &fe) {
+			return nil, &UnavailableError{Reason: err.Error()}
+		}
+		return nil, &UnavailableError{Reason: fmt.Sprintf("reading the heap dump: %v", err)}
+	}
+	f.Close()
+	os.Remove(f.Name())
+	out := Analyze(d, nm, sites)
+	var notes []string
+	if nm.syms.err != nil {
+		notes = append(notes, "package variables are shown by address: "+nm.syms.err.Error())
+	}
+	if rate := runtime.MemProfileRate; rate != 1 {
+		notes = append(notes, fmt.Sprintf("the heap profile is sampled (runtime.MemProfileRate = %d): only sampled objects carry a site, so these paths are the ones the sampled objects prove", rate))
+	}
+	for _, r := range out {
+		r.Notes = append(r.Notes, notes...)
+	}
+	return out, nil
+}
