@@ -128,8 +128,7 @@ type Panic struct {
 	Addr, Data uint64
 }
 
-// Segment is the data or BSS segment: its pointer slots that point into
-// the heap.
+// Segment is the data or BSS segment and its non-nil pointer slots.
 type Segment struct {
 	Addr, Size uint64
 	Slots      []Slot
@@ -239,6 +238,8 @@ type parser struct {
 	params bool
 	at     int64 // offset of the record being read
 	names  map[string]string
+	// allSlots: keep pointers out of the heap too (data and BSS).
+	allSlots bool
 }
 
 func (p *parser) fail(format string, args ...any) error {
@@ -392,7 +393,7 @@ func (p *parser) fields(b []byte, add func(off, v uint64)) error {
 		if !ok {
 			return p.fail("pointer field at %d past the end of a %d-byte record", off, len(b))
 		}
-		if p.inHeap(v) {
+		if p.inHeap(v) || (p.allSlots && v != 0) {
 			add(off, v)
 		}
 	}
@@ -616,6 +617,11 @@ func (p *parser) readSegment(tag uint64) error {
 		return err
 	}
 	s.Size = uint64(len(b))
+	// Every slot is kept, not only those into the heap: a static value
+	// (a package's &T{...} laid out by the linker) is reached from the
+	// variable that points to it, which names it.
+	p.allSlots = true
+	defer func() { p.allSlots = false }()
 	if err := p.fields(b, func(off, v uint64) { s.Slots = append(s.Slots, Slot{Addr: s.Addr + off, Value: v}) }); err != nil {
 		return err
 	}

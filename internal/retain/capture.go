@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"sync"
+	"sync/atomic"
 
 	"github.com/leakslope/leakslope/internal/heapdump"
 )
@@ -20,6 +21,10 @@ type UnavailableError struct{ Reason string }
 func (e *UnavailableError) Error() string {
 	return "retention paths are not available: " + e.Reason
 }
+
+// Captures counts the heap dumps this process has written: a run without
+// a heap leak must write none.
+var Captures atomic.Int64
 
 // captures serializes heap dumps: the runtime writes one at a time, and
 // two would double the memory spent.
@@ -55,6 +60,7 @@ func Capture(sites []string) (map[string]*Result, error) {
 	nm := newProcess(records)
 	records = nil
 
+	Captures.Add(1)
 	f, err := os.CreateTemp("", "leakslope-heapdump-*")
 	if err != nil {
 		return nil, &UnavailableError{Reason: fmt.Sprintf("no file for the heap dump: %v", err)}

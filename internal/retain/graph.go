@@ -89,9 +89,16 @@ func build(d *heapdump.Dump, nm Namer) *graph {
 			}
 		}
 	}
+	statics := staticPointers(d, nm)
 	for _, seg := range []heapdump.Segment{d.Data, d.BSS} {
 		for _, s := range seg.Slots {
+			if d.Find(s.Value) < 0 {
+				continue
+			}
 			name, rt, ok := nm.Global(s.Addr)
+			if !ok {
+				name, rt, ok = statics.owner(s.Addr)
+			}
 			switch {
 			case !ok:
 				add(RootGlobal, fmt.Sprintf("a package variable at %#x (the binary has no symbol for it)", s.Addr), "", prioUserGlobal, s.Value)
@@ -218,6 +225,58 @@ func (g *graph) bfs() {
 		g.off = append(g.off, uint32(len(g.adj)))
 		g.parent = append(g.parent, -1)
 	}
+}
+
+// statics are the data and BSS slots that point into data or BSS: a
+// package's `var x = &T{...}` points to a T the linker laid out, which has
+// no symbol of its own; its slots are named after the variable.
+type statics struct {
+	to    []uint64 // sorted targets
+	names []string
+	rt    []bool
+}
+
+func staticPointers(d *heapdump.Dump, nm Namer) *statics {
+	in := func(v uint64, s heapdump.Segment) bool { return v >= s.Addr && v < s.Addr+s.Size }
+	type ptr struct {
+		to   uint64
+		name string
+		rt   bool
+	}
+	var ps []ptr
+	for _, seg := range []heapdump.Segment{d.Data, d.BSS} {
+		for _, s := range seg.Slots {
+			if !in(s.Value, d.Data) && !in(s.Value, d.BSS) {
+				continue
+			}
+			if name, rt, ok := nm.Global(s.Addr); ok {
+				ps = append(ps, ptr{s.Value, name, rt})
+			}
+		}
+	}
+	slices.SortFunc(ps, func(a, b ptr) int { return cmp.Compare(a.to, b.to) })
+	st := &statics{}
+	for _, p := range ps {
+		st.to = append(st.to, p.to)
+		st.names = append(st.names, p.name)
+		st.rt = append(st.rt, p.rt)
+	}
+	return st
+}
+
+// maxStatic bounds how far into a static value a slot may be and still be
+// named after the variable pointing to the value's start.
+const maxStatic = 4096
+
+func (st *statics) owner(addr uint64) (string, bool, bool) {
+	i, found := slices.BinarySearch(st.to, addr)
+	if !found {
+		i--
+	}
+	if i < 0 || addr-st.to[i] >= maxStatic {
+		return "", false, false
+	}
+	return st.names[i], st.rt[i], true
 }
 
 // isRoot reports whether node v is a root.

@@ -205,6 +205,15 @@ func pathFrom(trie []pnode, id int32, labels []label, roots []*root) Path {
 	slices.Reverse(hops)
 	r := roots[trie[id].label]
 	p := Path{Root: r.name, RootKind: r.kind, RootSite: r.site, Hops: hops}
+	// The runtime's structures are named by what they hold for the user.
+	if r.kind == RootOther {
+		for _, h := range hops {
+			if h.What == "timer" {
+				p.Root = "the runtime's timers (" + r.name + ")"
+				break
+			}
+		}
+	}
 	for _, h := range hops {
 		s := h.Site
 		if h.BeforeProfiling {

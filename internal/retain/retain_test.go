@@ -1,70 +1,302 @@
 package retain
 
 import (
+	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/leakslope/leakslope/internal/retain/internal/registry"
 )
 
-// siteOf names the site of the line marked with mark in this file, as the
-// heap symbols do: "retain.fn retain_test.go:LINE".
-func siteOf(t *testing.T, fn, mark string) string {
+// Every allocation is profiled, as in a leaktest run: each object of a
+// workload below carries its site.
+func TestMain(m *testing.M) {
+	runtime.MemProfileRate = 1
+	os.Exit(m.Run())
+}
+
+// siteOf names the site of the line marked "// site:MARK" in this file, as
+// the heap symbols do: "retain.FUNC retain_test.go:LINE".
+func siteOf(t testing.TB, fn, mark string) string {
 	t.Helper()
-	src, err := os.ReadFile("retain_test.go")
+	return siteIn(t, "retain_test.go", fn, mark)
+}
+
+func siteIn(t testing.TB, file, fn, mark string) string {
+	t.Helper()
+	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, l := range strings.Split(string(src), "\n") {
 		if strings.HasSuffix(l, "// "+mark) {
-			return "retain." + fn + " retain_test.go:" + itoa(i+1)
+			return "retain." + fn + " " + file + ":" + strconv.Itoa(i+1)
 		}
 	}
 	t.Fatalf("no line marked %q", mark)
 	return ""
 }
 
-func itoa(i int) string {
-	return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0' + 0))[:0] + fmtInt(i))
+// capture explains one site and checks the basics every answer has.
+func capture(t *testing.T, site string, want int64) *Result {
+	t.Helper()
+	res, err := Capture([]string{site})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[site]
+	if r == nil || len(r.Paths) == 0 {
+		t.Fatalf("no paths for %s: %+v", site, r)
+	}
+	if r.Objects < want {
+		t.Errorf("%d objects of %s found, want ≥ %d", r.Objects, site, want)
+	}
+	for _, n := range r.Notes {
+		if strings.Contains(n, "by address") {
+			t.Errorf("package variables unnamed: %s", n)
+		}
+	}
+	return r
 }
 
-func fmtInt(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
+func describe(r *Result) string {
+	var b strings.Builder
+	for _, p := range r.Paths {
+		fmt.Fprintf(&b, "%d objects %d B retained %d: %s [%s] %s\n", p.Objects, p.Bytes, p.RetainedBytes, p.Root, p.RootKind, p.RootSite)
+		for _, h := range p.Hops {
+			fmt.Fprintf(&b, "    → %s %q ×%d before=%v\n", h.What, h.Site, h.Repeat, h.BeforeProfiling)
+		}
 	}
-	return fmtInt(i/10) + string(rune('0'+i%10))
+	return b.String()
 }
+
+// last is the path's last hop.
+func last(p Path) Hop { return p.Hops[len(p.Hops)-1] }
 
 type session struct {
 	id  int
 	buf [100]byte
 }
 
-var registry = map[int]*session{}
+var sessions = map[int]*session{}
 
 //go:noinline
 func addSession(i int) {
-	registry[i] = &session{id: i} // site:global
+	sessions[i] = &session{id: i} // site:global
 }
 
-func TestGlobalMap(t *testing.T) {
-	old := runtime.MemProfileRate
-	runtime.MemProfileRate = 1
-	defer func() { runtime.MemProfileRate = old }()
-	for i := range 1000 {
+func TestPackageMap(t *testing.T) {
+	for i := range 2000 {
 		addSession(i)
 	}
+	defer clear(sessions)
 	site := siteOf(t, "addSession", "site:global")
-	res, err := Capture([]string{site})
+	r := capture(t, site, 2000)
+	p := r.Paths[0]
+	if p.Root != "var github.com/leakslope/leakslope/internal/retain.sessions" || p.RootKind != RootGlobal {
+		t.Errorf("root %q [%s], want the package variable\n%s", p.Root, p.RootKind, describe(r))
+	}
+	if h := last(p); h.Site != site || h.What != "object" {
+		t.Errorf("last hop %+v, want the session\n%s", h, describe(r))
+	}
+	if !slicesContain(p.Hops, func(h Hop) bool { return h.What == "map table" && h.Site == site }) {
+		t.Errorf("no map table charged to %s on the path\n%s", site, describe(r))
+	}
+	// All of the site's objects (the sessions and the map's own tables)
+	// are one path; the map retains them all.
+	if p.Objects != r.Objects || len(r.Paths) != 1 {
+		t.Errorf("%d paths, the first with %d of %d objects\n%s", len(r.Paths), p.Objects, r.Objects, describe(r))
+	}
+	if p.RetainedBytes < p.Bytes {
+		t.Errorf("the path retains %d B, less than the %d B it holds", p.RetainedBytes, p.Bytes)
+	}
+}
+
+func slicesContain(hs []Hop, f func(Hop) bool) bool {
+	for _, h := range hs {
+		if f(h) {
+			return true
+		}
+	}
+	return false
+}
+
+type item struct{ buf [64]byte }
+
+//go:noinline
+func newItem() *item {
+	return &item{} // site:goroutine
+}
+
+// hoard keeps what it receives in a local slice until stop closes.
+func hoard(in <-chan *item, stop <-chan struct{}, done *sync.WaitGroup) {
+	defer done.Done()
+	var held []*item
+	for {
+		select {
+		case it := <-in:
+			held = append(held, it)
+		case <-stop:
+			runtime.KeepAlive(held)
+			return
+		}
+	}
+}
+
+func TestGoroutineLocal(t *testing.T) {
+	in, stop := make(chan *item), make(chan struct{})
+	var done sync.WaitGroup
+	done.Add(1)
+	go hoard(in, stop, &done)
+	for range 1000 {
+		in <- newItem()
+	}
+	defer done.Wait()
+	defer close(stop)
+	site := siteOf(t, "newItem", "site:goroutine")
+	r := capture(t, site, 1000)
+	p := r.Paths[0]
+	if p.RootKind != RootGoroutine || !strings.HasPrefix(p.Root, "retain.hoard retain_test.go:") ||
+		!strings.HasPrefix(p.RootSite, "goroutine created at retain.TestGoroutineLocal retain_test.go:") {
+		t.Errorf("root %q [%s] %q, want hoard's frame in the goroutine TestGoroutineLocal made\n%s", p.Root, p.RootKind, p.RootSite, describe(r))
+	}
+	if p.Objects != 1000 || len(p.Hops) != 2 || p.Hops[0].What != "slice" || last(p).Site != site {
+		t.Errorf("want the 1,000 items behind hoard's slice\n%s", describe(r))
+	}
+}
+
+type payload struct{ buf [128]byte }
+
+//go:noinline
+func schedule(n int) []*time.Timer {
+	var ts []*time.Timer
+	for range n {
+		p := &payload{}                                                             // site:payload
+		ts = append(ts, time.AfterFunc(time.Hour, func() { runtime.KeepAlive(p) })) // site:afterfunc
+	}
+	return ts
+}
+
+func TestAfterFuncClosure(t *testing.T) {
+	ts := schedule(500)
+	// Only the runtime's timers hold them: the slice of timers is dropped.
+	ts = ts[:0:0]
+	defer func() {
+		runtime.GC() // nothing to stop: the test only drops them
+	}()
+	site, at := siteOf(t, "schedule", "site:payload"), siteOf(t, "schedule", "site:afterfunc")
+	r := capture(t, site, 500)
+	p := r.Paths[0]
+	var timer, closure bool
+	for i, h := range p.Hops {
+		if h.What == "timer" && h.Site == at {
+			timer = true
+			// The closure (made on the AfterFunc line) follows the timer,
+			// then the payload.
+			closure = i+2 == len(p.Hops)-1 && p.Hops[i+1].Site == at && p.Hops[i+2].Site == site
+		}
+	}
+	if !timer || !closure || p.Objects != 500 {
+		t.Errorf("want the timers AfterFunc made at %s, then their closures, then the payloads\n%s", at, describe(r))
+	}
+	if p.RootKind != RootOther || !strings.HasPrefix(p.Root, "the runtime's timers") {
+		t.Errorf("root %q [%s], want the runtime's timers", p.Root, p.RootKind)
+	}
+	_ = ts
+}
+
+type conn struct{ buf [80]byte }
+
+//go:noinline
+func register(i int) {
+	registry.Default.Register(strconv.Itoa(i), &conn{}) // site:registry
+}
+
+func TestThirdPartyRegistry(t *testing.T) {
+	for i := range 1000 {
+		register(i)
+	}
+	site := siteOf(t, "register", "site:registry")
+	r := capture(t, site, 1000)
+	p := r.Paths[0]
+	if p.Root != "var github.com/leakslope/leakslope/internal/retain/internal/registry.Default" || p.RootKind != RootGlobal {
+		t.Errorf("root %q [%s], want registry.Default\n%s", p.Root, p.RootKind, describe(r))
+	}
+	// Default's struct was made before profiling began; its map's tables
+	// and the keys' strings are charged to the line that registered.
+	if !p.Hops[0].BeforeProfiling || last(p).Site != site || last(p).What != "object" {
+		t.Errorf("want Default's struct (before profiling) → … → the conn\n%s", describe(r))
+	}
+}
+
+type account struct{ orders *ledger }
+type ledger struct{ lines *entry }
+type entry struct {
+	next *entry
+	buf  [40]byte
+}
+
+var accounts []*account
+
+//go:noinline
+func newAccount() *account {
+	return &account{orders: newLedger()} // site:account
+}
+
+//go:noinline
+func newLedger() *ledger {
+	return &ledger{} // site:ledger
+}
+
+//go:noinline
+func newEntry(next *entry) *entry {
+	return &entry{next: next} // site:entry
+}
+
+func TestChainOfTypes(t *testing.T) {
+	// accounts → account → ledger → entry → entry → … (a list 3,000 long)
+	a := newAccount()
+	accounts = append(accounts, a) // site:accounts
+	defer func() { accounts = nil }()
+	for range 3000 {
+		a.orders.lines = newEntry(a.orders.lines)
+	}
+	site := siteOf(t, "newEntry", "site:entry")
+	r := capture(t, site, 3000)
+	if len(r.Paths) != 1 {
+		t.Errorf("a list is one path, not %d\n%s", len(r.Paths), describe(r))
+	}
+	p := r.Paths[0]
+	var sites []string
+	for _, h := range p.Hops {
+		sites = append(sites, h.Site)
+	}
+	got := strings.Join(sites, " → ")
+	want := strings.Join([]string{siteOf(t, "TestChainOfTypes", "site:accounts"), siteOf(t, "newAccount", "site:account"), siteOf(t, "newLedger", "site:ledger"), site}, " → ")
+	if p.Root != "var github.com/leakslope/leakslope/internal/retain.accounts" || got != want {
+		t.Errorf("path %s: %s, want accounts → (slice) → account → ledger → entry×3000\n%s", p.Root, got, describe(r))
+	}
+	if h := last(p); h.Repeat != 3000 || p.Objects != 3000 {
+		t.Errorf("last hop ×%d with %d objects, want the list's 3,000 as one hop\n%s", h.Repeat, p.Objects, describe(r))
+	}
+	// The first object (the slice's array) retains all of it.
+	if min := int64(3000 * 48); p.RetainedBytes < min {
+		t.Errorf("retained %d B, want ≥ %d", p.RetainedBytes, min)
+	}
+}
+
+func TestSiteNotInHeap(t *testing.T) {
+	res, err := Capture([]string{"nowhere.f nowhere.go:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := res[site]
-	t.Logf("%+v", r)
-	for _, p := range r.Paths {
-		t.Logf("%s (%s) %s: %d objects %d B retained %d", p.Root, p.RootKind, p.RootSite, p.Objects, p.Bytes, p.RetainedBytes)
-		for _, h := range p.Hops {
-			t.Logf("   → %+v", h)
-		}
+	r := res["nowhere.f nowhere.go:1"]
+	if r.Objects != 0 || len(r.Paths) != 0 || len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "no object of this site") {
+		t.Errorf("a site with no object: %+v", r)
 	}
 }
