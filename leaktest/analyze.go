@@ -38,7 +38,7 @@ func Analyze(snaps []Snapshot, opts ...Option) (*Report, error) {
 func analyze(snaps []Snapshot, files bool, opts []Option) (*Report, error) {
 	c := newConfig(append([]Option{Name("analyze")}, opts...))
 	c.addDefaults(defaultBudgets, defaultTolerances)
-	refused := append(slices.Clone(hammerOptions), "Interval", "MaxDuration", "Progress", "Context", "UntilAllDecided")
+	refused := append(slices.Clone(hammerOptions), "Interval", "MaxDuration", "Progress", "Context", "UntilAllDecided", "WithoutHeldBy")
 	if !files {
 		refused = append(refused, "MaxInput", "MaxSymbols")
 	}

@@ -92,6 +92,23 @@ func TestCorpus(t *testing.T) {
 			if !found {
 				t.Fatalf("no %s leak naming %v:\n%s", w.kind, keys(want), rep)
 			}
+			// Every heap leak says what holds it: a path from a root to
+			// the leaking site's objects.
+			for _, v := range leaks {
+				if v.Kind() != leaktest.KindHeapBytes {
+					continue
+				}
+				h := v.HeldBy
+				if h == nil || len(h.Paths) == 0 {
+					t.Errorf("%s: no held by (warnings %q)", v.Symbol, rep.Warnings)
+					continue
+				}
+				p := h.Paths[0]
+				if last := p.Hops[len(p.Hops)-1]; last.Site != v.Symbol.Site() || p.Objects == 0 || p.Root == "" {
+					t.Errorf("%s: held by %+v", v.Symbol, p)
+				}
+				t.Logf("%s held by %s [%s] %s, %d hops, %d of %d objects", v.Symbol, p.Root, p.RootKind, p.RootSite, len(p.Hops), p.Objects, h.Objects)
+			}
 			// The failure message names the site and says where the
 			// profiles went.
 			msg := rep.String()

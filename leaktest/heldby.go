@@ -175,7 +175,7 @@ func (r *run) explainHeld(ctx context.Context) {
 			sites = append(sites, sym.Site())
 		}
 	}
-	if len(sites) == 0 {
+	if len(sites) == 0 || r.c.noHeldBy {
 		return
 	}
 	if ctx.Err() != nil {

@@ -39,6 +39,7 @@ func (r *Report) page() *render.Page {
 	if r.Axis == AxisSeconds || r.Axis == AxisDumps {
 		p.Hammer = r.extent() // no hammer ran
 	}
+	heldShown := map[string]bool{}
 	for _, v := range r.Verdicts {
 		decision := string(v.Decision)
 		switch {
@@ -58,7 +59,9 @@ func (r *Report) page() *render.Page {
 		if v.Decision != Within {
 			row.Stack = v.Stack
 		}
-		if v.HeldBy != nil && v.Kind() != KindHeapObjects {
+		// A site's bytes and objects share one tree.
+		if v.HeldBy != nil && !heldShown[v.Symbol.Site()] {
+			heldShown[v.Symbol.Site()] = true
 			row.HeldBy = v.HeldBy.page()
 		}
 		p.Symbols = append(p.Symbols, row)

@@ -62,6 +62,7 @@ type config struct {
 	budgets           []Budget
 	probes            []Probe
 	noHeap            bool
+	noHeldBy          bool
 	noGoroutine       bool
 	artifacts         string
 	artifactsIsRoot   bool  // artifacts is a root: the run writes to a NAME subdirectory
@@ -265,6 +266,14 @@ func WithProbes(probes ...Probe) Option {
 
 // WithoutHeap leaves out the in-process heap probe (and MemProfileRate=1).
 func WithoutHeap() Option { return option("WithoutHeap", func(c *config) { c.noHeap = true }) }
+
+// WithoutHeldBy leaves out what holds the heap leaks (Verdict.HeldBy): no
+// heap dump is written at the end of a run with a heap leak (the world is
+// stopped while it is, for about a second per 100 MiB of heap, and the
+// file is as large as the heap), and no service is asked.
+func WithoutHeldBy() Option {
+	return option("WithoutHeldBy", func(c *config) { c.noHeldBy = true })
+}
 
 // WithoutGoroutines leaves out the goroutine probe.
 func WithoutGoroutines() Option {

@@ -72,6 +72,8 @@ type Dump struct {
 	Buckets    []Bucket
 	Samples    []Sample
 	MemStats   MemStats
+
+	pages []int32 // see index
 }
 
 // Params are the dump's description of the process that wrote it.
@@ -194,12 +196,17 @@ var ErrUnknownVersion = errors.New("format not known")
 
 // Read reads a dump of at most size bytes (a length past it is an error,
 // so a damaged length never makes Read allocate more than the input).
-func Read(r io.Reader, size int64) (*Dump, error) {
-	p := &parser{r: bufio.NewReaderSize(r, 1<<16), size: size, d: &Dump{}}
+// objects, when known (runtime.MemStats.HeapObjects), sizes the object
+// table once instead of growing it.
+func Read(r io.Reader, size int64, objects int) (*Dump, error) {
+	d := &Dump{}
+	if objects > 0 && int64(objects) < size/8 {
+		d.Objects = make([]Object, 0, objects+objects/16)
+	}
+	p := &parser{r: bufio.NewReaderSize(r, 1<<16), size: size, d: d}
 	if err := p.read(); err != nil {
 		return nil, err
 	}
-	d := p.d
 	slices.SortFunc(d.Objects, func(a, b Object) int {
 		switch {
 		case a.Addr < b.Addr:
@@ -209,12 +216,33 @@ func Read(r io.Reader, size int64) (*Dump, error) {
 		}
 		return 0
 	})
+	if len(d.Objects) > 1<<31-1 {
+		return nil, &FormatError{Offset: -1, Msg: "more than 2³¹ objects"}
+	}
+	d.index()
 	return d, nil
 }
 
 // Find returns the index of the object containing addr, or -1.
 func (d *Dump) Find(addr uint64) int {
-	i, _ := slices.BinarySearchFunc(d.Objects, addr, func(o Object, a uint64) int {
+	objs := d.Objects
+	if d.pages != nil {
+		if addr < d.Params.ArenaStart || addr >= d.Params.ArenaEnd {
+			return -1
+		}
+		p := (addr - d.Params.ArenaStart) >> pageShift
+		lo, hi := int(d.pages[p]), int(d.pages[p+1])+1
+		objs = objs[lo:min(hi, len(objs))]
+		if i := find(objs, addr); i >= 0 {
+			return lo + i
+		}
+		return -1
+	}
+	return find(objs, addr)
+}
+
+func find(objs []Object, addr uint64) int {
+	i, _ := slices.BinarySearchFunc(objs, addr, func(o Object, a uint64) int {
 		switch {
 		case o.Addr+o.Size <= a:
 			return -1
@@ -223,10 +251,35 @@ func (d *Dump) Find(addr uint64) int {
 		}
 		return 0
 	})
-	if i < len(d.Objects) && d.Objects[i].Addr <= addr && addr < d.Objects[i].Addr+d.Objects[i].Size {
+	if i < len(objs) && objs[i].Addr <= addr && addr < objs[i].Addr+objs[i].Size {
 		return i
 	}
 	return -1
+}
+
+// pageShift is the runtime's page size, the unit of the page index.
+const pageShift = 13
+
+// maxPages bounds the page index (4 bytes a page of the arenas' range).
+const maxPages = 1 << 22
+
+// index builds the page index: pages[p] is the first object that ends
+// after page p starts, so the object holding an address of page p is
+// among pages[p]..pages[p+1] — a search of a page's objects, not all.
+func (d *Dump) index() {
+	n := (d.Params.ArenaEnd - d.Params.ArenaStart) >> pageShift
+	if d.Params.ArenaEnd <= d.Params.ArenaStart || n+2 > maxPages {
+		return
+	}
+	d.pages = make([]int32, n+2)
+	i := 0
+	for p := range d.pages {
+		start := d.Params.ArenaStart + uint64(p)<<pageShift
+		for i < len(d.Objects) && d.Objects[i].Addr+d.Objects[i].Size <= start {
+			i++
+		}
+		d.pages[p] = int32(i)
+	}
 }
 
 type parser struct {

@@ -55,7 +55,7 @@ func synthetic() []byte {
 	return e.Bytes()
 }
 
-func read(b []byte) (*Dump, error) { return Read(bytes.NewReader(b), int64(len(b))) }
+func read(b []byte) (*Dump, error) { return Read(bytes.NewReader(b), int64(len(b)), 0) }
 
 func TestSynthetic(t *testing.T) {
 	d, err := read(synthetic())

@@ -10,8 +10,10 @@ import (
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/leakslope/leakslope/internal/heapdump"
+	"github.com/leakslope/leakslope/internal/units"
 )
 
 // UnavailableError says why retention paths could not be had; the run
@@ -21,6 +23,9 @@ type UnavailableError struct{ Reason string }
 func (e *UnavailableError) Error() string {
 	return "retention paths are not available: " + e.Reason
 }
+
+// MaxHeap is the largest live heap Capture dumps.
+const MaxHeap = 4 << 30
 
 // Captures counts the heap dumps this process has written: a run without
 // a heap leak must write none.
@@ -48,6 +53,13 @@ func Capture(sites []string) (map[string]*Result, error) {
 	}
 	runtime.GC()
 	runtime.GC()
+	// The dump is as large as the heap, on disk, and its analysis takes
+	// about twice as much again.
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if ms.HeapAlloc > MaxHeap {
+		return nil, &UnavailableError{Reason: fmt.Sprintf("the heap is %s, over the %s a heap dump is written for", units.Bytes(float64(ms.HeapAlloc)), units.Bytes(MaxHeap))}
+	}
 	var records []runtime.MemProfileRecord
 	for {
 		n, ok := runtime.MemProfile(records, false)
@@ -58,6 +70,7 @@ func Capture(sites []string) (map[string]*Result, error) {
 		records = make([]runtime.MemProfileRecord, n+n/4+64)
 	}
 	nm := newProcess(records)
+	profiled := runtime.MemProfileRate
 	records = nil
 
 	Captures.Add(1)
@@ -75,7 +88,13 @@ func Capture(sites []string) (map[string]*Result, error) {
 	if err != nil {
 		return nil, &UnavailableError{Reason: err.Error()}
 	}
-	d, err := heapdump.Read(bufio.NewReaderSize(f, 1<<20), st.Size())
+	// Profiling every allocation of the analysis (the rate a leaktest run
+	// leaves) would double its time; it is over once the dump is written.
+	if runtime.MemProfileRate == 1 {
+		runtime.MemProfileRate = 0
+		defer func() { runtime.MemProfileRate = 1 }()
+	}
+	d, err := heapdump.Read(bufio.NewReaderSize(f, 1<<20), st.Size(), int(ms.HeapObjects))
 	if err != nil {
 		var fe *heapdump.FormatError
 		if errors.As(err, &fe) {
@@ -90,7 +109,7 @@ func Capture(sites []string) (map[string]*Result, error) {
 	if nm.syms.err != nil {
 		notes = append(notes, "package variables are shown by address: "+nm.syms.err.Error())
 	}
-	if rate := runtime.MemProfileRate; rate != 1 {
+	if rate := profiled; rate != 1 {
 		notes = append(notes, fmt.Sprintf("the heap profile is sampled (runtime.MemProfileRate = %d): only sampled objects carry a site, so these paths are the ones the sampled objects prove", rate))
 	}
 	for _, r := range out {
