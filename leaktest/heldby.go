@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leakslope/leakslope/internal/decide"
 	"github.com/leakslope/leakslope/internal/render"
 	"github.com/leakslope/leakslope/internal/retain"
 	"github.com/leakslope/leakslope/internal/units"
@@ -126,7 +127,7 @@ const maxPathsShown = 3
 // shape: one line per hop, with counts and sizes.
 func (h *HeldBy) write(b *strings.Builder, indent string) {
 	if len(h.Paths) == 0 {
-		fmt.Fprintf(b, "%sheld by  (not found: %s)\n", indent, strings.Join(h.Notes, "; "))
+		h.writeNotFound(b, indent)
 		return
 	}
 	for i, p := range h.Paths {
@@ -135,17 +136,43 @@ func (h *HeldBy) write(b *strings.Builder, indent string) {
 			fmt.Fprintf(b, "%s... %d more %s (in the JSON report)\n", indent, n, plural(n, "path", "paths"))
 			break
 		}
-		fmt.Fprintf(b, "%sheld by (%s)\n", indent, p.head(h.Objects))
-		fmt.Fprintf(b, "%s    %s\n", indent, p.rootText())
-		for _, hop := range p.Hops {
-			fmt.Fprintf(b, "%s    → %s\n", indent, hop.text())
-		}
+		p.write(b, indent, h.Objects)
 	}
 	if len(h.Paths) <= maxPathsShown && h.OtherPaths > 0 {
 		fmt.Fprintf(b, "%s... %d more %s hold %s objects (in the JSON report)\n", indent, h.OtherPaths, plural(h.OtherPaths, "path", "paths"), units.Group(h.OtherObjects))
 	}
 	for _, n := range h.Notes {
 		fmt.Fprintf(b, "%s    (%s)\n", indent, n)
+	}
+}
+
+// writeTop is the short form of write, under a suspect: the top path
+// alone, and how many more the JSON has.
+func (h *HeldBy) writeTop(b *strings.Builder, indent string) {
+	if len(h.Paths) == 0 {
+		h.writeNotFound(b, indent)
+		return
+	}
+	h.Paths[0].write(b, indent, h.Objects)
+	if n := len(h.Paths) - 1 + h.OtherPaths; n > 0 {
+		fmt.Fprintf(b, "%s... %d more %s (in the JSON report)\n", indent, n, plural(n, "path", "paths"))
+	}
+}
+
+func (h *HeldBy) writeNotFound(b *strings.Builder, indent string) {
+	if len(h.Notes) == 0 {
+		fmt.Fprintf(b, "%sheld by  (not found)\n", indent)
+		return
+	}
+	fmt.Fprintf(b, "%sheld by  (not found: %s)\n", indent, strings.Join(h.Notes, "; "))
+}
+
+// write renders one path: its head, its root, a line per hop.
+func (p RetentionPath) write(b *strings.Builder, indent string, of int64) {
+	fmt.Fprintf(b, "%sheld by (%s)\n", indent, p.head(of))
+	fmt.Fprintf(b, "%s    %s\n", indent, p.rootText())
+	for _, hop := range p.Hops {
+		fmt.Fprintf(b, "%s    → %s\n", indent, hop.text())
 	}
 }
 
@@ -165,15 +192,38 @@ func (h Hop) text() string {
 
 func isHeap(k Kind) bool { return k == KindHeapBytes || k == KindHeapObjects }
 
-// explainHeld asks the run's Holders what holds its heap leaks, once.
+// explainHeld asks the run's Holders, once, what holds its heap leaks
+// and, under a leaking heap total, the sites growing most without a
+// verdict of their own (the suspects the failure message names: a remote
+// run proves the exact total and lists its sampled sites so).
 func (r *run) explainHeld(ctx context.Context) {
 	var sites []string
 	seen := map[string]bool{}
-	for _, sym := range r.order {
-		if r.sticky[sym] && isHeap(sym.Kind()) && !seen[sym.Site()] {
+	add := func(sym Symbol) {
+		if !seen[sym.Site()] {
 			seen[sym.Site()] = true
 			sites = append(sites, sym.Site())
 		}
+	}
+	var leaks, undecided []Verdict
+	for _, sym := range r.order {
+		switch {
+		case r.sticky[sym] && isHeap(sym.Kind()):
+			leaks = append(leaks, r.verdict(sym))
+		case r.sticky[SymRuntimeHeapBytes] && sym.Kind() == KindHeapBytes && !r.sticky[sym] && r.results[sym].Decision != decide.Within:
+			undecided = append(undecided, r.verdict(sym))
+		}
+	}
+	// The leaks first, in the message's order, then the suspects, as the
+	// report will choose them: a Holder that can answer for only so many
+	// sites answers for those shown first.
+	sortVerdicts(leaks)
+	for _, v := range leaks {
+		add(v.Symbol)
+	}
+	sortVerdicts(undecided)
+	for _, i := range suspects(undecided) {
+		add(undecided[i].Symbol)
 	}
 	if len(sites) == 0 {
 		return
