@@ -2,7 +2,8 @@
 // an allocation site alive — the seed's `!gcroot`, for a service that
 // `leakslope hammer --pprof` or `leakslope watch --pprof` finds leaking.
 // Mount its Handler beside net/http/pprof, at the pprof base URL plus
-// "/heldby" (Path, "/debug/pprof/heldby", is the convention):
+// "/heldby" (Path, "/debug/pprof/heldby", is the convention), for GET
+// (Pattern, "GET /debug/pprof/heldby"):
 //
 //	import (
 //		"net/http"
@@ -12,8 +13,14 @@
 //	)
 //
 //	func init() {
-//		http.Handle(heldby.Path, heldby.Handler()) // beside /debug/pprof/
+//		http.Handle(heldby.Pattern, heldby.Handler()) // beside /debug/pprof/
 //	}
+//
+// The method matters: net/http/pprof registers "GET /debug/pprof/" on
+// http.DefaultServeMux, and http.ServeMux refuses (panics at) a pattern
+// that matches more methods but a more specific path, such as a bare
+// "/debug/pprof/heldby". "GET /debug/pprof/heldby" sits beside it, and
+// beside a bare "/debug/pprof/" on a mux of the service's own.
 //
 // The CLI and probe.Pprof, given the base URL BASE of the pprof handlers
 // ("http://127.0.0.1:6060/debug/pprof"), ask BASE/heldby once, at the end
@@ -65,6 +72,8 @@
 // allocated) only the sampled objects do: the paths are the ones the
 // sampled objects prove (a leak's objects are alike, so a few samples
 // usually show the one path they share), and each result's notes say so.
+// A hop on the way whose own allocation was not sampled is "unsampled",
+// its site unknown ("(not sampled)" in the path).
 // For a soak, a service may set runtime.MemProfileRate lower (1 records
 // every allocation, at some cost in speed and memory) as the first
 // statement of main, before it allocates what will leak.
@@ -93,6 +102,9 @@ const (
 	// Path is where a service mounts the Handler: its net/http/pprof base
 	// ("/debug/pprof") plus "/heldby", where the CLI and probe.Pprof ask.
 	Path = "/debug/pprof/heldby"
+	// Pattern mounts the Handler at Path on an http.ServeMux beside
+	// net/http/pprof's "GET /debug/pprof/" (see the package doc).
+	Pattern = http.MethodGet + " " + Path
 	// Version is the answer's format, its "version".
 	Version = 1
 	// MaxSites is how many site parameters a request may have.

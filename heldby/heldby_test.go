@@ -6,10 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	_ "net/http/pprof" // on http.DefaultServeMux, as a service has it
 	"net/url"
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/leakslope/leakslope/heldby"
@@ -33,7 +35,19 @@ func siteOf(t *testing.T, fn, mark string) string {
 	return ""
 }
 
-// server serves the handler as a service mounts it, on 127.0.0.1.
+var mount sync.Once
+
+// service serves http.DefaultServeMux on 127.0.0.1, with the handler
+// mounted as the package doc says, beside net/http/pprof's handlers.
+func service(t *testing.T) string {
+	t.Helper()
+	mount.Do(func() { http.Handle(heldby.Pattern, heldby.Handler()) })
+	srv := httptest.NewServer(http.DefaultServeMux)
+	t.Cleanup(srv.Close)
+	return srv.URL + heldby.Path
+}
+
+// server serves the handler alone, at Path for every method.
 func server(t *testing.T) string {
 	t.Helper()
 	mux := http.NewServeMux()
@@ -106,7 +120,8 @@ func TestHandlerNamesTheHolder(t *testing.T) {
 	site, slice := siteOf(t, "plant", "site:session"), siteOf(t, "plant", "site:slice")
 	other := "heldby_test.nowhere heldby_test.go:1"
 
-	status, _, a := get(t, http.MethodGet, server(t)+"?"+url.Values{"site": {site, other, site}}.Encode())
+	base := service(t)
+	status, _, a := get(t, http.MethodGet, base+"?"+url.Values{"site": {site, other, site}}.Encode())
 	if status != http.StatusOK || a.Error != "" {
 		t.Fatalf("status %d, error %q", status, a.Error)
 	}
@@ -143,6 +158,15 @@ func TestHandlerNamesTheHolder(t *testing.T) {
 	}
 	if o := a.Results[other]; o == nil || o.Objects != 0 || len(o.Paths) != 0 || len(o.Notes) == 0 {
 		t.Errorf("a site with no objects: %+v, want none, with a note", o)
+	}
+	// net/http/pprof answers beside it.
+	resp, err := http.Get(strings.TrimSuffix(base, "/heldby") + "/heap?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("pprof's heap page beside heldby: %s", resp.Status)
 	}
 }
 

@@ -66,6 +66,9 @@ type Hop struct {
 	// BeforeProfiling: allocated before exact profiling began, so its
 	// site is unknown.
 	BeforeProfiling bool `json:"before_profiling,omitempty"`
+	// Unsampled: not sampled by a sampled heap profile (a service's, by
+	// default), so its site is unknown.
+	Unsampled bool `json:"unsampled,omitempty"`
 }
 
 // RootKind is what kind of root a retention path starts at.
@@ -178,11 +181,15 @@ func (p RetentionPath) write(b *strings.Builder, indent string, of int64) {
 
 func (h Hop) text() string {
 	s := h.What + " allocated at " + h.Site
-	if h.BeforeProfiling {
-		s = h.What + " allocated before profiling began"
-		if h.What == "" {
-			s = "object allocated before profiling began"
-		}
+	what := h.What
+	if what == "" {
+		what = "object"
+	}
+	switch {
+	case h.BeforeProfiling:
+		s = what + " allocated before profiling began"
+	case h.Unsampled:
+		s = what + " not sampled (its site is unknown)"
 	}
 	if h.Repeat > 1 {
 		s += fmt.Sprintf(" × %s", units.Group(int64(h.Repeat)))
