@@ -64,7 +64,7 @@ func TestPprofProbeAsksHeldBy(t *testing.T) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.Handle(heldby.Path, heldby.Handler())
+	mux.Handle(heldby.Pattern, heldby.Handler())
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	p := probe.Pprof(srv.URL + "/debug/pprof/")
