@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leakslope/leakslope/internal/decide"
 	"github.com/leakslope/leakslope/internal/render"
 	"github.com/leakslope/leakslope/internal/retain"
 	"github.com/leakslope/leakslope/internal/units"
@@ -65,6 +66,9 @@ type Hop struct {
 	// BeforeProfiling: allocated before exact profiling began, so its
 	// site is unknown.
 	BeforeProfiling bool `json:"before_profiling,omitempty"`
+	// Unsampled: not sampled by a sampled heap profile (a service's, by
+	// default), so its site is unknown.
+	Unsampled bool `json:"unsampled,omitempty"`
 }
 
 // RootKind is what kind of root a retention path starts at.
@@ -126,7 +130,7 @@ const maxPathsShown = 3
 // shape: one line per hop, with counts and sizes.
 func (h *HeldBy) write(b *strings.Builder, indent string) {
 	if len(h.Paths) == 0 {
-		fmt.Fprintf(b, "%sheld by  (not found: %s)\n", indent, strings.Join(h.Notes, "; "))
+		h.writeNotFound(b, indent)
 		return
 	}
 	for i, p := range h.Paths {
@@ -135,11 +139,7 @@ func (h *HeldBy) write(b *strings.Builder, indent string) {
 			fmt.Fprintf(b, "%s... %d more %s (in the JSON report)\n", indent, n, plural(n, "path", "paths"))
 			break
 		}
-		fmt.Fprintf(b, "%sheld by (%s)\n", indent, p.head(h.Objects))
-		fmt.Fprintf(b, "%s    %s\n", indent, p.rootText())
-		for _, hop := range p.Hops {
-			fmt.Fprintf(b, "%s    → %s\n", indent, hop.text())
-		}
+		p.write(b, indent, h.Objects)
 	}
 	if len(h.Paths) <= maxPathsShown && h.OtherPaths > 0 {
 		fmt.Fprintf(b, "%s... %d more %s hold %s objects (in the JSON report)\n", indent, h.OtherPaths, plural(h.OtherPaths, "path", "paths"), units.Group(h.OtherObjects))
@@ -149,13 +149,47 @@ func (h *HeldBy) write(b *strings.Builder, indent string) {
 	}
 }
 
+// writeTop is the short form of write, under a suspect: the top path
+// alone, and how many more the JSON has.
+func (h *HeldBy) writeTop(b *strings.Builder, indent string) {
+	if len(h.Paths) == 0 {
+		h.writeNotFound(b, indent)
+		return
+	}
+	h.Paths[0].write(b, indent, h.Objects)
+	if n := len(h.Paths) - 1 + h.OtherPaths; n > 0 {
+		fmt.Fprintf(b, "%s... %d more %s (in the JSON report)\n", indent, n, plural(n, "path", "paths"))
+	}
+}
+
+func (h *HeldBy) writeNotFound(b *strings.Builder, indent string) {
+	if len(h.Notes) == 0 {
+		fmt.Fprintf(b, "%sheld by  (not found)\n", indent)
+		return
+	}
+	fmt.Fprintf(b, "%sheld by  (not found: %s)\n", indent, strings.Join(h.Notes, "; "))
+}
+
+// write renders one path: its head, its root, a line per hop.
+func (p RetentionPath) write(b *strings.Builder, indent string, of int64) {
+	fmt.Fprintf(b, "%sheld by (%s)\n", indent, p.head(of))
+	fmt.Fprintf(b, "%s    %s\n", indent, p.rootText())
+	for _, hop := range p.Hops {
+		fmt.Fprintf(b, "%s    → %s\n", indent, hop.text())
+	}
+}
+
 func (h Hop) text() string {
 	s := h.What + " allocated at " + h.Site
-	if h.BeforeProfiling {
-		s = h.What + " allocated before profiling began"
-		if h.What == "" {
-			s = "object allocated before profiling began"
-		}
+	what := h.What
+	if what == "" {
+		what = "object"
+	}
+	switch {
+	case h.BeforeProfiling:
+		s = what + " allocated before profiling began"
+	case h.Unsampled:
+		s = what + " not sampled (its site is unknown)"
 	}
 	if h.Repeat > 1 {
 		s += fmt.Sprintf(" × %s", units.Group(int64(h.Repeat)))
@@ -165,17 +199,43 @@ func (h Hop) text() string {
 
 func isHeap(k Kind) bool { return k == KindHeapBytes || k == KindHeapObjects }
 
-// explainHeld asks the run's Holders what holds its heap leaks, once.
+// explainHeld asks the run's Holders, once, what holds its heap leaks
+// and, under a leaking heap total, the sites growing most without a
+// verdict of their own (the suspects the failure message names: a remote
+// run proves the exact total and lists its sampled sites so).
 func (r *run) explainHeld(ctx context.Context) {
+	if r.c.noHeldBy {
+		return
+	}
 	var sites []string
 	seen := map[string]bool{}
-	for _, sym := range r.order {
-		if r.sticky[sym] && isHeap(sym.Kind()) && !seen[sym.Site()] {
+	add := func(sym Symbol) {
+		if !seen[sym.Site()] {
 			seen[sym.Site()] = true
 			sites = append(sites, sym.Site())
 		}
 	}
-	if len(sites) == 0 || r.c.noHeldBy {
+	var leaks, undecided []Verdict
+	for _, sym := range r.order {
+		switch {
+		case r.sticky[sym] && isHeap(sym.Kind()):
+			leaks = append(leaks, r.verdict(sym))
+		case r.sticky[SymRuntimeHeapBytes] && sym.Kind() == KindHeapBytes && !r.sticky[sym] && r.results[sym].Decision != decide.Within:
+			undecided = append(undecided, r.verdict(sym))
+		}
+	}
+	// The leaks first, in the message's order, then the suspects, as the
+	// report will choose them: a Holder that can answer for only so many
+	// sites answers for those shown first.
+	sortVerdicts(leaks)
+	for _, v := range leaks {
+		add(v.Symbol)
+	}
+	sortVerdicts(undecided)
+	for _, i := range suspects(undecided) {
+		add(undecided[i].Symbol)
+	}
+	if len(sites) == 0 {
 		return
 	}
 	if ctx.Err() != nil {

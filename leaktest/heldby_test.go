@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/leakslope/leakslope/internal/retain"
 	"github.com/leakslope/leakslope/leaktest"
@@ -116,5 +120,134 @@ func TestNoLeakNoDump(t *testing.T) {
 	}
 	if n := retain.Captures.Load() - before; n != 0 {
 		t.Errorf("a clean run wrote %d heap dumps", n)
+	}
+}
+
+// remoteProbe is a service seen from outside, as probe.Pprof sees one:
+// an exact heap total that grows, sampled sites too coarse to decide
+// (one grows, one is flat), and a Holder that says what holds any site.
+type remoteProbe struct {
+	leaked *atomic.Int64
+
+	mu    sync.Mutex
+	asked [][]string
+}
+
+const (
+	siteGrow = "app.remember app.go:12"
+	siteFlat = "app.cache app.go:30"
+)
+
+func (p *remoteProbe) Name() string { return "remote" }
+
+func (p *remoteProbe) Take(context.Context) ([]leaktest.Sample, error) {
+	n := float64(p.leaked.Load())
+	return []leaktest.Sample{
+		{Symbol: leaktest.SymRuntimeHeapBytes, Value: 1<<20 + 4096*n},
+		{Symbol: leaktest.Sym(leaktest.KindHeapBytes, siteGrow), Value: 4096 * n},
+		{Symbol: leaktest.Sym(leaktest.KindHeapBytes, siteFlat), Value: 1 << 16},
+	}, nil
+}
+
+// Resolution: the sites are sampled far too coarsely to rule anything out.
+func (p *remoteProbe) Resolution(sym leaktest.Symbol, span float64) float64 {
+	if sym.Kind() != leaktest.KindHeapBytes {
+		return 0
+	}
+	return 1e12 / span
+}
+
+func (p *remoteProbe) HeldBy(_ context.Context, sites []string) (map[string]*leaktest.HeldBy, error) {
+	p.mu.Lock()
+	p.asked = append(p.asked, slices.Clone(sites))
+	p.mu.Unlock()
+	out := map[string]*leaktest.HeldBy{}
+	for _, s := range sites {
+		out[s] = &leaktest.HeldBy{Objects: 40, Bytes: 40 * 4096, Paths: []leaktest.RetentionPath{
+			{Root: "var example.com/app.sessions", RootKind: leaktest.RootGlobal, Path: []string{"app.remember app.go:13", s},
+				Hops:    []leaktest.Hop{{Site: "app.remember app.go:13", What: "slice", Repeat: 1}, {Site: s, What: "object", Repeat: 1}},
+				Objects: 38, Bytes: 38 * 4096, RetainedBytes: 40 * 4096},
+			{Root: "app.worker app.go:50", RootKind: leaktest.RootGoroutine, Path: []string{s},
+				Hops: []leaktest.Hop{{Site: s, What: "object", Repeat: 1}}, Objects: 2, Bytes: 2 * 4096, RetainedBytes: 2 * 4096},
+		}}
+	}
+	return out, nil
+}
+
+// A remote run proves the exact heap total, and names the sampled sites
+// that grew most under it without a verdict of their own: the Holder is
+// asked about those suspects too, and the message shows the top path of
+// each under it; the verdict carries it, and the JSON as "retained_by".
+func TestSuspectsUnderALeakingHeapTotalSayWhatHoldsThem(t *testing.T) {
+	var leaked atomic.Int64
+	p := &remoteProbe{leaked: &leaked}
+	rep, err := leaktest.Run(context.Background(), runner.Func(func(ctx context.Context, i int) error {
+		if i%10 == 0 {
+			leaked.Add(1)
+		}
+		return nil
+	}), leaktest.WithProbes(p), leaktest.WithBudget("runtime.heap.bytes <= 0B/op"), leaktest.WithBudget("heap.bytes:* <= 1KiB/op"),
+		leaktest.WithoutHeap(), leaktest.WithoutGoroutines(), leaktest.WithoutResources(),
+		leaktest.ArtifactsDir(t.TempDir()), leaktest.MaxDuration(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := rep.String()
+	if len(p.asked) != 1 || !slices.Equal(p.asked[0], []string{siteGrow}) {
+		t.Fatalf("asked %q, want once, the growing suspect alone\n%s", p.asked, msg)
+	}
+	var grow, flat *leaktest.Verdict
+	for i, v := range rep.Verdicts {
+		switch v.Symbol.Site() {
+		case siteGrow:
+			grow = &rep.Verdicts[i]
+		case siteFlat:
+			flat = &rep.Verdicts[i]
+		}
+	}
+	if grow == nil || flat == nil || grow.Decision != leaktest.Undecided || grow.HeldBy == nil || flat.HeldBy != nil {
+		t.Fatalf("verdicts %+v %+v, want the growing site undecided with what holds it, the flat one without\n%s", grow, flat, msg)
+	}
+	_, under, ok := strings.Cut(msg, "growing most, not proven on their own (the heap profile is sampled):\n")
+	want := "        heap.bytes:" + siteGrow + "  "
+	if !ok || !strings.HasPrefix(under, want) {
+		t.Fatalf("no suspect %q in:\n%s", want, msg)
+	}
+	_, under, _ = strings.Cut(under, "\n")
+	wantHeld := `            held by (38 of 40 objects, 152 KiB; the path retains 160 KiB)
+                var example.com/app.sessions  [global]
+                → slice allocated at app.remember app.go:13
+                → object allocated at app.remember app.go:12
+            ... 1 more path (in the JSON report)
+`
+	if !strings.HasPrefix(under, wantHeld) {
+		t.Errorf("under the suspect:\n%s\nwant:\n%s\nin:\n%s", under, wantHeld, msg)
+	}
+
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j struct {
+		Verdicts []struct {
+			Symbol     string                   `json:"symbol"`
+			Decision   string                   `json:"decision"`
+			RetainedBy []leaktest.RetentionPath `json:"retained_by"`
+		} `json:"verdicts"`
+	}
+	if err := json.Unmarshal(b, &j); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range j.Verdicts {
+		want := 0
+		if v.Symbol == "heap.bytes:"+siteGrow {
+			want = 2
+		}
+		if len(v.RetainedBy) != want {
+			t.Errorf("%s (%s): %d retained_by paths, want %d", v.Symbol, v.Decision, len(v.RetainedBy), want)
+		}
+		if want > 0 && (v.RetainedBy[0].Root != "var example.com/app.sessions" || v.RetainedBy[0].RootKind != leaktest.RootGlobal) {
+			t.Errorf("%s: %+v", v.Symbol, v.RetainedBy[0])
+		}
 	}
 }

@@ -108,7 +108,8 @@ type Limiter interface {
 // site's objects alive (HeldBy): the in-process heap probe reads a heap
 // dump of the process; probe.Pprof asks a service that mounts package
 // heldby. HeldBy is called once, at the end of a run or watch that found
-// heap leaks, with their sites ("store.newSession store.go:38") while
+// heap leaks, with their sites ("store.newSession store.go:38"; and, when
+// runtime.heap.bytes leaked, the sites growing most under it) while
 // the hammer is still quiesced and before any teardown; it is never
 // called otherwise, so a run without a heap leak pays nothing. An error
 // becomes a warning of the report: the verdicts stand without it.

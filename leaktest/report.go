@@ -115,7 +115,8 @@ type jsonVerdict struct {
 	Func         string    `json:"func,omitempty"`
 	Site         string    `json:"site"`
 	Stack        []string  `json:"stack,omitempty"`
-	// What holds a heap leak's objects (HeldBy's fields, flattened).
+	// What holds a heap leak's (or a suspect's) objects (HeldBy's
+	// fields, flattened).
 	RetainedBy   []RetentionPath `json:"retained_by,omitempty"`
 	HeldObjects  int64           `json:"held_objects,omitempty"`
 	OtherPaths   int             `json:"retained_by_other_paths,omitempty"`

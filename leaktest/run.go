@@ -604,49 +604,9 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 	}
 	undecided := 0
 	for _, sym := range r.order {
-		res := r.results[sym]
-		b := r.budgetFor(sym)
-		v := Verdict{Symbol: sym, Budget: *b, Stopped: res.Stopped, Tolerated: res.Tolerated, Exhausted: r.brk.exhausted(sym)}
-		switch {
-		case r.sticky[sym]:
-			v.Decision = Leak
-		case res.Decision == decide.Within:
-			v.Decision = Within
-		default:
-			v.Decision = Undecided
+		v := r.verdict(sym)
+		if v.Decision == Undecided {
 			undecided++
-		}
-		ops, secs, vals := r.fitted(sym)
-		other := secs
-		if b.PerTime > 0 {
-			other = ops
-		}
-		// The other axis's fit; a watch counted no ops: no slope per op.
-		of := stats.Fit{Slope: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
-		if r.mode != modeWatch {
-			of = stats.TheilSen(other, vals, res.Level)
-		}
-		v.Trend = Trend{Level: res.Level, P: res.P, Points: len(vals), Resolution: r.floors[sym]}
-		if r.mode == modeAnalyze {
-			v.Trend.Per = "dump"
-		}
-		if b.PerTime > 0 {
-			v.Trend.PerSecond, v.Trend.PerSecondLo, v.Trend.PerSecondHi = res.Fit.Slope, res.Fit.Lo, res.Fit.Hi
-			v.Trend.PerOp, v.Trend.PerOpLo, v.Trend.PerOpHi = of.Slope, of.Lo, of.Hi
-		} else {
-			v.Trend.PerOp, v.Trend.PerOpLo, v.Trend.PerOpHi = res.Fit.Slope, res.Fit.Lo, res.Fit.Hi
-			v.Trend.PerSecond, v.Trend.PerSecondLo, v.Trend.PerSecondHi = of.Slope, of.Lo, of.Hi
-		}
-		if len(vals) > 0 {
-			v.First, v.Last = vals[0], vals[len(vals)-1]
-		}
-		for _, p := range r.probes {
-			if d, ok := p.(Describer); ok {
-				if o, ok := d.Describe(sym); ok {
-					v.Origin = o
-					break
-				}
-			}
 		}
 		if v.Decision == Leak && isHeap(v.Kind()) {
 			v.HeldBy = r.heldBy[sym.Site()]
@@ -662,6 +622,13 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 		}
 	}
 	sortVerdicts(rep.Verdicts)
+	if r.sticky[SymRuntimeHeapBytes] {
+		// The sites growing most under the leaking heap total: what holds
+		// them was asked too (explainHeld chose them alike).
+		for _, i := range suspects(rep.Verdicts) {
+			rep.Verdicts[i].HeldBy = r.heldBy[rep.Verdicts[i].Symbol.Site()]
+		}
+	}
 	for _, p := range r.probes {
 		if w, ok := p.(Warner); ok {
 			rep.Warnings = append(rep.Warnings, w.Warnings(rep)...)
@@ -704,6 +671,55 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("need ≥ 8 snapshots after warm-up to fit a trend; have %d", fitted))
 	}
 	return rep
+}
+
+// verdict is sym's verdict as the run has decided it, with its trend on
+// both axes and its origin; without what holds it.
+func (r *run) verdict(sym Symbol) Verdict {
+	res := r.results[sym]
+	b := r.budgetFor(sym)
+	v := Verdict{Symbol: sym, Budget: *b, Stopped: res.Stopped, Tolerated: res.Tolerated, Exhausted: r.brk.exhausted(sym)}
+	switch {
+	case r.sticky[sym]:
+		v.Decision = Leak
+	case res.Decision == decide.Within:
+		v.Decision = Within
+	default:
+		v.Decision = Undecided
+	}
+	ops, secs, vals := r.fitted(sym)
+	other := secs
+	if b.PerTime > 0 {
+		other = ops
+	}
+	// The other axis's fit; a watch counted no ops: no slope per op.
+	of := stats.Fit{Slope: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+	if r.mode != modeWatch {
+		of = stats.TheilSen(other, vals, res.Level)
+	}
+	v.Trend = Trend{Level: res.Level, P: res.P, Points: len(vals), Resolution: r.floors[sym]}
+	if r.mode == modeAnalyze {
+		v.Trend.Per = "dump"
+	}
+	if b.PerTime > 0 {
+		v.Trend.PerSecond, v.Trend.PerSecondLo, v.Trend.PerSecondHi = res.Fit.Slope, res.Fit.Lo, res.Fit.Hi
+		v.Trend.PerOp, v.Trend.PerOpLo, v.Trend.PerOpHi = of.Slope, of.Lo, of.Hi
+	} else {
+		v.Trend.PerOp, v.Trend.PerOpLo, v.Trend.PerOpHi = res.Fit.Slope, res.Fit.Lo, res.Fit.Hi
+		v.Trend.PerSecond, v.Trend.PerSecondLo, v.Trend.PerSecondHi = of.Slope, of.Lo, of.Hi
+	}
+	if len(vals) > 0 {
+		v.First, v.Last = vals[0], vals[len(vals)-1]
+	}
+	for _, p := range r.probes {
+		if d, ok := p.(Describer); ok {
+			if o, ok := d.Describe(sym); ok {
+				v.Origin = o
+				break
+			}
+		}
+	}
+	return v
 }
 
 func stoppedAtLeak(undecided int) string {

@@ -172,21 +172,36 @@ const maxSuspects = 3
 
 // writeSuspects names, under a leaking heap total, the allocation sites
 // that grew most without a verdict of their own (sampled data decides
-// slowly, and the run stops at the proven leak): where to look first.
+// slowly, and the run stops at the proven leak): where to look first; and
+// the top path of what holds each, when a Holder said.
 func (r *Report) writeSuspects(b *strings.Builder) {
-	n := 0
-	for _, s := range r.Verdicts { // undecided ones come by slope, most first
-		if s.Kind() != KindHeapBytes || s.Decision != Undecided || !(s.Trend.PerOp > 0 || s.Trend.PerSecond > 0) {
-			continue
-		}
+	for n, i := range suspects(r.Verdicts) {
+		s := r.Verdicts[i]
 		if n == 0 {
 			b.WriteString("    growing most, not proven on their own (the heap profile is sampled):\n")
 		}
-		if n++; n > maxSuspects {
+		fmt.Fprintf(b, "        %s  %s\n", s.Symbol, slopeText(s))
+		if s.HeldBy != nil {
+			s.HeldBy.writeTop(b, "            ")
+		}
+	}
+}
+
+// suspects picks the verdicts writeSuspects names, from verdicts in the
+// report's order (undecided ones by slope, most first): heap.bytes sites
+// undecided with a positive slope, at most maxSuspects. It gives their
+// indices.
+func suspects(vs []Verdict) []int {
+	var out []int
+	for i, s := range vs {
+		if s.Kind() != KindHeapBytes || s.Decision != Undecided || !(s.Trend.PerOp > 0 || s.Trend.PerSecond > 0) {
+			continue
+		}
+		if out = append(out, i); len(out) == maxSuspects {
 			break
 		}
-		fmt.Fprintf(b, "        %s  %s\n", s.Symbol, slopeText(s))
 	}
+	return out
 }
 
 func findBytes(leaks []Verdict, site string) (Verdict, bool) {

@@ -31,7 +31,10 @@ type Verdict struct {
 	// it is user code, from the first probe that describes the symbol.
 	Origin
 	// HeldBy: what keeps a leaking heap site's objects alive, from the
-	// first probe (a Holder) that could say; nil otherwise.
+	// first probe (a Holder) that could say; nil otherwise. Under a
+	// leaking runtime.heap.bytes, the undecided heap.bytes sites that grew
+	// most (the suspects the failure message names under it) have theirs
+	// too.
 	HeldBy *HeldBy
 }
 

@@ -3,6 +3,7 @@ package probe
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +11,9 @@ import (
 	neturl "net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/leakslope/leakslope/heldby"
 	"github.com/leakslope/leakslope/internal/clean"
 	"github.com/leakslope/leakslope/internal/dump"
 	"github.com/leakslope/leakslope/internal/units"
@@ -48,7 +51,15 @@ import (
 // over 256 MiB, fails the snapshot with an error naming the URL, which
 // ends the run with the report so far.
 //
-// It implements leaktest's Describer, Sampler, Profiler and Warner.
+// At the end of a run or watch that found a heap leak, it asks the
+// service's package heldby handler, mounted at BASE/heldby (heldby.Path
+// beside the standard /debug/pprof), what holds the objects of the
+// leaking sites and of the sites growing most under a leaking heap total:
+// the report's "held by" blocks. A service without it answers 404, and
+// the report says how to mount it.
+//
+// It implements leaktest's Describer, Sampler, Profiler, Warner and
+// Holder.
 func Pprof(baseURL string, opts ...PprofOption) leaktest.Probe {
 	base := strings.TrimRight(baseURL, "/")
 	p := &pprofProbe{base: base, shown: clean.URL(base), client: &http.Client{Timeout: 30 * time.Second}, limit: dump.MaxInput}
@@ -86,34 +97,45 @@ type pprofProbe struct {
 	set         dump.Set // the last heap profile and goroutine dump
 	first, last *dump.HeapProfile
 	noMemStats  error // why the last heap page had no runtime.MemStats
+
+	noHeldBy    bool // BASE/heldby answered 404: the handler is not mounted
+	heldByAsked int  // sites asked of BASE/heldby
+	heldByLeft  int  // sites not asked: over heldby's bounds
 }
 
 func (p *pprofProbe) Name() string { return "pprof " + p.shown }
 
 func (p *pprofProbe) get(ctx context.Context, path string) ([]byte, error) {
-	url := p.shown + path // in messages: without the URL's secrets
+	_, body, err := p.fetch(ctx, path, p.shown+path, func(status int) bool { return status == http.StatusOK })
+	return body, err
+}
+
+// fetch GETs base+path, named shown in messages (without the URL's
+// secrets). The body of a status read accepts is read, within the limit;
+// any other status is an error with the start of the body.
+func (p *pprofProbe) fetch(ctx context.Context, path, shown string, read func(status int) bool) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+path, nil)
 	if err != nil {
 		err = withoutURL(err)
-		return nil, fmt.Errorf("pprof base URL %q: %v", p.shown, err)
+		return 0, nil, fmt.Errorf("pprof base URL %q: %v", p.shown, err)
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
 		err = withoutURL(err)
-		return nil, fmt.Errorf("GET %s: the endpoint is not answering: %v", url, err)
+		return 0, nil, fmt.Errorf("GET %s: the endpoint is not answering: %v", shown, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	if !read(resp.StatusCode) {
 		// The start of the body says why; the rest is not read.
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		return nil, fmt.Errorf("GET %s: %s: %s", url, resp.Status, clip(string(bytes.TrimSpace(body))))
+		return resp.StatusCode, nil, fmt.Errorf("GET %s: %s: %s", shown, resp.Status, clip(string(bytes.TrimSpace(body))))
 	}
-	body, err := dump.ReadAll("GET "+url, resp.Body, p.limit)
+	body, err := dump.ReadAll("GET "+shown, resp.Body, p.limit)
 	var tl *dump.TooLargeError
 	if errors.As(err, &tl) {
-		return nil, fmt.Errorf("GET %s: the response is over the %s limit of a pprof response (probe.MaxResponse, --max-input)", url, units.Bytes(float64(p.limit)))
+		return resp.StatusCode, nil, fmt.Errorf("GET %s: the response is over the %s limit of a pprof response (probe.MaxResponse, --max-input)", shown, units.Bytes(float64(p.limit)))
 	}
-	return body, err
+	return resp.StatusCode, body, err
 }
 
 // withoutURL drops a *url.Error's URL, which has its secrets: the
@@ -217,12 +239,69 @@ func (p *pprofProbe) Resolution(sym leaktest.Symbol, span float64) float64 {
 	return p.set.Resolution(string(sym.Kind()), sym.Site(), span)
 }
 
-// Warnings says when the service gave no runtime.MemStats, and what the
-// sampling left undecided or unseen.
+// HeldBy asks the service's heldby handler (BASE/heldby) what holds the
+// objects of the sites: one request, so one heap dump in the service, for
+// the first heldby.MaxSites sites. A service that does not mount the
+// handler (404) gives no answer and no error; Warnings says how to mount
+// it.
+func (p *pprofProbe) HeldBy(ctx context.Context, sites []string) (map[string]*leaktest.HeldBy, error) {
+	p.noHeldBy, p.heldByLeft = false, 0
+	var ask []string
+	for _, s := range sites {
+		switch {
+		case s == "" || len(s) > heldby.MaxSiteLen || !utf8.ValidString(s), len(ask) == heldby.MaxSites:
+			p.heldByLeft++
+		default:
+			ask = append(ask, s)
+		}
+	}
+	p.heldByAsked = len(ask)
+	if len(ask) == 0 {
+		return nil, nil
+	}
+	shown := p.shown + "/heldby"
+	status, body, err := p.fetch(ctx, "/heldby?"+neturl.Values{"site": ask}.Encode(), shown, func(int) bool { return true })
+	if err != nil {
+		return nil, err
+	}
+	var a struct {
+		Version int                         `json:"version"`
+		Results map[string]*leaktest.HeldBy `json:"results"`
+		Error   string                      `json:"error"`
+	}
+	jerr := json.Unmarshal(body, &a)
+	switch {
+	case status == http.StatusNotFound:
+		p.noHeldBy = true
+		return nil, nil
+	case status != http.StatusOK && jerr == nil && a.Error != "":
+		return nil, fmt.Errorf("GET %s: %d %s: %s", shown, status, http.StatusText(status), clip(a.Error))
+	case status != http.StatusOK:
+		return nil, fmt.Errorf("GET %s: %d %s: %s", shown, status, http.StatusText(status), clip(string(bytes.TrimSpace(body))))
+	case jerr != nil:
+		return nil, fmt.Errorf("GET %s: not an answer of package heldby: %v", shown, jerr)
+	case a.Version != heldby.Version:
+		return nil, fmt.Errorf("GET %s: the answer is heldby's version %d, and this leakslope reads version %d", shown, a.Version, heldby.Version)
+	case a.Error != "":
+		return nil, fmt.Errorf("GET %s: %s", shown, clip(a.Error))
+	}
+	return a.Results, nil
+}
+
+// Warnings says when the service gave no runtime.MemStats, what the
+// sampling left undecided or unseen, and when what holds its leaks could
+// not be asked.
 func (p *pprofProbe) Warnings(rep *leaktest.Report) []string {
 	var out []string
 	if p.noMemStats != nil {
 		out = append(out, fmt.Sprintf("%v: no runtime.heap.bytes from this service, whose heap is seen only through the sampled sites", p.noMemStats))
+	}
+	if p.noHeldBy {
+		out = append(out, fmt.Sprintf("%s/heldby: 404: mount github.com/leakslope/leakslope/heldby at %s/heldby to see what holds the leaking sites", p.shown, p.shown))
+	}
+	if p.heldByLeft > 0 {
+		out = append(out, fmt.Sprintf("%s/heldby was asked what holds %d leaking or suspect %s (one heap dump a request, at most %d sites); %d more %s not asked",
+			p.shown, p.heldByAsked, plural(p.heldByAsked, "site", "sites"), heldby.MaxSites, p.heldByLeft, plural(p.heldByLeft, "was", "were")))
 	}
 	period := p.set.Period()
 	if period == 0 {
@@ -252,4 +331,11 @@ func (p *pprofProbe) Warnings(rep *leaktest.Report) []string {
 		out = append(out, dump.SampledWarning(n, p.shown, period, "a longer run"))
 	}
 	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

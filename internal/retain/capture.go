@@ -10,7 +10,6 @@ import (
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/leakslope/leakslope/internal/heapdump"
 	"github.com/leakslope/leakslope/internal/units"
@@ -111,9 +110,27 @@ func Capture(sites []string) (map[string]*Result, error) {
 	}
 	if rate := profiled; rate != 1 {
 		notes = append(notes, fmt.Sprintf("the heap profile is sampled (runtime.MemProfileRate = %d): only sampled objects carry a site, so these paths are the ones the sampled objects prove", rate))
+		unsampled(out)
 	}
 	for _, r := range out {
 		r.Notes = append(r.Notes, notes...)
 	}
 	return out, nil
+}
+
+// unsampled relabels the hops whose site is not known in a sampled
+// profile: most were not sampled, rather than allocated before profiling
+// began.
+func unsampled(out map[string]*Result) {
+	for _, r := range out {
+		for i := range r.Paths {
+			p := &r.Paths[i]
+			for j := range p.Hops {
+				if h := &p.Hops[j]; h.BeforeProfiling {
+					h.BeforeProfiling, h.Unsampled = false, true
+					p.Path[j] = notSampled
+				}
+			}
+		}
+	}
 }

@@ -77,6 +77,19 @@ func Analyze(d *heapdump.Dump, nm Namer, sites []string) map[string]*Result {
 	pathOf := make([]int32, g.n)
 	rep := make([]int32, g.n)
 	first := make([]int32, g.n)
+	// A hop's chain is counted where it leads on (to the next hop) or
+	// ends at an object of a site asked about: not at the leaves that
+	// merely share its label (with a sampled profile, every unsampled
+	// object a hop's objects point to).
+	asked := make(map[string]bool, len(sites))
+	for _, s := range sites {
+		asked[s] = s != ""
+	}
+	bump := func(id, r int32) {
+		if t := &trie[id]; r > t.rep {
+			t.rep = r
+		}
+	}
 	for _, v := range g.order {
 		p := g.parent[v]
 		lab := objLabel[v]
@@ -86,9 +99,12 @@ func Analyze(d *heapdump.Dump, nm Namer, sites []string) map[string]*Result {
 			pathOf[v], rep[v], first[v] = tail, rep[p]+1, first[p]
 		} else {
 			pathOf[v], rep[v], first[v] = node(tail, lab), 1, first[p]
+			if trie[tail].parent >= 0 {
+				bump(tail, rep[p])
+			}
 		}
-		if t := &trie[pathOf[v]]; rep[v] > t.rep {
-			t.rep = rep[v]
+		if asked[labels[lab].site] {
+			bump(pathOf[v], rep[v])
 		}
 	}
 
@@ -194,6 +210,12 @@ func Analyze(d *heapdump.Dump, nm Namer, sites []string) map[string]*Result {
 	return want
 }
 
+// How a path names a hop whose site is not known.
+const (
+	beforeProfiling = "(allocated before profiling began)"
+	notSampled      = "(not sampled)"
+)
+
 // pathFrom spells out a trie node's path, root first.
 func pathFrom(trie []pnode, id int32, labels []label, roots []*root) Path {
 	var hops []Hop
@@ -217,7 +239,7 @@ func pathFrom(trie []pnode, id int32, labels []label, roots []*root) Path {
 	for _, h := range hops {
 		s := h.Site
 		if h.BeforeProfiling {
-			s = "(allocated before profiling began)"
+			s = beforeProfiling
 		}
 		p.Path = append(p.Path, s)
 	}

@@ -61,4 +61,8 @@ type Hop struct {
 	// BeforeProfiling: allocated before the run's exact profiling began,
 	// so its site is not known.
 	BeforeProfiling bool `json:"before_profiling,omitempty"`
+	// Unsampled: the heap profile is sampled (runtime.MemProfileRate is
+	// not 1) and this object's allocation was not, so its site is not
+	// known.
+	Unsampled bool `json:"unsampled,omitempty"`
 }

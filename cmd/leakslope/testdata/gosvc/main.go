@@ -2,11 +2,16 @@
 // endpoints, and net/http/pprof. It listens on 127.0.0.1 on a free port
 // and prints "http://ADDR" on its first line of output.
 //
+// It mounts package heldby beside net/http/pprof, at GET /debug/pprof/heldby.
+// -memprofilerate N sets runtime.MemProfileRate first (1: every
+// allocation is profiled, so heldby knows every object's site).
+//
 // "gosvc get URL" is instead a one-request client, for `hammer --
 // COMMAND`.
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -14,7 +19,10 @@ import (
 	"net/http"
 	_ "net/http/pprof"
 	"os"
+	"runtime"
 	"sync"
+
+	"github.com/leakslope/leakslope/heldby"
 )
 
 var (
@@ -27,7 +35,8 @@ var (
 	reqs     int
 )
 
-// remember keeps every request's buffer: the leak.
+// remember keeps every request's buffer in the package variable sessions:
+// the leak, held by it.
 func remember(b []byte) {
 	mu.Lock()
 	sessions = append(sessions, b)
@@ -35,8 +44,13 @@ func remember(b []byte) {
 }
 
 func main() {
-	if len(os.Args) == 3 && os.Args[1] == "get" {
-		resp, err := http.Get(os.Args[2])
+	rate := flag.Int("memprofilerate", 0, "runtime.MemProfileRate, unless 0")
+	flag.Parse()
+	if *rate != 0 {
+		runtime.MemProfileRate = *rate
+	}
+	if flag.NArg() == 2 && flag.Arg(0) == "get" {
+		resp, err := http.Get(flag.Arg(1))
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -47,6 +61,7 @@ func main() {
 		}
 		return
 	}
+	http.Handle(heldby.Pattern, heldby.Handler())
 	http.HandleFunc("/clean", func(w http.ResponseWriter, r *http.Request) {
 		buf := make([]byte, 4096)
 		buf[0] = 1
