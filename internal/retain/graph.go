@@ -212,10 +212,24 @@ func (g *graph) bfs() {
 		other := &root{name: "no root in the heap dump (a cleanup's, a weak pointer's, or the runtime's own)", kind: RootOther, prio: prioOther}
 		id := int32(g.n + len(g.roots))
 		g.roots = append(g.roots, other)
+		// Start from what nothing unreached points to (a cleanup's
+		// record, then what it holds), then whatever is left (cycles).
+		indeg := make([]int32, g.n)
 		for i := range g.n {
 			if !seen[i] {
-				other.targets = append(other.targets, int32(i))
-				drain(visit(id, []int32{int32(i)}, nil))
+				for _, w := range g.succ(int32(i)) {
+					if !seen[w] {
+						indeg[w]++
+					}
+				}
+			}
+		}
+		for pass := range 2 {
+			for i := range g.n {
+				if !seen[i] && (pass == 1 || indeg[i] == 0) {
+					other.targets = append(other.targets, int32(i))
+					drain(visit(id, []int32{int32(i)}, nil))
+				}
 			}
 		}
 	}

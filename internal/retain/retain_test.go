@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakslope/leakslope/internal/golden"
 	"github.com/leakslope/leakslope/internal/retain/internal/registry"
 )
 
@@ -288,6 +289,8 @@ func TestChainOfTypes(t *testing.T) {
 	if min := int64(3000 * 48); p.RetainedBytes < min {
 		t.Errorf("retained %d B, want ≥ %d", p.RetainedBytes, min)
 	}
+	// The whole answer, as the dump of this test binary gives it.
+	golden.Check(t, "chain.txt", describe(r))
 }
 
 func TestSiteNotInHeap(t *testing.T) {
@@ -298,5 +301,66 @@ func TestSiteNotInHeap(t *testing.T) {
 	r := res["nowhere.f nowhere.go:1"]
 	if r.Objects != 0 || len(r.Paths) != 0 || len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "no object of this site") {
 		t.Errorf("a site with no object: %+v", r)
+	}
+}
+
+type guarded struct{ id int }
+type secret struct{ buf [72]byte }
+
+var guards []*guarded
+
+//go:noinline
+func guard(n int) {
+	for i := range n {
+		g := &guarded{id: i}
+		s := &secret{} // site:finalizer
+		runtime.SetFinalizer(g, func(*guarded) { runtime.KeepAlive(s) })
+		guards = append(guards, g)
+	}
+}
+
+// TestFinalizerClosure: what a finalizer's closure captures is held by the
+// finalizer, not by the object it is set on.
+func TestFinalizerClosure(t *testing.T) {
+	guard(300)
+	defer func() {
+		for _, g := range guards {
+			runtime.SetFinalizer(g, nil)
+		}
+		guards = nil
+	}()
+	site := siteOf(t, "guard", "site:finalizer")
+	r := capture(t, site, 300)
+	p := r.Paths[0]
+	if p.RootKind != RootFinalizer || !strings.HasPrefix(p.Root, "finalizer retain.guard (closure)") || p.Objects != 300 || last(p).Site != site {
+		t.Errorf("want the 300 secrets held by guard's finalizer closures\n%s", describe(r))
+	}
+}
+
+type resource struct{ buf [56]byte }
+
+var resources []*guarded
+
+//go:noinline
+func track(n int) {
+	for i := range n {
+		g := &guarded{id: i}
+		res := &resource{} // site:cleanup
+		runtime.AddCleanup(g, func(r *resource) { runtime.KeepAlive(r) }, res)
+		resources = append(resources, g)
+	}
+}
+
+// TestCleanupArgument: a cleanup's argument is held by the runtime's
+// cleanup record, which the heap dump does not list: the answer says so
+// rather than invent a root.
+func TestCleanupArgument(t *testing.T) {
+	track(200)
+	defer func() { resources = nil }()
+	site := siteOf(t, "track", "site:cleanup")
+	r := capture(t, site, 200)
+	p := r.Paths[0]
+	if p.RootKind != RootOther || !strings.Contains(p.Root, "a cleanup's") || p.Objects != 200 {
+		t.Errorf("want the resources under a root the dump does not list\n%s", describe(r))
 	}
 }
