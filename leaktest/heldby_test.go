@@ -251,3 +251,39 @@ func TestSuspectsUnderALeakingHeapTotalSayWhatHoldsThem(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldByTheTarget: a leak kept by the op's own closure (a map it
+// captured) is held by the target; leakslope's hammer, which holds the
+// target, is not what the reader is shown.
+func TestHeldByTheTarget(t *testing.T) {
+	kept := map[int][]byte{}
+	rep, err := leaktest.Run(context.Background(), runner.Func(func(ctx context.Context, i int) error {
+		kept[i] = make([]byte, 100)
+		return nil
+	}), leaktest.Workers(1), leaktest.ArtifactsDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaks := rep.Leaks()
+	if len(leaks) == 0 || leaks[0].HeldBy == nil || len(leaks[0].HeldBy.Paths) == 0 {
+		t.Fatalf("no held-by for the leak:\n%s", rep)
+	}
+	p := leaks[0].HeldBy.Paths[0]
+	// The op's func was made before Run began profiling, so its first
+	// hops are "allocated before profiling began"; the map's own tables
+	// then carry the op's line.
+	if p.Root != "the target (held by leakslope's hammer)" || p.RootKind != leaktest.RootGoroutine || p.RootSite != "" {
+		t.Errorf("root %q [%s] %q; want the target\n%s", p.Root, p.RootKind, p.RootSite, rep)
+	}
+	if h := p.Hops[len(p.Hops)-1]; h.Site != leaks[0].Symbol.Site() {
+		t.Errorf("last hop %+v, want the leaking site", h)
+	}
+	if !strings.Contains(rep.String(), "        the target (held by leakslope's hammer)  [goroutine]\n") {
+		t.Errorf("the message does not show the target as the root:\n%s", rep)
+	}
+	for _, h := range p.Hops {
+		if strings.HasPrefix(h.Site, "runner.") || strings.HasPrefix(h.Site, "leaktest.") {
+			t.Errorf("a hop of leakslope's own: %+v", h)
+		}
+	}
+}

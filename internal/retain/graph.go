@@ -13,15 +13,18 @@ import (
 // works only in the process that wrote it.
 type Namer interface {
 	// Bucket labels a profile bucket: the site its allocations are
-	// charged to, named as heap symbols name it, and what they made.
-	Bucket(b *heapdump.Bucket) (site, what string)
+	// charged to, named as heap symbols name it, what they made, and
+	// whether the site is leakslope's own.
+	Bucket(b *heapdump.Bucket) (site, what string, own bool)
 	// Global names the package variable at addr: its qualified name, and
 	// whether it is the runtime's own. ok is false when the binary does
 	// not say.
 	Global(addr uint64) (name string, runtime, ok bool)
 	// Func names the function at pc and its file:line, short form
-	// ("store.(*Store).Run", "store.go:42"); ret: pc is a return address.
-	Func(pc uint64, ret bool) (fn, fileLine string)
+	// ("store.(*Store).Run", "store.go:42"), and whether it is
+	// leakslope's hammer or run (which hold the target); ret: pc is a
+	// return address.
+	Func(pc uint64, ret bool) (fn, fileLine string, own bool)
 }
 
 // Root priorities: at equal depth, a path from an earlier kind is kept,
@@ -40,6 +43,9 @@ type root struct {
 	name, kind, site string
 	prio             int
 	targets          []int32
+	// own: a frame of leakslope's own (the hammer's worker holding the
+	// target): paths from it are shown from the user's first object.
+	own bool
 }
 
 // graph is the dump's objects and roots as nodes: objects are 0..n-1,
@@ -75,7 +81,7 @@ func build(d *heapdump.Dump, nm Namer) *graph {
 	}
 
 	byName := map[string]*root{}
-	add := func(kind, name, site string, prio int, ptrs ...uint64) {
+	add := func(kind, name, site string, prio int, ptrs ...uint64) *root {
 		key := kind + "\x00" + name + "\x00" + site
 		r := byName[key]
 		if r == nil {
@@ -88,6 +94,7 @@ func build(d *heapdump.Dump, nm Namer) *graph {
 				r.targets = append(r.targets, int32(j))
 			}
 		}
+		return r
 	}
 	statics := staticPointers(d, nm)
 	for _, seg := range []heapdump.Segment{d.Data, d.BSS} {
@@ -115,7 +122,7 @@ func build(d *heapdump.Dump, nm Namer) *graph {
 	created := make([]string, len(d.Goroutines))
 	for i, gr := range d.Goroutines {
 		if gr.GoPC != 0 {
-			fn, fl := nm.Func(gr.GoPC, true)
+			fn, fl, _ := nm.Func(gr.GoPC, true)
 			created[i] = "goroutine created at " + fn + " " + fl
 		} else {
 			created[i] = "goroutine"
@@ -129,12 +136,12 @@ func build(d *heapdump.Dump, nm Namer) *graph {
 	}
 	innermost := map[int]string{}
 	for _, f := range d.Frames {
-		fn, fl := nm.Func(f.PC, f.Depth > 0)
+		fn, fl, own := nm.Func(f.PC, f.Depth > 0)
 		name := fn + " " + fl
 		if f.Depth == 0 {
 			innermost[f.Goroutine] = name
 		}
-		add(RootGoroutine, name, created[f.Goroutine], prioOf(f.Goroutine), f.Ptrs...)
+		add(RootGoroutine, name, created[f.Goroutine], prioOf(f.Goroutine), f.Ptrs...).own = own
 	}
 	for i, gr := range d.Goroutines {
 		if gr.Ctxt != 0 {
@@ -142,7 +149,7 @@ func build(d *heapdump.Dump, nm Namer) *graph {
 		}
 	}
 	for _, df := range d.Defers {
-		fn, _ := nm.Func(df.FnPC, false)
+		fn, _, _ := nm.Func(df.FnPC, false)
 		where := "goroutine"
 		if df.Goroutine >= 0 {
 			where = created[df.Goroutine]
@@ -157,7 +164,7 @@ func build(d *heapdump.Dump, nm Namer) *graph {
 		add(RootGoroutine, "a panic's value", where, prioOf(pn.Goroutine), pn.Data)
 	}
 	for _, f := range d.Finalizers {
-		fn, fl := nm.Func(f.FnPC, false)
+		fn, fl, _ := nm.Func(f.FnPC, false)
 		what := "finalizer "
 		if f.Queued {
 			what = "queued finalizer "

@@ -15,7 +15,10 @@ const Top = 5
 // without pointers share a block.
 const tinySize = 16
 
-type label struct{ site, what string }
+type label struct {
+	site, what string
+	own        bool // leakslope's own allocation
+}
 
 // pnode is a node of the trie of paths: a root (label -1) or a hop. A
 // chain of objects of one label is one hop.
@@ -38,8 +41,8 @@ func Analyze(d *heapdump.Dump, nm Namer, sites []string) map[string]*Result {
 	bucketSize := make(map[uint64]uint64, len(d.Buckets))
 	for i := range d.Buckets {
 		b := &d.Buckets[i]
-		site, what := nm.Bucket(b)
-		l := label{site, what}
+		site, what, own := nm.Bucket(b)
+		l := label{site, what, own}
 		id, ok := byLabel[l]
 		if !ok {
 			id = int32(len(labels))
@@ -219,14 +222,31 @@ const (
 // pathFrom spells out a trie node's path, root first.
 func pathFrom(trie []pnode, id int32, labels []label, roots []*root) Path {
 	var hops []Hop
+	var own []bool
 	for ; trie[id].parent >= 0; id = trie[id].parent {
 		t := trie[id]
 		l := labels[t.label]
 		hops = append(hops, Hop{Site: l.site, What: l.what, Repeat: int(max(t.rep, 1)), BeforeProfiling: t.label == 0})
+		own = append(own, l.own)
 	}
 	slices.Reverse(hops)
+	slices.Reverse(own)
 	r := roots[trie[id].label]
 	p := Path{Root: r.name, RootKind: r.kind, RootSite: r.site, Hops: hops}
+	// A path from the hammer's or the run's frame holds the user's
+	// objects through the target (the op's func and what it captured):
+	// it is shown from there, leakslope's own objects left out. (Those
+	// made before profiling began, the target's func among them, stay:
+	// whose they are is not known.)
+	if r.own {
+		n := 0
+		for n < len(hops)-1 && own[n] {
+			n++
+		}
+		p.Hops = hops[n:]
+		p.Root, p.RootSite = "the target (held by leakslope's hammer)", ""
+	}
+	hops = p.Hops
 	// The runtime's structures are named by what they hold for the user.
 	if r.kind == RootOther {
 		for _, h := range hops {

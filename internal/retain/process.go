@@ -28,22 +28,27 @@ import (
 // the dump does not carry).
 type process struct {
 	syms  *symtab
-	sites map[string]string // bucket fingerprint → site
+	sites map[string]site // bucket fingerprint → site
 	pcs   map[uintptr]stack.Frame
+}
+
+type site struct {
+	name string
+	own  bool
 }
 
 // newProcess reads the memory profile's records: each bucket's site is
 // the heap probe's, computed from the record's pcs.
 func newProcess(records []runtime.MemProfileRecord) *process {
-	p := &process{syms: loadSymtab(), sites: make(map[string]string, len(records)), pcs: map[uintptr]stack.Frame{}}
+	p := &process{syms: loadSymtab(), sites: make(map[string]site, len(records)), pcs: map[uintptr]stack.Frame{}}
 	for i := range records {
 		r := &records[i]
 		pcs := r.Stack()
 		frames := stack.Frames(pcs)
-		fr, _ := stack.Attribute(frames)
+		fr, class := stack.Attribute(frames)
 		key := p.recordKey(uint64(r.AllocBytes/max(r.AllocObjects, 1)), pcs)
 		if _, ok := p.sites[key]; !ok {
-			p.sites[key] = fr.Site()
+			p.sites[key] = site{fr.Site(), class == stack.Own}
 		}
 	}
 	return p
@@ -89,10 +94,10 @@ func innermost(pc uintptr) stack.Frame {
 	return stack.Frame{Func: fr.Function, File: fr.File, Line: fr.Line}
 }
 
-func (p *process) Bucket(b *heapdump.Bucket) (site, what string) {
+func (p *process) Bucket(b *heapdump.Bucket) (name, what string, own bool) {
 	what = whatOf(b.Stack)
 	if s, ok := p.sites[bucketKey(b)]; ok {
-		return s, what
+		return s.name, what, s.own
 	}
 	// No record matches (freed since, or a bucket the profile did not
 	// list): attribute the dump's own frames.
@@ -100,8 +105,8 @@ func (p *process) Bucket(b *heapdump.Bucket) (site, what string) {
 	for i, l := range b.Stack {
 		frames[i] = stack.Frame{Func: l.Func, File: l.File, Line: l.Line}
 	}
-	fr, _ := stack.Attribute(frames)
-	return fr.Site(), what
+	fr, class := stack.Attribute(frames)
+	return fr.Site(), what, class == stack.Own
 }
 
 // whatOf names what an allocation made from the runtime functions that
@@ -143,18 +148,19 @@ func (p *process) Global(addr uint64) (name string, rt, ok bool) {
 	return name, pkg == "runtime" || strings.HasPrefix(pkg, "internal/") || strings.HasPrefix(pkg, "runtime/"), true
 }
 
-func (p *process) Func(pc uint64, ret bool) (fn, fileLine string) {
+func (p *process) Func(pc uint64, ret bool) (fn, fileLine string, own bool) {
 	if pc == 0 {
-		return "unknown function", "?"
+		return "unknown function", "?", false
 	}
 	if !ret {
 		pc++ // CallersFrames looks up pc-1, as for a return address
 	}
 	f := innermost(uintptr(pc))
 	if f.Func == "" {
-		return fmt.Sprintf("function at %#x", pc), "?"
+		return fmt.Sprintf("function at %#x", pc), "?", false
 	}
-	return stack.ShortName(f.Func), f.FileLine()
+	pkg := stack.Package(f.Func)
+	return stack.ShortName(f.Func), f.FileLine(), pkg == stack.Module+"/runner" || pkg == stack.Module+"/leaktest"
 }
 
 // symtab is the running binary's data and BSS symbols, by address, moved
