@@ -31,6 +31,9 @@ type HeldBy struct {
 	// Notes: limits of the answer that apply here (tiny objects sharing
 	// blocks, a sampled profile, a binary without symbols).
 	Notes []string `json:"notes,omitempty"`
+	// Sampled: the holder's heap profile is sampled (a service's), so the
+	// counts are of the sampled objects only.
+	Sampled bool `json:"sampled,omitempty"`
 }
 
 // RetentionPath is one way from a root to some of a site's objects.
@@ -83,7 +86,7 @@ const (
 
 // heldByFrom converts the analysis's answer.
 func heldByFrom(r *retain.Result) *HeldBy {
-	h := &HeldBy{Objects: r.Objects, Bytes: r.Bytes, OtherPaths: r.OtherPaths, OtherObjects: r.OtherObjects, OtherBytes: r.OtherBytes, Notes: r.Notes}
+	h := &HeldBy{Objects: r.Objects, Bytes: r.Bytes, OtherPaths: r.OtherPaths, OtherObjects: r.OtherObjects, OtherBytes: r.OtherBytes, Notes: r.Notes, Sampled: r.Sampled}
 	for _, p := range r.Paths {
 		rp := RetentionPath{Root: p.Root, RootKind: RootKind(p.RootKind), RootSite: p.RootSite, Path: p.Path,
 			Objects: p.Objects, Bytes: p.Bytes, RetainedBytes: p.RetainedBytes}
@@ -105,14 +108,18 @@ func (h *HeldBy) page() []render.HeldPath {
 			at.Next = &render.Hop{Text: "→ " + hop.text()}
 			at = at.Next
 		}
-		out = append(out, render.HeldPath{Head: p.head(h.Objects), Root: root})
+		out = append(out, render.HeldPath{Head: p.head(h.Objects, h.Sampled), Root: root})
 	}
 	return out
 }
 
-func (p RetentionPath) head(of int64) string {
-	return fmt.Sprintf("%s of %s objects, %s; the path retains %s",
-		units.Group(p.Objects), units.Group(of), units.Bytes(float64(p.Bytes)), units.Bytes(float64(p.RetainedBytes)))
+func (p RetentionPath) head(of int64, sampled bool) string {
+	what := "objects"
+	if sampled {
+		what = "sampled objects"
+	}
+	return fmt.Sprintf("%s of %s %s, %s; the path retains %s",
+		units.Group(p.Objects), units.Group(of), what, units.Bytes(float64(p.Bytes)), units.Bytes(float64(p.RetainedBytes)))
 }
 
 func (p RetentionPath) rootText() string {
@@ -139,7 +146,7 @@ func (h *HeldBy) write(b *strings.Builder, indent string) {
 			fmt.Fprintf(b, "%s... %d more %s (in the JSON report)\n", indent, n, plural(n, "path", "paths"))
 			break
 		}
-		p.write(b, indent, h.Objects)
+		p.write(b, indent, h)
 	}
 	if len(h.Paths) <= maxPathsShown && h.OtherPaths > 0 {
 		fmt.Fprintf(b, "%s... %d more %s hold %s objects (in the JSON report)\n", indent, h.OtherPaths, plural(h.OtherPaths, "path", "paths"), units.Group(h.OtherObjects))
@@ -153,10 +160,9 @@ func (h *HeldBy) write(b *strings.Builder, indent string) {
 // alone, and how many more the JSON has.
 func (h *HeldBy) writeTop(b *strings.Builder, indent string) {
 	if len(h.Paths) == 0 {
-		h.writeNotFound(b, indent)
-		return
+		return // a suspect gone since (a pool's buffers): nothing to add
 	}
-	h.Paths[0].write(b, indent, h.Objects)
+	h.Paths[0].write(b, indent, h)
 	if n := len(h.Paths) - 1 + h.OtherPaths; n > 0 {
 		fmt.Fprintf(b, "%s... %d more %s (in the JSON report)\n", indent, n, plural(n, "path", "paths"))
 	}
@@ -167,12 +173,12 @@ func (h *HeldBy) writeNotFound(b *strings.Builder, indent string) {
 		fmt.Fprintf(b, "%sheld by  (not found)\n", indent)
 		return
 	}
-	fmt.Fprintf(b, "%sheld by  (not found: %s)\n", indent, strings.Join(h.Notes, "; "))
+	fmt.Fprintf(b, "%sheld by  (not found: %s)\n", indent, h.Notes[0])
 }
 
 // write renders one path: its head, its root, a line per hop.
-func (p RetentionPath) write(b *strings.Builder, indent string, of int64) {
-	fmt.Fprintf(b, "%sheld by (%s)\n", indent, p.head(of))
+func (p RetentionPath) write(b *strings.Builder, indent string, h *HeldBy) {
+	fmt.Fprintf(b, "%sheld by (%s)\n", indent, p.head(h.Objects, h.Sampled))
 	fmt.Fprintf(b, "%s    %s\n", indent, p.rootText())
 	for _, hop := range p.Hops {
 		fmt.Fprintf(b, "%s    → %s\n", indent, hop.text())

@@ -111,6 +111,9 @@ func Capture(sites []string) (map[string]*Result, error) {
 	if rate := profiled; rate != 1 {
 		notes = append(notes, fmt.Sprintf("the heap profile is sampled (runtime.MemProfileRate = %d): only sampled objects carry a site, so these paths are the ones the sampled objects prove", rate))
 		unsampled(out)
+		for _, r := range out {
+			r.Sampled = true
+		}
 	}
 	for _, r := range out {
 		r.Notes = append(r.Notes, notes...)

@@ -29,6 +29,9 @@ type Result struct {
 	OtherObjects int64    `json:"other_objects,omitempty"`
 	OtherBytes   int64    `json:"other_bytes,omitempty"`
 	Notes        []string `json:"notes,omitempty"` // limits that apply to this answer
+	// Sampled: the heap profile is sampled, so Objects and Bytes count
+	// the sampled objects only.
+	Sampled bool `json:"sampled,omitempty"`
 }
 
 // Path is one way from a root to some of the site's objects.
