@@ -177,7 +177,7 @@ func (p *heapProbe) Describe(sym Symbol) (Origin, bool) {
 // HeldBy reads a heap dump of the process and says what holds the objects
 // of each site (the sites are the heap symbols', named alike).
 func (p *heapProbe) HeldBy(_ context.Context, sites []string) (map[string]*HeldBy, error) {
-	res, err := retain.Capture(sites)
+	res, err := retain.CaptureAtRunEnd(sites)
 	if err != nil {
 		return nil, err
 	}

@@ -213,12 +213,16 @@ func (r *run) explainHeld(ctx context.Context) {
 	if r.c.noHeldBy {
 		return
 	}
-	var sites []string
+	// Each Holder is asked about the sites of its own symbols only: the
+	// in-process heap probe dumps this process for its sites, probe.Pprof
+	// asks its service for the service's.
+	sites := map[int][]string{}
 	seen := map[string]bool{}
 	add := func(sym Symbol) {
 		if !seen[sym.Site()] {
 			seen[sym.Site()] = true
-			sites = append(sites, sym.Site())
+			i := r.source[sym]
+			sites[i] = append(sites[i], sym.Site())
 		}
 	}
 	var leaks, undecided []Verdict
@@ -250,18 +254,18 @@ func (r *run) explainHeld(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, heldByTimeout)
 	defer cancel()
 	r.heldBy = map[string]*HeldBy{}
-	for _, p := range r.probes {
+	for i, p := range r.probes {
 		h, ok := p.(Holder)
-		if !ok {
+		if !ok || len(sites[i]) == 0 {
 			continue
 		}
-		got, err := h.HeldBy(ctx, sites)
+		got, err := h.HeldBy(ctx, sites[i])
 		if err != nil {
 			r.heldByErr = append(r.heldByErr, fmt.Sprintf("%s: %v", p.Name(), err))
 			continue
 		}
 		for site, hb := range got {
-			if seen[site] && r.heldBy[site] == nil && hb != nil {
+			if seen[site] && hb != nil {
 				r.heldBy[site] = hb
 			}
 		}

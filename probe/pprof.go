@@ -106,20 +106,20 @@ type pprofProbe struct {
 func (p *pprofProbe) Name() string { return "pprof " + p.shown }
 
 func (p *pprofProbe) get(ctx context.Context, path string) ([]byte, error) {
-	_, body, err := p.fetch(ctx, path, p.shown+path, func(status int) bool { return status == http.StatusOK })
+	_, body, err := p.fetch(ctx, p.client, path, p.shown+path, func(status int) bool { return status == http.StatusOK })
 	return body, err
 }
 
 // fetch GETs base+path, named shown in messages (without the URL's
 // secrets). The body of a status read accepts is read, within the limit;
 // any other status is an error with the start of the body.
-func (p *pprofProbe) fetch(ctx context.Context, path, shown string, read func(status int) bool) (int, []byte, error) {
+func (p *pprofProbe) fetch(ctx context.Context, client *http.Client, path, shown string, read func(status int) bool) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+path, nil)
 	if err != nil {
 		err = withoutURL(err)
 		return 0, nil, fmt.Errorf("pprof base URL %q: %v", p.shown, err)
 	}
-	resp, err := p.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		err = withoutURL(err)
 		return 0, nil, fmt.Errorf("GET %s: the endpoint is not answering: %v", shown, err)
@@ -260,7 +260,12 @@ func (p *pprofProbe) HeldBy(ctx context.Context, sites []string) (map[string]*le
 		return nil, nil
 	}
 	shown := p.shown + "/heldby"
-	status, body, err := p.fetch(ctx, "/heldby?"+neturl.Values{"site": ask}.Encode(), shown, func(int) bool { return true })
+	// A heap dump of a large service and its analysis take longer than a
+	// profile: the run's context (leaktest gives two minutes) bounds it,
+	// not the client's 30 s.
+	slow := *p.client
+	slow.Timeout = 0
+	status, body, err := p.fetch(ctx, &slow, "/heldby?"+neturl.Values{"site": ask}.Encode(), shown, func(int) bool { return true })
 	if err != nil {
 		return nil, err
 	}

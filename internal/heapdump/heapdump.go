@@ -203,7 +203,9 @@ func Read(r io.Reader, size int64, objects int) (*Dump, error) {
 	if objects > 0 && int64(objects) < size/8 {
 		d.Objects = make([]Object, 0, objects+objects/16)
 	}
-	p := &parser{r: bufio.NewReaderSize(r, 1<<16), size: size, d: d}
+	// The bounds below reckon with what is left of size: the reader may
+	// not give more.
+	p := &parser{r: bufio.NewReaderSize(io.LimitReader(r, size), 1<<16), size: size, d: d}
 	if err := p.read(); err != nil {
 		return nil, err
 	}

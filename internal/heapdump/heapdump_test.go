@@ -181,8 +181,25 @@ func FuzzRead(f *testing.F) {
 	f.Add((&enc{}).params("go1.26.1").int(tagEOF).Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := read(b)
-		if err == nil && d == nil {
+		if err != nil {
+			return
+		}
+		if d == nil {
 			t.Fatal("no dump and no error")
+		}
+		// Every record costs input: nothing read is more than the input
+		// could hold, and each object is found at its own address.
+		if len(d.Objects)+len(d.Samples)+len(d.Frames)+len(d.Buckets) > len(b) {
+			t.Fatalf("%d records from %d bytes", len(d.Objects)+len(d.Samples)+len(d.Frames)+len(d.Buckets), len(b))
+		}
+		// What Find returns holds the address (a damaged dump's objects
+		// may overlap or lie outside its arenas: then -1 is right too).
+		for _, o := range d.Objects {
+			for _, a := range []uint64{o.Addr, o.Addr + o.Size/2} {
+				if j := d.Find(a); j >= 0 && (a < d.Objects[j].Addr || a >= d.Objects[j].Addr+d.Objects[j].Size) {
+					t.Fatalf("Find(%#x) = object %d at %#x+%d", a, j, d.Objects[j].Addr, d.Objects[j].Size)
+				}
+			}
 		}
 	})
 }

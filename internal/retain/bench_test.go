@@ -37,7 +37,7 @@ func BenchmarkCapture(b *testing.B) {
 	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MiB")
 	b.ResetTimer()
 	for b.Loop() {
-		res, err := Capture([]string{site})
+		res, err := CaptureAtRunEnd([]string{site})
 		if err != nil {
 			b.Fatal(err)
 		}

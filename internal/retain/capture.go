@@ -37,15 +37,31 @@ var captures sync.Mutex
 // Capture dumps this process's heap and says what holds the objects of
 // each site. The world is stopped while the runtime writes the dump (to a
 // private temporary file, removed after); call it at a quiesce point,
-// only when there is something to explain.
-func Capture(sites []string) (map[string]*Result, error) {
+// only when there is something to explain. The process's heap profiling
+// is left as it is (a service's profile goes on).
+func Capture(sites []string) (map[string]*Result, error) { return dumpAndExplain(sites, false) }
+
+// CaptureAtRunEnd is Capture for a leaktest run that has taken its last
+// snapshot: with every allocation profiled (MemProfileRate 1), the
+// analysis's own allocations are not, which halves its time.
+func CaptureAtRunEnd(sites []string) (map[string]*Result, error) { return dumpAndExplain(sites, true) }
+
+// leakedGoroutines refuses a dump once Go 1.27's goroutine leak detection
+// has marked goroutines leaked: they keep a status the heap dump writer
+// does not expect (until the next detection), and it would crash the
+// process.
+func leakedGoroutines() error {
+	if p := pprof.Lookup("goroutineleak"); p != nil && p.Count() > 0 {
+		return &UnavailableError{Reason: fmt.Sprintf("the goroutineleak profile marked %d goroutines leaked, and %s's heap dump writer crashes on them", p.Count(), runtime.Version())}
+	}
+	return nil
+}
+
+func dumpAndExplain(sites []string, runEnded bool) (map[string]*Result, error) {
 	captures.Lock()
 	defer captures.Unlock()
-	// Go 1.27's goroutine leak detection leaves the goroutines it found in
-	// a status the heap dump writer does not expect, and it would crash
-	// the process.
-	if p := pprof.Lookup("goroutineleak"); p != nil && p.Count() > 0 {
-		return nil, &UnavailableError{Reason: fmt.Sprintf("the goroutineleak profile marked %d goroutines leaked, and %s's heap dump writer crashes on them", p.Count(), runtime.Version())}
+	if err := leakedGoroutines(); err != nil {
+		return nil, err
 	}
 	if v := runtime.Version(); !heapdump.KnownVersion(v) {
 		return nil, &UnavailableError{Reason: fmt.Sprintf("the heap dump format of %s is not known to this leakslope", v)}
@@ -79,6 +95,12 @@ func Capture(sites []string) (map[string]*Result, error) {
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
+	// Again, as late as can be: a detection may have run meanwhile (a
+	// service's /debug/pprof/goroutineleak). What remains is the moment
+	// between this and the dump's stopping the world.
+	if err := leakedGoroutines(); err != nil {
+		return nil, err
+	}
 	debug.WriteHeapDump(f.Fd())
 	st, err := f.Stat()
 	if err == nil {
@@ -89,7 +111,7 @@ func Capture(sites []string) (map[string]*Result, error) {
 	}
 	// Profiling every allocation of the analysis (the rate a leaktest run
 	// leaves) would double its time; it is over once the dump is written.
-	if runtime.MemProfileRate == 1 {
+	if runEnded && runtime.MemProfileRate == 1 {
 		runtime.MemProfileRate = 0
 		defer func() { runtime.MemProfileRate = 1 }()
 	}

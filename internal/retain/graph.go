@@ -20,6 +20,9 @@ type Namer interface {
 	// whether it is the runtime's own. ok is false when the binary does
 	// not say.
 	Global(addr uint64) (name string, runtime, ok bool)
+	// NextGlobal is the address of the first package variable after addr;
+	// 0 when not known.
+	NextGlobal(addr uint64) uint64
 	// Func names the function at pc and its file:line, short form
 	// ("store.(*Store).Run", "store.go:42"), and whether it is
 	// leakslope's hammer or run (which hold the target); ret: pc is a
@@ -169,7 +172,17 @@ func build(d *heapdump.Dump, nm Namer) *graph {
 		if f.Queued {
 			what = "queued finalizer "
 		}
-		add(RootFinalizer, what+fn, fl, prioFinalizer, f.Fn, f.Obj)
+		// The runtime keeps a finalizer's function and what the object
+		// points to, never the object itself (markrootSpans): it is freed
+		// when nothing else holds it, once the finalizer has run. A
+		// queued finalizer's object is kept until it runs.
+		ptrs := []uint64{f.Fn}
+		if f.Queued {
+			ptrs = append(ptrs, f.Obj)
+		} else if o := d.Find(f.Obj); o >= 0 {
+			ptrs = append(ptrs, d.Pointers(&d.Objects[o])...)
+		}
+		add(RootFinalizer, what+fn, fl, prioFinalizer, ptrs...)
 	}
 	for _, o := range d.OtherRoots {
 		add(RootOther, o.Desc, "", prioOther, o.Ptr)
@@ -248,56 +261,78 @@ func (g *graph) bfs() {
 	}
 }
 
-// statics are the data and BSS slots that point into data or BSS: a
-// package's `var x = &T{...}` points to a T the linker laid out, which has
-// no symbol of its own; its slots are named after the variable.
+// statics name the static values the linker lays out for a package's
+// `var x = &T{...}` or `[]*T{{...}}`: they have no symbol of their own, so
+// a slot in one is named after the variable that points to it, through
+// other static values if need be. A static value starts where a slot
+// points and ends at the next pointed-to address or the next symbol.
 type statics struct {
-	to    []uint64 // sorted targets
-	names []string
-	rt    []bool
+	nm     Namer
+	starts []uint64            // sorted addresses slots point to
+	owners map[uint64][]uint64 // start → the slots pointing to it
+	names  map[uint64]string   // start → its name, once resolved ("" for none)
+	rt     map[uint64]bool
 }
 
 func staticPointers(d *heapdump.Dump, nm Namer) *statics {
 	in := func(v uint64, s heapdump.Segment) bool { return v >= s.Addr && v < s.Addr+s.Size }
-	type ptr struct {
-		to   uint64
-		name string
-		rt   bool
-	}
-	var ps []ptr
+	st := &statics{nm: nm, owners: map[uint64][]uint64{}, names: map[uint64]string{}, rt: map[uint64]bool{}}
 	for _, seg := range []heapdump.Segment{d.Data, d.BSS} {
 		for _, s := range seg.Slots {
-			if !in(s.Value, d.Data) && !in(s.Value, d.BSS) {
-				continue
-			}
-			if name, rt, ok := nm.Global(s.Addr); ok {
-				ps = append(ps, ptr{s.Value, name, rt})
+			if in(s.Value, d.Data) || in(s.Value, d.BSS) {
+				if len(st.owners[s.Value]) == 0 {
+					st.starts = append(st.starts, s.Value)
+				}
+				st.owners[s.Value] = append(st.owners[s.Value], s.Addr)
 			}
 		}
 	}
-	slices.SortFunc(ps, func(a, b ptr) int { return cmp.Compare(a.to, b.to) })
-	st := &statics{}
-	for _, p := range ps {
-		st.to = append(st.to, p.to)
-		st.names = append(st.names, p.name)
-		st.rt = append(st.rt, p.rt)
-	}
+	slices.Sort(st.starts)
 	return st
 }
 
-// maxStatic bounds how far into a static value a slot may be and still be
-// named after the variable pointing to the value's start.
-const maxStatic = 4096
+// maxStatic bounds a static value's size.
+const maxStatic = 64 << 10
 
+// owner names the variable whose static value holds the slot at addr.
 func (st *statics) owner(addr uint64) (string, bool, bool) {
-	i, found := slices.BinarySearch(st.to, addr)
+	name, rt := st.name(addr, 0)
+	return name, rt, name != ""
+}
+
+func (st *statics) name(addr uint64, depth int) (string, bool) {
+	if name, rt, ok := st.nm.Global(addr); ok {
+		return name, rt
+	}
+	i, found := slices.BinarySearch(st.starts, addr)
 	if !found {
 		i--
 	}
-	if i < 0 || addr-st.to[i] >= maxStatic {
-		return "", false, false
+	if i < 0 || depth > 16 {
+		return "", false
 	}
-	return st.names[i], st.rt[i], true
+	start := st.starts[i]
+	end := start + maxStatic
+	if i+1 < len(st.starts) {
+		end = min(end, st.starts[i+1])
+	}
+	if next := st.nm.NextGlobal(start); next != 0 {
+		end = min(end, next)
+	}
+	if addr >= end {
+		return "", false
+	}
+	if name, ok := st.names[start]; ok {
+		return name, st.rt[start]
+	}
+	st.names[start] = "" // a cycle of static values names none
+	for _, o := range st.owners[start] {
+		if name, rt := st.name(o, depth+1); name != "" {
+			st.names[start], st.rt[start] = name, rt
+			return name, rt
+		}
+	}
+	return "", false
 }
 
 // isRoot reports whether node v is a root.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/leakslope/leakslope/internal/heapdump"
 )
@@ -80,6 +81,7 @@ func Analyze(d *heapdump.Dump, nm Namer, sites []string) map[string]*Result {
 	pathOf := make([]int32, g.n)
 	rep := make([]int32, g.n)
 	first := make([]int32, g.n)
+	ownRun := make([]bool, g.n)
 	// A hop's chain is counted where it leads on (to the next hop) or
 	// ends at an object of a site asked about: not at the leaves that
 	// merely share its label (with a sampled profile, every unsampled
@@ -108,6 +110,17 @@ func Analyze(d *heapdump.Dump, nm Namer, sites []string) map[string]*Result {
 		}
 		if asked[labels[lab].site] {
 			bump(pathOf[v], rep[v])
+		}
+		// From the hammer's frame, the path is shown from the first
+		// object that is not leakslope's own (see pathFrom): that is the
+		// first object whose retained size the path reports.
+		if g.isRoot(p) {
+			ownRun[v] = g.roots[int(p)-g.n].own && labels[lab].own
+		} else {
+			ownRun[v] = ownRun[p] && labels[lab].own
+			if ownRun[p] && !ownRun[v] {
+				first[v] = v
+			}
 		}
 	}
 
@@ -181,18 +194,40 @@ func Analyze(d *heapdump.Dump, nm Namer, sites []string) map[string]*Result {
 				}
 			}
 		}
-		var paths []Path
+		// Paths that read the same (two of leakslope's frames holding
+		// the target) are one.
+		type shown struct {
+			p      Path
+			firsts map[int32]bool
+		}
+		byText := map[string]*shown{}
 		for id, gr := range gs {
 			p := pathFrom(trie, id, labels, g.roots)
-			p.Objects, p.Bytes = gr.objects, gr.bytes
-			for f := range gr.firsts {
-				p.RetainedBytes += ret[f]
+			key := pathKey(p)
+			sh := byText[key]
+			if sh == nil {
+				sh = &shown{p: p, firsts: map[int32]bool{}}
+				byText[key] = sh
+			} else {
+				for i := range sh.p.Hops {
+					sh.p.Hops[i].Repeat = max(sh.p.Hops[i].Repeat, p.Hops[i].Repeat)
+				}
 			}
-			paths = append(paths, p)
+			sh.p.Objects += gr.objects
+			sh.p.Bytes += gr.bytes
+			for f := range gr.firsts {
+				sh.firsts[f] = true
+			}
+		}
+		var paths []Path
+		for _, sh := range byText {
+			for f := range sh.firsts {
+				sh.p.RetainedBytes += ret[f]
+			}
+			paths = append(paths, sh.p)
 		}
 		slices.SortFunc(paths, func(a, b Path) int {
-			return cmp.Or(cmp.Compare(b.Objects, a.Objects), cmp.Compare(b.Bytes, a.Bytes),
-				cmp.Compare(a.Root, b.Root), slices.Compare(a.Path, b.Path))
+			return cmp.Or(cmp.Compare(b.Objects, a.Objects), cmp.Compare(b.Bytes, a.Bytes), strings.Compare(pathKey(a), pathKey(b)))
 		})
 		if len(paths) > Top {
 			for _, p := range paths[Top:] {
@@ -211,6 +246,16 @@ func Analyze(d *heapdump.Dump, nm Namer, sites []string) map[string]*Result {
 		}
 	}
 	return want
+}
+
+// pathKey is a path as it reads: root, kind, root site, and each hop.
+func pathKey(p Path) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\x00%s\x00%s", p.Root, p.RootKind, p.RootSite)
+	for _, h := range p.Hops {
+		fmt.Fprintf(&b, "\x00%s\x00%s\x00%v", h.Site, h.What, h.BeforeProfiling)
+	}
+	return b.String()
 }
 
 // How a path names a hop whose site is not known.

@@ -148,6 +148,17 @@ func (p *process) Global(addr uint64) (name string, rt, ok bool) {
 	return name, pkg == "runtime" || strings.HasPrefix(pkg, "internal/") || strings.HasPrefix(pkg, "runtime/"), true
 }
 
+func (p *process) NextGlobal(addr uint64) uint64 {
+	i, found := slices.BinarySearch(p.syms.addrs, addr)
+	if found {
+		i++
+	}
+	if i < len(p.syms.addrs) {
+		return p.syms.addrs[i]
+	}
+	return 0
+}
+
 func (p *process) Func(pc uint64, ret bool) (fn, fileLine string, own bool) {
 	if pc == 0 {
 		return "unknown function", "?", false
@@ -259,6 +270,12 @@ func relinkedSymtab(exe string) (*symtab, error) {
 	if !ok || !strings.HasSuffix(bi.Path, ".test") {
 		return nil, errors.New("not a test binary")
 	}
+	// A source edited since the test was built would link differently,
+	// perhaps with same-sized variables swapped: refuse rather than
+	// misname.
+	if err := sourcesOlderThan(exe); err != nil {
+		return nil, err
+	}
 	args := []string{"test", "-c", "-o"}
 	dir, err := os.MkdirTemp("", "leakslope-symbols-*")
 	if err != nil {
@@ -277,7 +294,7 @@ func relinkedSymtab(exe string) (*symtab, error) {
 			if s.Value == "true" {
 				args = append(args, s.Key)
 			}
-		case "-tags", "-gcflags", "-asmflags", "-buildmode", "-compiler":
+		case "-tags", "-gcflags", "-asmflags", "-buildmode", "-compiler", "-pgo":
 			args = append(args, s.Key+"="+s.Value)
 		case "-ldflags":
 			args = append(args, "-ldflags="+s.Value)
@@ -287,6 +304,19 @@ func relinkedSymtab(exe string) (*symtab, error) {
 			if strings.HasPrefix(s.Key, "GO") && strings.ToUpper(s.Key) == s.Key {
 				env = append(env, s.Key+"="+s.Value) // GOAMD64 and the like
 			}
+		}
+	}
+	// Coverage is not in the build info; the test flags say it is on
+	// (the package's own coverage, go test -cover's default; a -coverpkg
+	// differs, and the layout check below refuses it).
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(a, "-test.gocoverdir") || strings.HasPrefix(a, "-test.coverprofile") {
+			mode := "set"
+			if slices.Contains(args, "-race") {
+				mode = "atomic"
+			}
+			args = append(args, "-cover", "-covermode="+mode)
+			break
 		}
 	}
 	args = append(args, ".")
@@ -308,6 +338,62 @@ func relinkedSymtab(exe string) (*symtab, error) {
 	}
 	t, _ := readSymtab(out)
 	return t, t.err
+}
+
+// sourcesOlderThan checks that no Go file of the module in the working
+// directory (go test runs a test in its package's directory) changed
+// after exe was built.
+func sourcesOlderThan(exe string) error {
+	st, err := os.Stat(exe)
+	if err != nil {
+		return err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	root := wd
+	for {
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+			break
+		}
+		up := filepath.Dir(root)
+		if up == root {
+			root = wd // no module: the package alone
+			break
+		}
+		root = up
+	}
+	const maxFiles = 50000
+	n := 0
+	errNewer := errors.New("newer")
+	var newer string
+	err = filepath.WalkDir(root, func(path string, e os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if e.IsDir() {
+			if name := e.Name(); path != root && (name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		if n++; n > maxFiles {
+			return filepath.SkipAll
+		}
+		if info, err := e.Info(); err == nil && info.ModTime().After(st.ModTime()) {
+			newer = path
+			return errNewer
+		}
+		return nil
+	})
+	if err == errNewer {
+		return fmt.Errorf("%s changed after the test was built", newer)
+	}
+	return nil
 }
 
 func clip(b []byte) string {

@@ -55,8 +55,8 @@ type Hop struct {
 	// Site is the allocation site, named as heap symbols are ("" when the
 	// object was allocated before profiling began).
 	Site string `json:"site"`
-	// What the allocation made: "map table", "slice", "string",
-	// "closure", "timer", "object".
+	// What the allocation made: "map table", "slice", "string", "chan",
+	// "timer", "goroutine", "object" (a closure is an object).
 	What string `json:"what"`
 	// Repeat is the longest chain of objects of this site at this hop
 	// (a linked list, a tree): 1 for a single object.

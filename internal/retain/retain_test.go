@@ -46,7 +46,7 @@ func siteIn(t testing.TB, file, fn, mark string) string {
 // capture explains one site and checks the basics every answer has.
 func capture(t *testing.T, site string, want int64) *Result {
 	t.Helper()
-	res, err := Capture([]string{site})
+	res, err := CaptureAtRunEnd([]string{site})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,5 +362,68 @@ func TestCleanupArgument(t *testing.T) {
 	p := r.Paths[0]
 	if p.RootKind != RootOther || !strings.Contains(p.Root, "a cleanup's") || p.Objects != 200 {
 		t.Errorf("want the resources under a root the dump does not list\n%s", describe(r))
+	}
+}
+
+type sholder struct{ items []*item }
+
+// Static values the linker lays out: sA's struct is pointed to by sA,
+// sList's element by sList's array, itself a static value.
+var (
+	sA    = &sholder{}
+	sList = []*sholder{{}}
+)
+
+//go:noinline
+func fillStatic(n int) {
+	for range n {
+		sList[0].items = append(sList[0].items, &item{}) // site:static
+	}
+}
+
+// TestStaticValues: a static value is named after the variable that
+// points to it, through another static value, never after a neighbour.
+func TestStaticValues(t *testing.T) {
+	fillStatic(400)
+	defer func() { sList[0].items = nil }()
+	runtime.KeepAlive(sA)
+	site := siteOf(t, "fillStatic", "site:static")
+	r := capture(t, site, 400)
+	p := r.Paths[0]
+	if p.Root != "var github.com/leakslope/leakslope/internal/retain.sList" || p.RootKind != RootGlobal {
+		t.Errorf("root %q [%s], want sList\n%s", p.Root, p.RootKind, describe(r))
+	}
+}
+
+type handle struct{ buf [48]byte }
+
+var handles = map[int]*handle{}
+
+//go:noinline
+func openHandle(i int) {
+	h := &handle{} // site:handle
+	runtime.SetFinalizer(h, func(*handle) {})
+	handles[i] = h
+}
+
+// TestObjectWithFinalizerHeldElsewhere: a finalizer does not keep the
+// object it is set on alive (the runtime roots its function and what the
+// object points to): leaked handles are held by the map, as an *os.File
+// kept in a map is.
+func TestObjectWithFinalizerHeldElsewhere(t *testing.T) {
+	for i := range 300 {
+		openHandle(i)
+	}
+	defer func() {
+		for _, h := range handles {
+			runtime.SetFinalizer(h, nil)
+		}
+		clear(handles)
+	}()
+	site := siteOf(t, "openHandle", "site:handle")
+	r := capture(t, site, 300)
+	p := r.Paths[0]
+	if p.Root != "var github.com/leakslope/leakslope/internal/retain.handles" || p.Objects != r.Objects {
+		t.Errorf("root %q holds %d of %d; want the map holding all\n%s", p.Root, p.Objects, r.Objects, describe(r))
 	}
 }
