@@ -369,26 +369,29 @@ func (p *parser) bytes() ([]byte, error) {
 	return b, nil
 }
 
-func (p *parser) string() (string, error) {
+// maxString bounds a string of the dump: a function, a file, a wait
+// reason, an architecture.
+const maxString = 1 << 16
+
+func (p *parser) shortBytes() ([]byte, error) {
 	b, err := p.bytes()
-	if err != nil {
-		return "", err
+	if err == nil && len(b) > maxString {
+		err = p.fail("a %d-byte string", len(b))
 	}
-	if len(b) > 1<<16 {
-		return "", p.fail("a %d-byte string", len(b))
-	}
-	return string(b), nil
+	return b, err
+}
+
+func (p *parser) string() (string, error) {
+	b, err := p.shortBytes()
+	return string(b), err
 }
 
 // name reads a function or file name, kept once however many stacks
 // repeat it.
 func (p *parser) name() (string, error) {
-	b, err := p.bytes()
+	b, err := p.shortBytes()
 	if err != nil {
 		return "", err
-	}
-	if len(b) > 1<<16 {
-		return "", p.fail("a %d-byte name", len(b))
 	}
 	if s, ok := p.names[string(b)]; ok {
 		return s, nil

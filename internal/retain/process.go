@@ -59,18 +59,25 @@ func newProcess(records []runtime.MemProfileRecord) *process {
 const maxRecordStack = len(runtime.MemProfileRecord{}.Stack0)
 
 // recordKey fingerprints a record's bucket as the dump shows it: its
-// object size and the file:line of each pc after the first (the dump
-// names the outermost function of inlined calls, so functions differ;
-// file:line are the innermost's in both).
+// object size and the file:line of each pc (the dump names the outermost
+// function of inlined calls, so functions differ; file:line are the
+// innermost's in both). The dump looks up the first pc as it is and the
+// others less one, as return addresses; Go 1.27's stacks start at the
+// allocating user frame, Go 1.26's in the runtime's malloc, so the first
+// counts too.
 func (p *process) recordKey(size uint64, pcs []uintptr) string {
 	var b strings.Builder
 	b.WriteString(strconv.FormatUint(size, 10))
 	fmt.Fprintf(&b, "/%d", len(pcs))
-	for _, pc := range pcs[min(1, len(pcs)):] {
-		f, ok := p.pcs[pc]
+	for i, pc := range pcs {
+		at := pc
+		if i == 0 {
+			at++ // innermost looks up at-1
+		}
+		f, ok := p.pcs[at]
 		if !ok {
-			f = innermost(pc)
-			p.pcs[pc] = f
+			f = innermost(at)
+			p.pcs[at] = f
 		}
 		fmt.Fprintf(&b, "|%s:%d", f.File, f.Line)
 	}
@@ -82,7 +89,7 @@ func bucketKey(b *heapdump.Bucket) string {
 	s.WriteString(strconv.FormatUint(b.Size, 10))
 	stk := b.Stack[:min(len(b.Stack), maxRecordStack)]
 	fmt.Fprintf(&s, "/%d", len(stk))
-	for _, l := range stk[min(1, len(stk)):] {
+	for _, l := range stk {
 		fmt.Fprintf(&s, "|%s:%d", l.File, l.Line)
 	}
 	return s.String()

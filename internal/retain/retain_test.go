@@ -427,3 +427,31 @@ func TestObjectWithFinalizerHeldElsewhere(t *testing.T) {
 		t.Errorf("root %q holds %d of %d; want the map holding all\n%s", p.Root, p.Objects, r.Objects, describe(r))
 	}
 }
+
+type small struct{ buf [40]byte }
+
+var smalls []*small
+
+// newSmall is inlined into keepSmall: the heap symbols name the site
+// newSmall (the inlined frame), the heap dump's bucket names keepSmall
+// (the outer function at the pc). The two are matched by the record's pcs.
+func newSmall() *small {
+	return &small{} // site:inlined
+}
+
+//go:noinline
+func keepSmall(n int) {
+	for range n {
+		smalls = append(smalls, newSmall())
+	}
+}
+
+func TestInlinedAllocatorMatchesItsSymbol(t *testing.T) {
+	keepSmall(500)
+	defer func() { smalls = nil }()
+	site := siteOf(t, "newSmall", "site:inlined")
+	r := capture(t, site, 500)
+	if p := r.Paths[0]; p.Root != "var github.com/leakslope/leakslope/internal/retain.smalls" || last(p).Site != site {
+		t.Errorf("want smalls → … → %s\n%s", site, describe(r))
+	}
+}
