@@ -21,8 +21,15 @@ func leakGoroutineAndDetect() {
 		ch := make(chan int)
 		<-ch
 	}()
-	time.Sleep(50 * time.Millisecond) // let it block
-	pprof.Lookup("goroutineleak").WriteTo(io.Discard, 0)
+	// Detect until the goroutine, once blocked, is found: on a busy
+	// machine it may not have reached the receive yet.
+	p := pprof.Lookup("goroutineleak")
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		p.WriteTo(io.Discard, 0)
+		if p.Count() > 0 {
+			return
+		}
+	}
 }
 
 // TestGoroutineLeakGuard: once the goroutineleak profile has marked
