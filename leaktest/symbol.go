@@ -20,8 +20,14 @@ func (s Symbol) Site() string {
 	return site
 }
 
-// Bytes reports whether the symbol's values are bytes (else counts).
+// Bytes reports whether the symbol's values are bytes (else counts). A
+// Prometheus series is in bytes when its metric name ends in _bytes, as
+// Prometheus's naming conventions have it.
 func (s Symbol) Bytes() bool {
+	if s.Kind() == KindProm {
+		name, _, _ := strings.Cut(s.Site(), "{")
+		return strings.HasSuffix(name, "_bytes")
+	}
 	return strings.HasSuffix(string(s.Kind()), ".bytes") || s == SymProcessRSS
 }
 
@@ -37,6 +43,7 @@ const (
 	KindHeapObjects Kind = "heap.objects" // in-use objects by allocation site
 	KindGoroutines  Kind = "goroutines"   // live goroutines by creation site
 	KindGauge       Kind = "gauge"        // a user's gauge, by its name
+	KindProm        Kind = "prom"         // a Prometheus series, as PromQL prints it (probe.Prometheus)
 )
 
 // Symbols without a site.

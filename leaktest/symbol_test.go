@@ -22,3 +22,17 @@ func TestDumpKindsAreLeaktests(t *testing.T) {
 		t.Error("process symbols' kinds or units")
 	}
 }
+
+func TestPromSymbolBytes(t *testing.T) {
+	for sym, want := range map[leaktest.Symbol]bool{
+		`prom:process_resident_memory_bytes{instance="10.0.3.7:8080",job="api"}`: true,
+		`prom:go_goroutines{job="worker"}`:                                       false,
+		`prom:{job="api"}`:                                                       false,
+		`prom:node_memory_bytes`:                                                 true,
+		`prom:x{note="_bytes"}`:                                                  false,
+	} {
+		if sym.Kind() != leaktest.KindProm || sym.Bytes() != want {
+			t.Errorf("%s: kind %q, bytes %v; want prom, %v", sym, sym.Kind(), sym.Bytes(), want)
+		}
+	}
+}

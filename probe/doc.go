@@ -1,6 +1,7 @@
 // Package probe holds leaktest probes that look at another process or
-// system: Process (a pid, in any language) and Pprof (a Go service's
-// net/http/pprof handlers). Give them to leaktest.Run or leaktest.Watch
+// system: Process (a pid, in any language), Pprof (a Go service's
+// net/http/pprof handlers) and Prometheus (the series of a PromQL query on
+// a Prometheus server, read over its HTTP API). Give them to leaktest.Run or leaktest.Watch
 // with leaktest.WithProbes.
 //
 // They are built only on leaktest's exported probe API (Probe and the
