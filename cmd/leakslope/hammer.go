@@ -42,6 +42,19 @@ example:
 type watched struct {
 	pid   int
 	pprof string
+
+	// watch only, for now: Prometheus's series have no ops to share
+	// with a hammer's rounds yet.
+	prometheus string
+	query      string
+	headers    multi
+}
+
+// registerProm registers --prometheus, --query and --header (watch's).
+func (w *watched) registerProm(fs *flag.FlagSet) {
+	fs.StringVar(&w.prometheus, "prometheus", "", "watch the series of a PromQL --query on the Prometheus server at `BASEURL` (http://HOST:9090): one symbol prom:SERIES per series (budget 0/s unless a --budget matches it)")
+	fs.StringVar(&w.query, "query", "", "the `PROMQL` query for --prometheus, an instant vector: process_resident_memory_bytes{job=\"api\"}")
+	fs.Var(&w.headers, "header", "a header `'Name: value'` for every request to --prometheus (repeatable): 'Authorization: Bearer TOKEN'")
 }
 
 func (w *watched) register(fs *flag.FlagSet) {
@@ -67,8 +80,35 @@ func (w *watched) probes(cmd string, maxInput int64) ([]leaktest.Probe, error) {
 		}
 		out = append(out, probe.Pprof(w.pprof, probe.MaxResponse(maxInput)))
 	}
+	switch {
+	case w.prometheus != "" && w.query == "":
+		return nil, usageErr("%s: --prometheus %q needs --query PROMQL: the series to watch", cmd, clean.URL(w.prometheus))
+	case w.query != "" && w.prometheus == "":
+		return nil, usageErr("%s: --query %q needs --prometheus BASEURL: the server to ask", cmd, w.query)
+	case w.prometheus == "" && len(w.headers) > 0:
+		return nil, usageErr("%s: --header is for --prometheus, which is not given", cmd)
+	case w.prometheus != "":
+		u, err := url.Parse(w.prometheus)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, usageErr("%s: --prometheus %q: want an http(s) URL such as http://127.0.0.1:9090", cmd, clean.URL(w.prometheus))
+		}
+		opts := []probe.PrometheusOption{probe.PrometheusMaxResponse(maxInput)}
+		for _, h := range w.headers {
+			k, v, ok := strings.Cut(h, ":")
+			if !ok || strings.TrimSpace(k) == "" {
+				// It may be a secret (a token without its name): not shown.
+				return nil, usageErr("%s: --header: want 'Name: value', got text with no name before a colon (not shown: it may be a secret)", cmd)
+			}
+			opts = append(opts, probe.PrometheusHeader(strings.TrimSpace(k), strings.TrimSpace(v)))
+		}
+		out = append(out, probe.Prometheus(w.prometheus, w.query, opts...))
+	}
 	if len(out) == 0 {
-		return nil, usageErr("%s: nothing to watch: give --pid PID or --pprof BASEURL (see leakslope %s --help)", cmd, cmd)
+		what := "--pid PID or --pprof BASEURL"
+		if cmd == "watch" {
+			what = "--pid PID, --pprof BASEURL or --prometheus BASEURL --query PROMQL"
+		}
+		return nil, usageErr("%s: nothing to watch: give %s (see leakslope %s --help)", cmd, what, cmd)
 	}
 	return out, nil
 }
@@ -95,14 +135,23 @@ const (
 // given after the user's budgets (c.options) so that a user's budget that
 // matches wins. perOp is for hammer, else watch.
 func (w *watched) budgets(perOp bool) []leaktest.Option {
-	if w.pprof == "" {
-		return nil
+	var out []leaktest.Option
+	switch {
+	case w.pprof != "" && perOp:
+		out = append(out, leaktest.WithBudget(pprofHeapBudgetPerOp))
+	case w.pprof != "":
+		out = append(out, leaktest.WithBudget(pprofHeapBudgetPerTime))
 	}
-	if perOp {
-		return []leaktest.Option{leaktest.WithBudget(pprofHeapBudgetPerOp)}
+	if w.prometheus != "" {
+		out = append(out, leaktest.WithBudget(promBudget))
 	}
-	return []leaktest.Option{leaktest.WithBudget(pprofHeapBudgetPerTime)}
+	return out
 }
+
+// promBudget is a Prometheus series's budget unless a --budget matches
+// it: no growth at all, as watch's other defaults (a series's unit is the
+// query's, unknown here).
+const promBudget = "prom:* <= 0/s"
 
 // hammerFlags names the flag (or argument) behind each field a
 // *runner.FieldError can name.

@@ -7,7 +7,7 @@
 //
 //	leakslope hammer [flags] URL
 //	leakslope hammer [flags] -- COMMAND ARGS...
-//	leakslope watch (--pid PID | --pprof BASEURL) [flags]
+//	leakslope watch (--pid PID | --pprof BASEURL | --prometheus BASEURL --query PROMQL) [flags]
 //	leakslope analyze [flags] FILE...
 //
 // Exit codes: 0 no leak, 1 leak found, 2 bad usage or bad input, 3 the

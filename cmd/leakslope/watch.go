@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/signal"
@@ -9,9 +10,10 @@ import (
 	"time"
 
 	"github.com/leakslope/leakslope/leaktest"
+	"github.com/leakslope/leakslope/probe"
 )
 
-const watchUsage = `usage: leakslope watch (--pid PID | --pprof BASEURL) [flags]
+const watchUsage = `usage: leakslope watch (--pid PID | --pprof BASEURL | --prometheus BASEURL --query PROMQL) [flags]
 
 Watches a service under its own load, with no hammer: a snapshot every
 --interval, the x axis in seconds, budgets per s, min or h (by default no
@@ -20,9 +22,17 @@ growth at all). The first snapshot is the baseline; no verdict comes before
 decided, or at --max-duration; Ctrl-C stops it and prints the report so
 far.
 
-example:
+With --prometheus, each snapshot is an instant query of Prometheus's HTTP
+API, and each series the query returns is a symbol, prom: and the series
+as PromQL prints it. A malformed query exits 2; Prometheus not answering,
+a query that returns no series or too many, exit 3 with the report so far.
+
+examples:
   leakslope watch --pid 4242 --interval 10s --max-duration 30m \
       --budget 'process.rss <= 1MiB/min'
+  leakslope watch --prometheus http://prometheus:9090 \
+      --query 'process_resident_memory_bytes{job="api"}' \
+      --interval 30s --max-duration 2h --budget 'prom:* <= 8MiB/h'
 `
 
 func watchCmd(stdout, stderr io.Writer, args []string) error {
@@ -36,6 +46,7 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 	)
 	c.register(fs.FlagSet)
 	w.register(fs.FlagSet)
+	w.registerProm(fs.FlagSet)
 	pos, tail, help, err := parse(fs, args, stdout)
 	if err != nil || help {
 		return err
@@ -71,5 +82,13 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 	p := newProgress(stderr)
 	rep, err := leaktest.Watch(ctx, append(opts, leaktest.Progress(p))...)
 	p.done()
-	return finish(ctx, stdout, stderr, rep, err, c.json)
+	err = finish(ctx, stdout, stderr, rep, err, c.json)
+	// Prometheus refused the query as malformed: bad input, not a failed
+	// run (a leak's exit code still wins).
+	var qe *probe.QueryError
+	var ee *exitError
+	if errors.As(err, &qe) && errors.As(err, &ee) && ee.code == exitFailed {
+		ee.code = exitUsage
+	}
+	return err
 }
