@@ -20,6 +20,11 @@ type Budget struct {
 	Pattern string
 	Max     float64       // per op, or per PerTime
 	PerTime time.Duration // 0 for per op
+
+	// bytes is whether the amount was written with a byte unit (or the
+	// pattern's symbols are bytes), so String writes it back in bytes:
+	// "prom:* <= 100KiB/min", not 102400/min. ParseBudget sets it.
+	bytes bool
 }
 
 // DefaultBudgets returns the budgets that hold when no user budget matches a
@@ -130,7 +135,7 @@ func ParseBudget(text string) (Budget, error) {
 	if !ok {
 		return bad(col+i, "unknown unit %q (want B, kB, KiB, MB, MiB, GB, GiB or none)", unit)
 	}
-	b := Budget{Pattern: pattern, Max: v * scale}
+	b := Budget{Pattern: pattern, Max: v * scale, bytes: unit != "" || Symbol(pattern).Bytes()}
 	switch strings.TrimSpace(per) {
 	case "op":
 	case "s", "sec":
@@ -146,8 +151,9 @@ func ParseBudget(text string) (Budget, error) {
 }
 
 // String is the budget as it would be written, from its fields: the
-// amount in bytes when the pattern's kind is one of bytes (B, KiB, MiB or
-// GiB), else as a count; ParseBudget reads it back to the same Budget.
+// amount in bytes (B, KiB, MiB or GiB) when it was written with a byte
+// unit or the pattern's kind is one of bytes, else as a count;
+// ParseBudget reads it back to the same Budget.
 func (b Budget) String() string {
 	per := "op"
 	switch b.PerTime {
@@ -163,10 +169,10 @@ func (b Budget) String() string {
 }
 
 // amount writes Max in the largest binary unit it reads short in, for a
-// pattern of byte symbols.
+// budget in bytes.
 func (b Budget) amount() string {
 	num := strconv.FormatFloat(b.Max, 'g', -1, 64)
-	if !Symbol(b.Pattern).Bytes() {
+	if !b.bytes && !Symbol(b.Pattern).Bytes() {
 		return num
 	}
 	for _, u := range []struct {

@@ -68,7 +68,7 @@ func FuzzParseBudget(f *testing.F) {
 		}
 		// What parses, prints back to something that parses the same.
 		b2, err := ParseBudget(b.String())
-		if err != nil || b2.Max != b.Max || b2.PerTime != b.PerTime || b2.Pattern != b.Pattern {
+		if err != nil || b2 != b {
 			t.Errorf("%q → %q → %+v, %v", text, b.String(), b2, err)
 		}
 	})
@@ -85,6 +85,12 @@ func TestBudgetStringRoundTrips(t *testing.T) {
 		"heap.bytes:* <= 0.05B/op":       "heap.bytes:* <= 0.05B/op",
 		"gauge:queue.len <= 2/sec":       "gauge:queue.len <= 2/s",
 		"goroutines:* <= 0.0001/op":      "goroutines:* <= 0.0001/op",
+		"process.rss <= 0/op":            "process.rss <= 0B/op",
+		// Written in bytes, printed in bytes, whatever the pattern's kind.
+		"prom:* <= 100KiB/min": "prom:* <= 100KiB/min",
+		"prom:* <= 1kB/s":      "prom:* <= 1000B/s",
+		"gauge:q <= 2MiB/op":   "gauge:q <= 2MiB/op",
+		"prom:* <= 102400/min": "prom:* <= 102400/min",
 	} {
 		b, err := ParseBudget(text)
 		if err != nil {
