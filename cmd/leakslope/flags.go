@@ -63,7 +63,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.name, "name", "", "name the run in the report and its artifacts directory")
 	fs.Float64Var(&c.alpha, "alpha", leaktest.DefaultAlpha, "family-wise false-leak rate over all symbols")
 	c.maxInput = dump.MaxInput
-	fs.Var(&c.maxInput, "max-input", "the most one outside input may have, as read and as inflated: a dump file, a --pprof response, a watch --prometheus answer (`SIZE`: 512MiB, 1GiB)")
+	fs.Var(&c.maxInput, "max-input", "the most one outside input may have, as read and as inflated: a dump file, a --pprof response, a --prometheus answer (`SIZE`: 512MiB, 1GiB)")
 }
 
 // options are the shared flags as leaktest options. --out and --json are

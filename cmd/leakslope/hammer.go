@@ -27,39 +27,43 @@ const hammerUsage = `usage: leakslope hammer [flags] URL
 Hammers URL (one request per op over keep-alive connections) or runs
 COMMAND once per op, in rounds of -n ops over -t workers with -w between
 rounds; at the quiesce points between rounds it snapshots what it watches
-(--pid, --pprof; at least one), and stops at the first proven leak (exit
-1), when every symbol is decided, or at --max-duration. A target that
-breaks — stops answering, starts failing, or never worked — ends the run
-at once: with a leak that grew until then (exit 1), else as a failed run
-(exit 3). Ctrl-C stops it and prints the report so far.
+(--pid, --pprof, --prometheus with --query; at least one), and stops at
+the first proven leak (exit 1), when every symbol is decided, or at
+--max-duration. A target that breaks — stops answering, starts failing, or
+never worked — ends the run at once: with a leak that grew until then
+(exit 1), else as a failed run (exit 3). Ctrl-C stops it and prints the
+report so far.
 
-example:
+With --prometheus, each snapshot is an instant query, and each series it
+returns is a symbol prom:SERIES, budget 0/op unless a --budget matches it.
+Prometheus knows the target only as of its last scrape: give -w at least
+the scrape interval, so that each snapshot sees the round before it. A
+malformed query exits 2; Prometheus not answering, or a query that returns
+no series or too many, exit 3 with the report so far.
+
+examples:
   leakslope hammer -t 4 -n 100 --pid 4242 --pprof http://127.0.0.1:6060/debug/pprof \
       --budget 'process.rss <= 64B/op' http://127.0.0.1:8080/api/session
+  leakslope hammer -t 4 -n 100 -w 15s --prometheus http://prometheus:9090 \
+      --query 'process_resident_memory_bytes{job="api"}' \
+      --budget 'prom:* <= 64B/op' http://api:8080/api/session
 `
 
 // watched are the probe flags of hammer and watch.
 type watched struct {
-	pid   int
-	pprof string
-
-	// watch only, for now: Prometheus's series have no ops to share
-	// with a hammer's rounds yet.
+	pid        int
+	pprof      string
 	prometheus string
 	query      string
 	headers    multi
 }
 
-// registerProm registers --prometheus, --query and --header (watch's).
-func (w *watched) registerProm(fs *flag.FlagSet) {
-	fs.StringVar(&w.prometheus, "prometheus", "", "watch the series of a PromQL --query on the Prometheus server at `BASEURL` (http://HOST:9090): one symbol prom:SERIES per series (budget 0/s unless a --budget matches it)")
-	fs.StringVar(&w.query, "query", "", "the `PROMQL` query for --prometheus, an instant vector: process_resident_memory_bytes{job=\"api\"}")
-	fs.Var(&w.headers, "header", "a header `'Name: value'` for every request to --prometheus (repeatable): 'Authorization: Bearer TOKEN'")
-}
-
 func (w *watched) register(fs *flag.FlagSet) {
 	fs.IntVar(&w.pid, "pid", 0, "watch the process `PID` (any language): process.rss, process.fds, process.threads")
 	fs.StringVar(&w.pprof, "pprof", "", "watch a Go service by its net/http/pprof `BASEURL` (http://HOST:PORT/debug/pprof): heap by allocation site (sampled), the heap total runtime.heap.bytes (exact; budget 8B/op, 1MiB/h for watch, unless a --budget matches it), goroutines by creation site")
+	fs.StringVar(&w.prometheus, "prometheus", "", "watch the series of a PromQL --query on the Prometheus server at `BASEURL` (http://HOST:9090): one symbol prom:SERIES per series (budget 0/op, 0/s for watch, unless a --budget matches it)")
+	fs.StringVar(&w.query, "query", "", "the `PROMQL` query for --prometheus, an instant vector: process_resident_memory_bytes{job=\"api\"}")
+	fs.Var(&w.headers, "header", "a header `'Name: value'` for every request to --prometheus (repeatable): 'Authorization: Bearer TOKEN'")
 }
 
 func (w *watched) probes(cmd string, maxInput int64) ([]leaktest.Probe, error) {
@@ -104,11 +108,7 @@ func (w *watched) probes(cmd string, maxInput int64) ([]leaktest.Probe, error) {
 		out = append(out, probe.Prometheus(w.prometheus, w.query, opts...))
 	}
 	if len(out) == 0 {
-		what := "--pid PID or --pprof BASEURL"
-		if cmd == "watch" {
-			what = "--pid PID, --pprof BASEURL or --prometheus BASEURL --query PROMQL"
-		}
-		return nil, usageErr("%s: nothing to watch: give %s (see leakslope %s --help)", cmd, what, cmd)
+		return nil, usageErr("%s: nothing to watch: give --pid PID, --pprof BASEURL or --prometheus BASEURL --query PROMQL (see leakslope %s --help)", cmd, cmd)
 	}
 	return out, nil
 }
@@ -142,16 +142,37 @@ func (w *watched) budgets(perOp bool) []leaktest.Option {
 	case w.pprof != "":
 		out = append(out, leaktest.WithBudget(pprofHeapBudgetPerTime))
 	}
-	if w.prometheus != "" {
-		out = append(out, leaktest.WithBudget(promBudget))
+	switch {
+	case w.prometheus != "" && perOp:
+		out = append(out, leaktest.WithBudget(promBudgetPerOp))
+	case w.prometheus != "":
+		out = append(out, leaktest.WithBudget(promBudgetPerTime))
 	}
 	return out
 }
 
-// promBudget is a Prometheus series's budget unless a --budget matches
-// it: no growth at all, as watch's other defaults (a series's unit is the
-// query's, unknown here).
-const promBudget = "prom:* <= 0/s"
+// The budgets of a Prometheus series unless a --budget matches it: no
+// growth at all, as leaktest's other defaults per op and per second (a
+// series's unit is the query's, unknown here, so no allowance such as
+// process.rss's can be chosen for it). Under a hammer it is per op: the
+// series is read at the quiesce points, x = ops, as --pid's and
+// --pprof's symbols; a series that moves on its own (a resident set's
+// pages) wants a --budget of its own.
+const (
+	promBudgetPerOp   = "prom:* <= 0/op"
+	promBudgetPerTime = "prom:* <= 0/s"
+)
+
+// queryExit makes a malformed --query (Prometheus refused it) bad input,
+// exit 2, not a failed run; a leak's exit code still wins.
+func queryExit(err error) error {
+	var qe *probe.QueryError
+	var ee *exitError
+	if errors.As(err, &qe) && errors.As(err, &ee) && ee.code == exitFailed {
+		ee.code = exitUsage
+	}
+	return err
+}
 
 // hammerFlags names the flag (or argument) behind each field a
 // *runner.FieldError can name.
@@ -277,7 +298,7 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 	p := newProgress(stderr)
 	rep, err := leaktest.Run(ctx, target, append(opts, leaktest.Progress(p))...)
 	p.done()
-	return finish(ctx, stdout, stderr, rep, err, c.json)
+	return queryExit(finish(ctx, stdout, stderr, rep, err, c.json))
 }
 
 func processExists(pid int) (bool, error) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"os"
 	"os/signal"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/leakslope/leakslope/leaktest"
-	"github.com/leakslope/leakslope/probe"
 )
 
 const watchUsage = `usage: leakslope watch (--pid PID | --pprof BASEURL | --prometheus BASEURL --query PROMQL) [flags]
@@ -46,7 +44,6 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 	)
 	c.register(fs.FlagSet)
 	w.register(fs.FlagSet)
-	w.registerProm(fs.FlagSet)
 	pos, tail, help, err := parse(fs, args, stdout)
 	if err != nil || help {
 		return err
@@ -82,13 +79,5 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 	p := newProgress(stderr)
 	rep, err := leaktest.Watch(ctx, append(opts, leaktest.Progress(p))...)
 	p.done()
-	err = finish(ctx, stdout, stderr, rep, err, c.json)
-	// Prometheus refused the query as malformed: bad input, not a failed
-	// run (a leak's exit code still wins).
-	var qe *probe.QueryError
-	var ee *exitError
-	if errors.As(err, &qe) && errors.As(err, &ee) && ee.code == exitFailed {
-		ee.code = exitUsage
-	}
-	return err
+	return queryExit(finish(ctx, stdout, stderr, rep, err, c.json))
 }
