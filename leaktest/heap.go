@@ -95,23 +95,16 @@ func (p *heapProbe) Stop() {
 func (p *heapProbe) Take(context.Context) ([]Sample, error) {
 	runtime.GC()
 	runtime.GC()
-	var n int
-	for {
-		var ok bool
-		n, ok = runtime.MemProfile(p.records, false)
-		if ok {
-			break
-		}
-		p.records = make([]runtime.MemProfileRecord, n+n/4+64)
-	}
+	var records []runtime.MemProfileRecord
+	records, p.records = stack.MemProfile(p.records)
 	for _, a := range p.sites {
 		a.bytes, a.objects, a.top, a.topBytes = 0, 0, nil, 0
 	}
 	p.ownBytes = 0
 	stacks.Lock()
 	defer stacks.Unlock()
-	for i := range p.records[:n] {
-		r := &p.records[i]
+	for i := range records {
+		r := &records[i]
 		ref := stacks.m[r.Stack0]
 		if ref == nil {
 			ref = resolve(r)
@@ -162,7 +155,7 @@ func resolve(r *runtime.MemProfileRecord) *stackRef {
 // Describe gives the charged function, file:line and the stack of the
 // site's largest stack in the last reading.
 func (p *heapProbe) Describe(sym Symbol) (Origin, bool) {
-	if k := sym.Kind(); k != KindHeapBytes && k != KindHeapObjects {
+	if !isHeap(sym.Kind()) {
 		return Origin{}, false
 	}
 	a := p.sites[sym.Site()]

@@ -20,9 +20,7 @@ import (
 // A real Prometheus scraping a test exporter: the watch names exactly the
 // growing series, with its labels sorted and quoted as PromQL prints them.
 func TestPrometheusWatchNamesGrowingSeries(t *testing.T) {
-	exp := promtest.StartExporter(t)
-	prom := promtest.Start(t, exp.Addr)
-	prom.WaitSeries(t, "test_mem_bytes", 3)
+	exp, prom := promtest.StartScraped(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	rep, err := leaktest.Watch(ctx,
@@ -62,9 +60,7 @@ func TestPrometheusWatchNamesGrowingSeries(t *testing.T) {
 }
 
 func TestPrometheusProbeErrors(t *testing.T) {
-	exp := promtest.StartExporter(t)
-	prom := promtest.Start(t, exp.Addr)
-	prom.WaitSeries(t, "test_mem_bytes", 3)
+	exp, prom := promtest.StartScraped(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	take := func(query string, opts ...probe.PrometheusOption) ([]leaktest.Sample, error) {
@@ -190,9 +186,7 @@ func (s *stopAfter) Take(ctx context.Context) ([]leaktest.Sample, error) {
 // Prometheus stopped mid-watch ends it with an error naming the URL and
 // the query, and the report so far.
 func TestPrometheusStoppedMidWatch(t *testing.T) {
-	exp := promtest.StartExporter(t)
-	prom := promtest.Start(t, exp.Addr)
-	prom.WaitSeries(t, "test_mem_bytes", 3)
+	_, prom := promtest.StartScraped(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	rep, err := leaktest.Watch(ctx,

@@ -18,9 +18,7 @@ import (
 // the growing series is the one leak (exit 1); a malformed query exits
 // 2 naming it.
 func TestWatchPrometheus(t *testing.T) {
-	exp := promtest.StartExporter(t)
-	prom := promtest.Start(t, exp.Addr)
-	prom.WaitSeries(t, "test_mem_bytes", 3)
+	exp, prom := promtest.StartScraped(t)
 
 	out := filepath.Join(t.TempDir(), "report.json")
 	stdout, stderr, code := cli(t, "watch", "--prometheus", prom.URL, "--query", "test_mem_bytes",

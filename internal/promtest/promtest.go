@@ -236,3 +236,13 @@ func (e *Exporter) Series(role string) string {
 	}
 	return fmt.Sprintf(`test_mem_bytes{instance=%q,job=%q,%s}`, e.Addr, Job, extra)
 }
+
+// StartScraped starts an Exporter and a Prometheus scraping it, and waits
+// until Prometheus has the exporter's three test_mem_bytes series.
+func StartScraped(t testing.TB) (*Exporter, *Server) {
+	t.Helper()
+	exp := StartExporter(t)
+	prom := Start(t, exp.Addr)
+	prom.WaitSeries(t, "test_mem_bytes", 3)
+	return exp, prom
+}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/leakslope/leakslope/internal/heapdump"
+	"github.com/leakslope/leakslope/internal/stack"
 	"github.com/leakslope/leakslope/internal/units"
 )
 
@@ -75,15 +76,7 @@ func dumpAndExplain(sites []string, runEnded bool) (map[string]*Result, error) {
 	if ms.HeapAlloc > MaxHeap {
 		return nil, &UnavailableError{Reason: fmt.Sprintf("the heap is %s, over the %s a heap dump is written for", units.Bytes(float64(ms.HeapAlloc)), units.Bytes(MaxHeap))}
 	}
-	var records []runtime.MemProfileRecord
-	for {
-		n, ok := runtime.MemProfile(records, false)
-		if ok {
-			records = records[:n]
-			break
-		}
-		records = make([]runtime.MemProfileRecord, n+n/4+64)
-	}
+	records, _ := stack.MemProfile(nil)
 	nm := newProcess(records)
 	profiled := runtime.MemProfileRate
 	records = nil
