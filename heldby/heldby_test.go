@@ -8,13 +8,13 @@ import (
 	"net/http/httptest"
 	_ "net/http/pprof" // on http.DefaultServeMux, as a service has it
 	"net/url"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/leakslope/leakslope/heldby"
+	"github.com/leakslope/leakslope/internal/golden"
 	"github.com/leakslope/leakslope/leaktest"
 )
 
@@ -22,17 +22,7 @@ import (
 // heap symbols name a site: "heldby_test.FUNC heldby_test.go:LINE".
 func siteOf(t *testing.T, fn, mark string) string {
 	t.Helper()
-	src, err := os.ReadFile("heldby_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, l := range strings.Split(string(src), "\n") {
-		if strings.HasSuffix(l, "// "+mark) {
-			return fmt.Sprintf("heldby_test.%s heldby_test.go:%d", fn, i+1)
-		}
-	}
-	t.Fatalf("no line marked %q", mark)
-	return ""
+	return fmt.Sprintf("heldby_test.%s heldby_test.go:%d", fn, golden.MarkedLine(t, "heldby_test.go", mark))
 }
 
 var mount sync.Once

@@ -6,13 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/pprof"
-	"os"
 	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/leakslope/leakslope/heldby"
+	"github.com/leakslope/leakslope/internal/golden"
 	"github.com/leakslope/leakslope/leaktest"
 	"github.com/leakslope/leakslope/probe"
 )
@@ -27,21 +27,6 @@ func plantRecords(n int) {
 	for i := range n {
 		records[i] = &record{} // site:record
 	}
-}
-
-func lineMarked(t *testing.T, file, mark string) int {
-	t.Helper()
-	src, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, l := range strings.Split(string(src), "\n") {
-		if strings.HasSuffix(l, "// "+mark) {
-			return i + 1
-		}
-	}
-	t.Fatalf("no line marked %q in %s", mark, file)
-	return 0
 }
 
 func holder(t *testing.T, p leaktest.Probe) leaktest.Holder {
@@ -60,7 +45,7 @@ func TestPprofProbeAsksHeldBy(t *testing.T) {
 	runtime.MemProfileRate = 1
 	t.Cleanup(func() { runtime.MemProfileRate = old; records = map[int]*record{} })
 	plantRecords(500)
-	site := fmt.Sprintf("probe_test.plantRecords heldby_test.go:%d", lineMarked(t, "heldby_test.go", "site:record"))
+	site := fmt.Sprintf("probe_test.plantRecords heldby_test.go:%d", golden.MarkedLine(t, "heldby_test.go", "site:record"))
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)

@@ -99,14 +99,7 @@ func TestAChainIsOneHopCounted(t *testing.T) {
 	t.Cleanup(func() { runtime.MemProfileRate = old; listHead = nil })
 	const n = 50
 	buildList(n)
-	src, err := os.ReadFile("hops_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(src), "\n")
-	siteOf := func(mark string) string {
-		return fmt.Sprintf("retain.buildList hops_test.go:%d", slices.IndexFunc(lines, func(l string) bool { return strings.HasSuffix(l, "// "+mark) })+1)
-	}
+	siteOf := func(mark string) string { return siteIn(t, "hops_test.go", "buildList", mark) }
 	node, payload := siteOf("site:node"), siteOf("site:payload")
 	res, err := Capture([]string{node, payload})
 	if err != nil {

@@ -32,17 +32,7 @@ func siteOf(t testing.TB, fn, mark string) string {
 
 func siteIn(t testing.TB, file, fn, mark string) string {
 	t.Helper()
-	src, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, l := range strings.Split(string(src), "\n") {
-		if strings.HasSuffix(l, "// "+mark) {
-			return "retain." + fn + " " + file + ":" + strconv.Itoa(i+1)
-		}
-	}
-	t.Fatalf("no line marked %q", mark)
-	return ""
+	return "retain." + fn + " " + file + ":" + strconv.Itoa(golden.MarkedLine(t, file, mark))
 }
 
 // capture explains one site and checks the basics every answer has.
