@@ -11,7 +11,7 @@ type Kendall struct {
 	S    int     // Σ_{i<j} sign(x_j-x_i)·sign(r_j-r_i)
 	N    int     // number of observations
 	VarS float64 // Var(S) under the null, corrected for ties in r
-	Ties bool    // r (or x) has ties, so the exact table does not apply
+	Ties bool    // r (or x) has ties, or S sums several blocks: the exact table does not apply
 }
 
 // KendallS computes Kendall's S of r = y - b·x against x. x need not be
@@ -43,10 +43,16 @@ func KendallS(x, y []float64, b float64) Kendall {
 // varS is the null variance of S for n values with the tie correction
 // Var(S) = [n(n-1)(2n+5) - Σ t(t-1)(2t+5)] / 18 over groups of t equal values.
 func varS(r []float64) (float64, bool) {
-	n := float64(len(r))
-	v := n * (n - 1) * (2*n + 5)
 	sorted := slices.Clone(r)
 	slices.Sort(sorted)
+	return varSSorted(sorted)
+}
+
+// varSSorted is varS of values already sorted ascending, so that a caller
+// with many small samples can sort them in one scratch buffer.
+func varSSorted(sorted []float64) (float64, bool) {
+	n := float64(len(sorted))
+	v := n * (n - 1) * (2*n + 5)
 	ties := false
 	for i := 0; i < len(sorted); {
 		j := i + 1

@@ -41,6 +41,16 @@ func TheilSen(x, y []float64, gamma float64) Fit {
 		f.Slope = math.NaN()
 		return f
 	}
+	// The critical value uses the null distribution of S with the ties of
+	// the data (flat stretches narrow Var(S)), as Sen's method does.
+	return fromSlopes(f, d, func() float64 { return KendallS(x, y, 0).criticalS(gamma) })
+}
+
+// fromSlopes sets f's slope and Sen's bounds from the m ≥ 1 pairwise slopes
+// d (reordering d). crit gives the critical value of S; it is called only
+// when the slopes are not all equal, since computing it costs a pass over
+// the pairs.
+func fromSlopes(f Fit, d []float64, crit func() float64) Fit {
 	m := len(d)
 	// Order statistics by selection; each selectK leaves d partitioned
 	// around its k, so later selections may look on one side only.
@@ -55,9 +65,7 @@ func TheilSen(x, y []float64, gamma float64) Fit {
 		f.Lo, f.Hi = lo, hi
 		return f
 	}
-	// The critical value uses the null distribution of S with the ties of
-	// the data (flat stretches narrow Var(S)), as Sen's method does.
-	c := KendallS(x, y, 0).criticalS(gamma)
+	c := crit()
 	k := int(math.Floor((float64(m) - c) / 2))
 	if k >= 0 && k < m {
 		f.Lo = orderStat(d, k)
