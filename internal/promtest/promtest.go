@@ -43,11 +43,24 @@ type Server struct {
 // test ends.
 func Start(t testing.TB, targets ...string) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("prometheus")
+	return startOn(t, lookPath(t, "prometheus"), t.TempDir(), "", targets)
+}
+
+// lookPath finds a binary of Debian's prometheus package, skipping the
+// test without it.
+func lookPath(t testing.TB, name string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
 	if err != nil {
-		t.Skip("prometheus is not on PATH (Debian's prometheus package; .ci/run installs it)")
+		t.Skipf("%s is not on PATH (Debian's prometheus package; .ci/run installs it)", name)
 	}
-	dir := t.TempDir()
+	return bin
+}
+
+// startOn runs Start's Prometheus with its config in dir, on dataDir, or
+// on a fresh data directory per try when dataDir is "".
+func startOn(t testing.TB, bin, dir, dataDir string, targets []string) *Server {
+	t.Helper()
 	quoted := make([]string, len(targets))
 	for i, tg := range targets {
 		quoted[i] = fmt.Sprintf("%q", tg)
@@ -70,9 +83,13 @@ scrape_configs:
 	for range 3 {
 		addr := freeAddr(t)
 		s := &Server{URL: "http://" + addr, done: make(chan struct{}), log: &bytes.Buffer{}}
+		data := dataDir
+		if data == "" {
+			data = filepath.Join(dir, "data-"+strings.ReplaceAll(addr, ":", "_"))
+		}
 		s.cmd = exec.Command(bin,
 			"--config.file="+cfgPath,
-			"--storage.tsdb.path="+filepath.Join(dir, "data-"+strings.ReplaceAll(addr, ":", "_")),
+			"--storage.tsdb.path="+data,
 			"--web.listen-address="+addr,
 			"--log.level=warn",
 		)
