@@ -38,7 +38,7 @@ func Analyze(snaps []Snapshot, opts ...Option) (*Report, error) {
 func analyze(snaps []Snapshot, files bool, opts []Option) (*Report, error) {
 	c := newConfig(append([]Option{Name("analyze")}, opts...))
 	c.addDefaults(defaultBudgets, defaultTolerances)
-	refused := append(slices.Clone(hammerOptions), "Interval", "MaxDuration", "Progress", "Context", "UntilAllDecided", "WithoutHeldBy")
+	refused := append(slices.Clone(hammerOptions), "Interval", "MaxDuration", "Since", "Progress", "Context", "UntilAllDecided", "WithoutHeldBy")
 	if !files {
 		refused = append(refused, "MaxInput", "MaxSymbols")
 	}
@@ -90,7 +90,7 @@ func analyze(snaps []Snapshot, files bool, opts []Option) (*Report, error) {
 		if numbered {
 			x = s.Ops
 		}
-		r.hist.add(at, x, 0, false, samples)
+		r.hist.add(at, x, 0, false, samples, nil)
 		r.taken++
 	}
 	var err error

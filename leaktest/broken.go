@@ -91,7 +91,8 @@ func (r *run) exhaustion(ops int64, at string) *Break {
 		for _, sym := range slices.Sorted(maps.Keys(lims)) {
 			lim := lims[sym]
 			col := r.hist.cols[sym]
-			if len(col) == 0 || lim.Value <= 0 {
+			// A fleet's process at its limit restarts: not a broken target.
+			if len(col) == 0 || lim.Value <= 0 || r.isFleet(sym) {
 				continue
 			}
 			v := col[len(col)-1]

@@ -1,6 +1,9 @@
 package leaktest
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // history keeps the snapshots of a run as columns, one per symbol, with a
 // fixed cap: when it is full, every other point after warm-up is dropped
@@ -19,6 +22,18 @@ type history struct {
 	stalled int
 	cols    map[Symbol][]float64
 	order   []Symbol // first-seen order, for stable reports
+	// segs holds, for a fleet's symbols (a probe's that is a Fleet), the
+	// restarts seen up to each point: the point's segment. Their columns
+	// have NaN where the symbol was missing (a gap), not 0.
+	segs map[Symbol][]int32
+	cur  map[Symbol]segment // each fleet symbol's latest value and segment, over every point seen
+}
+
+// segment is where a fleet series is: its latest value, and how many
+// restarts came before it.
+type segment struct {
+	last float64
+	n    int32
 }
 
 const (
@@ -27,14 +42,17 @@ const (
 )
 
 func newHistory(start time.Time, max int) *history {
-	return &history{max: max, start: start, cols: make(map[Symbol][]float64), stalled: -1}
+	return &history{max: max, start: start, cols: make(map[Symbol][]float64), segs: make(map[Symbol][]int32), cur: make(map[Symbol]segment), stalled: -1}
 }
 
 func (h *history) len() int { return len(h.ops) }
 
 // add appends one snapshot. Symbols missing from it are zero; symbols new
-// in it were zero before.
-func (h *history) add(at time.Time, ops, errs int64, warmUp bool, samples []Sample) {
+// in it were zero before. A fleet's symbols (fleet reports them) are
+// missing instead: NaN, a gap; and a drop of more than half from their
+// last value is a restart, which starts a new segment.
+func (h *history) add(at time.Time, ops, errs int64, warmUp bool, samples []Sample, fleet func(Symbol) bool) {
+	h.observe(samples, fleet)
 	n := len(h.ops)
 	h.ops = append(h.ops, float64(ops))
 	h.errs = append(h.errs, float64(errs))
@@ -47,21 +65,61 @@ func (h *history) add(at time.Time, ops, errs int64, warmUp bool, samples []Samp
 		if !ok {
 			col = make([]float64, n, h.max+1)
 			h.order = append(h.order, s.Symbol)
+			if fleet != nil && fleet(s.Symbol) {
+				for i := range col {
+					col[i] = math.NaN()
+				}
+				h.segs[s.Symbol] = make([]int32, n, h.max+1)
+			}
 		}
 		if len(col) == n+1 {
 			col[n] += s.Value // a probe reported the symbol twice: sum
 		} else {
+			if seg, ok := h.segs[s.Symbol]; ok {
+				h.segs[s.Symbol] = append(seg, h.cur[s.Symbol].n)
+			}
 			col = append(col, s.Value)
 		}
 		h.cols[s.Symbol] = col
 	}
 	for sym, col := range h.cols {
 		if len(col) == n {
+			if seg, ok := h.segs[sym]; ok {
+				h.cols[sym] = append(col, math.NaN())
+				h.segs[sym] = append(seg, h.cur[sym].n)
+				continue
+			}
 			h.cols[sym] = append(col, 0)
 		}
 	}
 	if warmUp && h.warm > maxWarmPoints {
 		h.dropEveryOther(0, h.warm)
+	}
+}
+
+// restartShare is how far a fleet series must drop, as a share of its
+// last value, to be a restart: an OOM kill or a deploy frees most of a
+// process's memory, and noise never halves it.
+const restartShare = 0.5
+
+// observe follows the fleet symbols of samples that are seen, whether or
+// not they are kept as a point (a history read faster than it is kept):
+// a drop under restartShare of the value before is a restart, so none is
+// missed between two kept points.
+func (h *history) observe(samples []Sample, fleet func(Symbol) bool) {
+	if fleet == nil {
+		return
+	}
+	for _, s := range samples {
+		if !fleet(s.Symbol) {
+			continue
+		}
+		c, ok := h.cur[s.Symbol]
+		if ok && c.last > 0 && s.Value < restartShare*c.last {
+			c.n++
+		}
+		c.last = s.Value
+		h.cur[s.Symbol] = c
 	}
 }
 
@@ -97,6 +155,15 @@ func (h *history) dropEveryOther(from, to int) {
 	for sym, col := range h.cols {
 		h.cols[sym] = compact(col)
 	}
+	for sym, seg := range h.segs {
+		out := seg[:0]
+		for i, x := range seg {
+			if keep(i) {
+				out = append(out, x)
+			}
+		}
+		h.segs[sym] = out
+	}
 	if h.warm >= to {
 		h.warm -= dropped
 	} else if h.warm > from {
@@ -114,6 +181,15 @@ func (h *history) series(sym Symbol) Series {
 		Values:  append([]float64(nil), col...),
 		WarmUp:  h.warm,
 	}
+}
+
+// segments returns the post-warm-up part of a fleet symbol's segments
+// (not a copy); nil for another symbol.
+func (h *history) segments(sym Symbol) []int32 {
+	if seg, ok := h.segs[sym]; ok {
+		return seg[h.warm:]
+	}
+	return nil
 }
 
 // fitted returns the post-warm-up part of a symbol's column (not a copy).

@@ -17,7 +17,7 @@ func TestHistoryThinsEvenlyAndKeepsWarmUpApart(t *testing.T) {
 		if i == 50 {
 			samples = append(samples, Sample{"late", 7})
 		}
-		h.add(start.Add(time.Duration(i)*time.Millisecond), int64(i*100), 0, warm, samples)
+		h.add(start.Add(time.Duration(i)*time.Millisecond), int64(i*100), 0, warm, samples, nil)
 	}
 	if h.len() > 16 {
 		t.Fatalf("history holds %d points, cap 16", h.len())

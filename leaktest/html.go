@@ -85,6 +85,9 @@ func (r *Report) charts() []render.Chart {
 		if !ok || len(out) >= maxCharts {
 			return
 		}
+		if s = s.present(); len(s.Values) < 2 {
+			return
+		}
 		ch := render.Chart{Symbol: string(sym), Decision: decision, Bytes: sym.Bytes(),
 			Ops: s.Ops, Seconds: s.Seconds, Values: s.Values, WarmUp: s.WarmUp,
 			Slope: slope, Lo: lo, Hi: hi, Budget: budget}

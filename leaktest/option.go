@@ -55,6 +55,7 @@ func (c *config) refuse(entry, why string, names ...string) {
 type config struct {
 	hammer            runner.Config
 	maxDuration       time.Duration
+	since             time.Duration // Watch: history to read first
 	minOps            int64
 	warmUp            int64
 	spacing           int64
@@ -173,13 +174,28 @@ func (c *config) checkHammer() {
 // and reports the largest slope it could not rule out. The environment
 // variable LEAKSLOPE_MAX_DURATION and the test flag
 // -leakslope.max-duration override it, so a nightly soak can run for an
-// hour with no code change.
+// hour with no code change. A Watch with Since caps its live part (after
+// the history): 0 there decides on the history alone.
 func MaxDuration(d time.Duration) Option {
 	return option("MaxDuration", func(c *config) {
-		if d <= 0 {
+		if d < 0 {
 			c.errs = append(c.errs, fmt.Errorf("leaktest.MaxDuration(%v): want > 0", d))
 		}
 		c.maxDuration = d
+	})
+}
+
+// Since makes Watch read the last d of history first, from its probe
+// that can (a Historian: probe.Prometheus's range query), and decide on
+// it at once; then, if anything is undecided, it snapshots live every
+// Interval until MaxDuration (0: not at all). The history's step is
+// Interval, or coarser where the probe must ask for fewer points.
+func Since(d time.Duration) Option {
+	return option("Since", func(c *config) {
+		if d <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("leaktest.Since(%v): want > 0", d))
+		}
+		c.since = d
 	})
 }
 

@@ -29,7 +29,7 @@ func BenchmarkOwnHeap(b *testing.B) {
 			if h.full() {
 				h.thin()
 			}
-			h.add(start.Add(time.Duration(s)*time.Millisecond), int64(s*100), 0, s < 10, samples)
+			h.add(start.Add(time.Duration(s)*time.Millisecond), int64(s*100), 0, s < 10, samples, nil)
 		}
 		own = float64(heapInUse()-before) / (1 << 20)
 		if h.len() > defaultMaxPoints {
@@ -66,7 +66,7 @@ func TestOwnMemoryIsBoundedBySymbolsNotSnapshots(t *testing.T) {
 			if h.full() {
 				h.thin()
 			}
-			h.add(start, int64(s), 0, false, syms)
+			h.add(start, int64(s), 0, false, syms, nil)
 		}
 		used := heapInUse() - before
 		runtime.KeepAlive(h)

@@ -1,6 +1,9 @@
 package leaktest
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Probe takes the values of a snapshot. In Run it is called at a quiesce
 // point: no op is in flight while Take runs. An error ends the run with
@@ -115,4 +118,37 @@ type Limiter interface {
 // becomes a warning of the report: the verdicts stand without it.
 type Holder interface {
 	HeldBy(ctx context.Context, sites []string) (map[string]*HeldBy, error)
+}
+
+// Fleet is implemented by probes whose symbols are the series of
+// processes that come, go and restart: a fleet's, as Prometheus has it.
+// For their symbols a run
+//   - takes a snapshot without the symbol as a gap (no point), not as 0:
+//     a pod that is gone has no memory, and one that came has no past;
+//   - splits the series at every drop of more than half of its value (an
+//     OOM kill, a deploy) into segments, and fits its slope within
+//     segments only, never across a restart: repeated climb-and-restart
+//     is a leak, and its slope is the climb's. Verdict.Restarts counts
+//     them;
+//   - pools the series that Group gives one group symbol into that
+//     symbol: its slope is fitted within the segments of all of them
+//     (per series: "grows 31 MiB/h per pod"), and it has the verdict,
+//     not they. Verdict.Series counts them.
+//
+// A Limiter's limits of fleet symbols give their verdicts a TimeToLimit;
+// a fleet series at its limit is not a broken target (it restarts).
+type Fleet interface {
+	// Group returns the symbol sym is pooled into, or sym itself.
+	Group(sym Symbol) Symbol
+}
+
+// Historian is implemented by probes that can read the past, as
+// Prometheus's range queries do: a Watch with Since reads the last while
+// first, and decides on it at once, before it snapshots anything.
+type Historian interface {
+	// History calls add with the snapshots of the probe from from to to,
+	// in time order, step apart or more (the probe may take a coarser
+	// step, to ask its source for no more than it allows). An error from
+	// add ends History with that error; what was added before stays.
+	History(ctx context.Context, from, to time.Time, step time.Duration, add func(at time.Time, samples []Sample) error) error
 }

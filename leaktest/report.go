@@ -18,6 +18,9 @@ type Report struct {
 	// AxisSeconds (Watch) or AxisDumps (Analyze).
 	Axis     string
 	Interval time.Duration // Watch's time between snapshots
+	// History: how much of the past a Watch with Since read before it
+	// watched live; Duration includes it.
+	History  time.Duration
 	Hammer   runner.Config // with defaults filled in
 	Ops      int64
 	Rounds   int
@@ -112,6 +115,11 @@ type jsonVerdict struct {
 	Stopped      bool      `json:"growth_stopped,omitempty"`
 	Tolerated    bool      `json:"tolerated,omitempty"`
 	Exhausted    bool      `json:"exhausted,omitempty"`
+	Restarts     int       `json:"restarts,omitempty"`
+	Series       int       `json:"series,omitempty"`
+	Limit        jsonFloat `json:"limit,omitempty"`
+	LimitName    string    `json:"limit_name,omitempty"`
+	TimeToLimitS jsonFloat `json:"time_to_limit_s,omitempty"`
 	Func         string    `json:"func,omitempty"`
 	Site         string    `json:"site"`
 	Stack        []string  `json:"stack,omitempty"`
@@ -157,6 +165,7 @@ type jsonReport struct {
 	Ops         int64             `json:"ops"`
 	Rounds      int               `json:"rounds"`
 	DurationS   jsonFloat         `json:"duration_s"`
+	HistoryS    jsonFloat         `json:"history_s,omitempty"`
 	Stopped     StopReason        `json:"stopped"`
 	Broken      *jsonBreak        `json:"broken,omitempty"`
 	Error       string            `json:"error,omitempty"`
@@ -179,7 +188,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	j := jsonReport{
 		Name: r.Name, Target: r.Target, X: r.Axis,
 		Workers: r.Hammer.Workers, Jobs: r.Hammer.Jobs, WaitS: jsonFloat(r.Hammer.Wait.Seconds()),
-		Ops: r.Ops, Rounds: r.Rounds, DurationS: jsonFloat(r.Duration.Seconds()),
+		Ops: r.Ops, Rounds: r.Rounds, DurationS: jsonFloat(r.Duration.Seconds()), HistoryS: jsonFloat(r.History.Seconds()),
 		Stopped: r.Stopped, OpErrors: r.OpErrors.Count,
 		Alpha: r.Alpha, MinOps: r.MinOps, WarmUpOps: r.WarmUp,
 		Verdicts: make([]jsonVerdict, 0, len(r.Verdicts)), Artifacts: r.Artifacts, Warnings: r.Warnings, Probes: r.Probes, Goleak: r.Goleak,
@@ -211,7 +220,11 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 			Level: jsonFloat(t.Level), P: jsonFloat(t.P), Points: t.Points,
 			Budget: v.Budget.String(), First: jsonFloat(v.First), Last: jsonFloat(v.Last), Stopped: v.Stopped,
 			Tolerated: v.Tolerated, Exhausted: v.Exhausted, Func: v.Func, Site: v.Site, Stack: v.Stack,
+			Restarts: v.Restarts, Series: v.Series, TimeToLimitS: jsonFloat(v.TimeToLimit.Seconds()),
 		})
+		if v.Limit != nil {
+			j.Verdicts[len(j.Verdicts)-1].Limit, j.Verdicts[len(j.Verdicts)-1].LimitName = jsonFloat(v.Limit.Value), v.Limit.Name
+		}
 	}
 	for _, s := range r.Snapshots {
 		js := jsonSnapshot{Seconds: jsonFloat(s.Elapsed.Seconds()), Ops: s.Ops, WarmUp: s.WarmUp, Stalled: s.Stalled, Values: make(map[Symbol]jsonFloat, len(s.Values))}

@@ -36,6 +36,10 @@ func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, er
 	c := newConfig(opts)
 	c.addDefaults(defaultBudgets, defaultTolerances)
 	c.refuse("Run", "a hammered run snapshots between rounds: see SnapshotEvery", "Interval")
+	c.refuse("Run", "a hammered run has no history to read", "Since")
+	if c.maxDuration == 0 {
+		c.errs = append(c.errs, errors.New("leaktest.MaxDuration(0s): want > 0"))
+	}
 	c.refuse("Run", "they bound AnalyzeFiles' dump files (probe.MaxResponse bounds a pprof response)", "MaxInput", "MaxSymbols")
 	c.checkHammer()
 	if target == nil {
@@ -62,8 +66,8 @@ func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, er
 
 // newRun sets up the state every mode shares; nothing is fitted yet.
 func newRun(mode runMode, c *config, start time.Time, maxPoints int) *run {
-	return &run{mode: mode, c: c, start: start, hist: newHistory(start, maxPoints), firstFitOps: -1,
-		sticky: map[Symbol]bool{}, source: map[Symbol]int{}, budgets: map[Symbol]*Budget{}, tolerances: map[Symbol]float64{}, floors: map[Symbol]float64{}}
+	return &run{mode: mode, c: c, start: start, began: start, hist: newHistory(start, maxPoints), firstFitOps: -1,
+		sticky: map[Symbol]bool{}, source: map[Symbol]int{}, fleet: map[Symbol]Symbol{}, members: map[Symbol][]Symbol{}, budgets: map[Symbol]*Budget{}, tolerances: map[Symbol]float64{}, floors: map[Symbol]float64{}}
 }
 
 // runMode is what the x axis counts.
@@ -98,7 +102,8 @@ type run struct {
 	hammer *runner.Hammer
 	probes []Probe
 	hist   *history
-	start  time.Time
+	start  time.Time // the x axis's 0: the run's start, or its history's
+	began  time.Time // when the run began: start, but for a Watch with Since
 
 	spacing      int64
 	lastSnapOps  int64
@@ -108,8 +113,11 @@ type run struct {
 	lastProgress time.Time
 	looks        int
 
-	sticky     map[Symbol]bool // leak verdicts are final once made
-	source     map[Symbol]int  // the index in probes of the probe that gives a symbol
+	sticky     map[Symbol]bool     // leak verdicts are final once made
+	source     map[Symbol]int      // the index in probes of the probe that gives a symbol
+	fleet      map[Symbol]Symbol   // a Fleet's symbols, and the group each is pooled into (itself when none)
+	members    map[Symbol][]Symbol // a group's symbols, by the group's
+	limits     map[Symbol]Limit    // the Limiters' limits, as of the report
 	results    map[Symbol]decide.Result
 	floors     map[Symbol]float64 // sampled symbols' resolution at the last look
 	budgets    map[Symbol]*Budget
@@ -360,30 +368,45 @@ func (r *run) snapshot(ctx context.Context, warm bool) error {
 		if err != nil {
 			return fmt.Errorf("probe %s at op %d: %w", p.Name(), ops, err)
 		}
-		// Two probes giving one symbol would be summed into nonsense (the
-		// test's own open files plus a service's): say which.
-		for _, x := range s {
-			if j, ok := r.source[x.Symbol]; !ok {
-				r.source[x.Symbol] = i
-			} else if j != i {
-				return fmt.Errorf("probes %s and %s both give %s: leave one out (WithoutHeap, WithoutGoroutines and WithoutResources leave out the in-process ones)",
-					r.probes[j].Name(), p.Name(), x.Symbol)
-			}
+		if err := r.accept(i, s); err != nil {
+			return err
 		}
 		samples = append(samples, s...)
-	}
-	if r.hist.full() {
-		r.hist.thin()
-		r.spacing *= 2
 	}
 	var errs int64
 	if r.hammer != nil {
 		errs = r.hammer.Errors().Count
 	}
-	r.hist.add(now, ops, errs, warm, samples)
-	r.taken++
+	r.add(now, ops, errs, warm, samples)
 	r.lastSnapOps, r.lastSnapTime = ops, time.Now()
 	return nil
+}
+
+// accept checks the samples of probe i before they join a snapshot, and
+// notes its fleet symbols.
+func (r *run) accept(i int, samples []Sample) error {
+	// Two probes giving one symbol would be summed into nonsense (the
+	// test's own open files plus a service's): say which.
+	for _, x := range samples {
+		if j, ok := r.source[x.Symbol]; !ok {
+			r.source[x.Symbol] = i
+		} else if j != i {
+			return fmt.Errorf("probes %s and %s both give %s: leave one out (WithoutHeap, WithoutGoroutines and WithoutResources leave out the in-process ones)",
+				r.probes[j].Name(), r.probes[i].Name(), x.Symbol)
+		}
+	}
+	r.noteFleet(r.probes[i], samples)
+	return nil
+}
+
+// add appends a snapshot to the history, thinning it first when full.
+func (r *run) add(at time.Time, ops, errs int64, warm bool, samples []Sample) {
+	if r.hist.full() {
+		r.hist.thin()
+		r.spacing *= 2
+	}
+	r.hist.add(at, ops, errs, warm, samples, r.isFleet)
+	r.taken++
 }
 
 // budgetFor returns the budget of a symbol: the first user budget that
@@ -453,22 +476,22 @@ func (r *run) undecidable(sym Symbol) bool {
 func (r *run) decide(eligible bool) {
 	r.order = r.order[:0]
 	var series []decide.Series
-	for _, sym := range r.hist.order {
+	for _, sym := range r.decided() {
 		b := r.budgetFor(sym)
 		if b == nil {
 			continue
 		}
-		ops, secs, vals := r.fitted(sym)
-		x := ops
+		p := r.points(sym)
+		x := p.ops
 		if b.PerTime > 0 {
-			x = secs
+			x = p.secs
 		}
 		r.order = append(r.order, sym)
-		series = append(series, decide.Series{X: x, Y: vals, Budget: b.limit(), Tolerance: r.toleranceFor(sym, b)})
+		series = append(series, decide.Series{X: x, Y: p.vals, Blocks: p.blocks, Budget: b.limit(), Tolerance: r.toleranceFor(sym, b)})
 	}
 	cfg := decide.Config{Alpha: r.c.alpha, Look: max(r.looks, 1), Eligible: eligible, MinPoints: r.minPoints, Broken: r.brk != nil}
 	if r.hammer != nil && !r.c.expectErrors && len(r.order) > 0 {
-		cfg.Ops, _, _ = r.fitted(r.order[0])
+		cfg.Ops, _, _ = r.fitted(r.hist.order[0])
 		cfg.Errors = r.hist.errs[r.hist.warm : r.hist.warm+len(cfg.Ops)]
 	}
 	res := decide.Decide(series, cfg)
@@ -594,13 +617,21 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 		rep.MinOps, rep.WarmUp = c.minOps, c.warmUp
 	}
 	if r.mode == modeWatch {
-		rep.Interval = c.interval
+		rep.Interval, rep.History = c.interval, r.began.Sub(r.start)
 	}
 	if s, ok := r.target.(fmt.Stringer); ok {
 		rep.Target = s.String()
 	}
 	for _, p := range r.probes {
 		rep.Probes = append(rep.Probes, p.Name())
+	}
+	r.limits = map[Symbol]Limit{}
+	for _, p := range r.probes {
+		if l, ok := p.(Limiter); ok {
+			for sym, lim := range l.Limits() {
+				r.limits[sym] = lim
+			}
+		}
 	}
 	undecided := 0
 	for _, sym := range r.order {
@@ -612,7 +643,7 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 			v.HeldBy = r.heldBy[sym.Site()]
 		}
 		rep.Verdicts = append(rep.Verdicts, v)
-		if v.Decision != Within || v.First != v.Last {
+		if _, ok := r.hist.cols[sym]; ok && (v.Decision != Within || v.First != v.Last) {
 			rep.series[sym] = r.hist.series(sym)
 		}
 	}
@@ -687,17 +718,17 @@ func (r *run) verdict(sym Symbol) Verdict {
 	default:
 		v.Decision = Undecided
 	}
-	ops, secs, vals := r.fitted(sym)
-	other := secs
+	p := r.points(sym)
+	other := p.secs
 	if b.PerTime > 0 {
-		other = ops
+		other = p.ops
 	}
 	// The other axis's fit; a watch counted no ops: no slope per op.
 	of := stats.Fit{Slope: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
 	if r.mode != modeWatch {
-		of = stats.TheilSen(other, vals, res.Level)
+		of = stats.TheilSenBlocks(other, p.vals, p.blocks, res.Level)
 	}
-	v.Trend = Trend{Level: res.Level, P: res.P, Points: len(vals), Resolution: r.floors[sym]}
+	v.Trend = Trend{Level: res.Level, P: res.P, Points: len(p.vals), Resolution: r.floors[sym]}
 	if r.mode == modeAnalyze {
 		v.Trend.Per = "dump"
 	}
@@ -708,8 +739,12 @@ func (r *run) verdict(sym Symbol) Verdict {
 		v.Trend.PerOp, v.Trend.PerOpLo, v.Trend.PerOpHi = res.Fit.Slope, res.Fit.Lo, res.Fit.Hi
 		v.Trend.PerSecond, v.Trend.PerSecondLo, v.Trend.PerSecondHi = of.Slope, of.Lo, of.Hi
 	}
-	if len(vals) > 0 {
-		v.First, v.Last = vals[0], vals[len(vals)-1]
+	v.First, v.Last, v.Restarts, v.Series = p.first, p.last, p.restarts, p.series
+	if l, ok := r.limits[sym]; ok {
+		v.Limit = &l
+		if s := v.Trend.PerSecond; s > 0 && !math.IsNaN(v.Last) && l.Value > v.Last {
+			v.TimeToLimit = time.Duration(min((l.Value-v.Last)/s, float64(math.MaxInt64/2)/1e9) * float64(time.Second))
+		}
 	}
 	for _, p := range r.probes {
 		if d, ok := p.(Describer); ok {

@@ -97,6 +97,9 @@ func (r *Report) writeOpErrors(b *strings.Builder) {
 func (r *Report) extent() string {
 	switch r.Axis {
 	case AxisSeconds:
+		if r.History > 0 {
+			return fmt.Sprintf("%v of history, then %v of watching (a snapshot every %v)", roundDuration(r.History), roundDuration(r.Duration-r.History), r.Interval)
+		}
 		return fmt.Sprintf("%v of watching (a snapshot every %v)", roundDuration(r.Duration), r.Interval)
 	case AxisDumps:
 		return fmt.Sprintf("%d %s", len(r.Snapshots), plural(len(r.Snapshots), "dump", "dumps"))
@@ -140,12 +143,25 @@ func (r *Report) writeLeaks(b *strings.Builder, leaks []Verdict) {
 		case AxisSeconds:
 			span = "first snapshot after the baseline → last"
 		}
+		if v.Series > 0 {
+			span += ", the mean of its series"
+		}
 		fmt.Fprintf(b, "    value   %s → %s (%s)\n", formatValue(v.Symbol, v.First), formatValue(v.Symbol, v.Last), span)
+		writeFleet(b, v)
 		if v.Symbol == SymRuntimeHeapBytes {
 			r.writeSuspects(b)
 		}
 		if v.Exhausted && r.Broken != nil {
 			fmt.Fprintf(b, "    limit   %s (%s): reached %.0f%% of it\n", formatValue(v.Symbol, r.Broken.Limit), r.Broken.LimitName, 100*r.Broken.Value/r.Broken.Limit)
+		} else if v.Limit != nil {
+			when := "not reached at this slope"
+			switch {
+			case v.Last >= v.Limit.Value:
+				when = "reached"
+			case v.TimeToLimit > 0:
+				when = fmt.Sprintf("reached in %v at this slope", roundDuration(v.TimeToLimit))
+			}
+			fmt.Fprintf(b, "    limit   %s (%s): %s\n", formatValue(v.Symbol, v.Limit.Value), v.Limit.Name, when)
 		}
 		if v.HeldBy != nil {
 			v.HeldBy.write(b, "    ")
@@ -443,4 +459,15 @@ func roundDuration(d time.Duration) time.Duration {
 		return d.Round(10 * time.Millisecond)
 	}
 	return d.Round(time.Millisecond)
+}
+
+// writeFleet says how a fleet's verdict was fitted: the series a group
+// pooled, the restarts between which the slope was fitted.
+func writeFleet(b *strings.Builder, v Verdict) {
+	if v.Series > 0 {
+		fmt.Fprintf(b, "    series  %d pooled: the slope is per series\n", v.Series)
+	}
+	if v.Restarts > 0 {
+		fmt.Fprintf(b, "    restarts %d (drops of more than half): the slope is fitted between them\n", v.Restarts)
+	}
 }

@@ -1,5 +1,7 @@
 package leaktest
 
+import "time"
+
 // Decision is a verdict's outcome.
 type Decision string
 
@@ -27,6 +29,21 @@ type Verdict struct {
 	// Exhausted: the series reached most of its resource's limit; the
 	// report's Broken says which and when.
 	Exhausted bool
+	// Restarts: the drops of more than half (an OOM kill, a deploy) in
+	// the fitted points of a fleet's series (a group's: of all its
+	// series), where its segments begin. The slope is the climb's within
+	// segments.
+	Restarts int
+	// Series: how many series a group pools (probe.Prometheus's
+	// GroupBy); its slope is per series. 0 for a symbol of its own.
+	Series int
+	// Limit: the symbol's limit, when a probe knows it (a Limiter:
+	// RLIMIT_NOFILE, a container's memory limit); nil otherwise.
+	Limit *Limit
+	// TimeToLimit: how long, from the last snapshot, the symbol would take
+	// to reach its Limit at its slope per second; 0 when it has no limit,
+	// is at or over it, or does not grow.
+	TimeToLimit time.Duration
 	// Origin: the charged function, its file:line, the stack, and whether
 	// it is user code, from the first probe that describes the symbol.
 	Origin

@@ -32,6 +32,15 @@ func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 	c.addDefaults(defaultWatchBudgets, defaultWatchTolerances)
 	c.refuse("Watch", "a watch runs no hammer and no in-process probe", hammerOptions...)
 	c.refuse("Watch", "they bound AnalyzeFiles' dump files (probe.MaxResponse bounds a pprof response)", "MaxInput", "MaxSymbols")
+	if c.since > 0 {
+		if len(c.probes) != 1 {
+			c.errs = append(c.errs, fmt.Errorf("Since reads one probe's history; given %d probes: watch them apart", len(c.probes)))
+		} else if _, ok := c.probes[0].(Historian); !ok {
+			c.errs = append(c.errs, fmt.Errorf("Since: probe %s cannot read history (a Historian can: probe.Prometheus)", c.probes[0].Name()))
+		}
+	} else if c.maxDuration == 0 {
+		c.errs = append(c.errs, errors.New("leaktest.MaxDuration(0s): want > 0 (0 is for a Watch with Since: the history alone)"))
+	}
 	if err := c.err(); err != nil {
 		return nil, fmt.Errorf("leaktest.Watch: %w", err)
 	}
@@ -39,7 +48,10 @@ func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 	defer runMu.Unlock()
 	ctx, stop := c.joinContext(ctx)
 	defer stop()
-	r := newRun(modeWatch, c, time.Now(), defaultMaxPoints)
+	began := time.Now()
+	// The x axis starts where the history does.
+	r := newRun(modeWatch, c, began.Add(-c.since), defaultMaxPoints)
+	r.began = began
 	r.probes = c.probes
 	var err error
 	if r.artifacts, err = newArtifacts(c, r.runName()); err != nil {
@@ -58,12 +70,36 @@ func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 
 func (r *run) watch(ctx context.Context) (stopped StopReason, err error) {
 	parent := ctx
-	ctx, cancel := context.WithDeadline(ctx, r.start.Add(r.c.maxDuration))
-	defer cancel()
-	if err := r.snapshot(ctx, true); err != nil {
-		return r.ended(parent, err)
-	}
 	every := r.c.interval
+	if r.c.since > 0 {
+		// The history, decided at once; the live part only for what it
+		// left undecided.
+		if err := r.history(ctx); err != nil {
+			if parent.Err() != nil {
+				return StopCanceled, parent.Err()
+			}
+			return StopError, err
+		}
+		if r.hist.len() > 0 {
+			if why := r.look(); why != "" {
+				return why, nil
+			}
+		}
+		if r.c.maxDuration == 0 {
+			return StopMaxDuration, nil
+		}
+		if n := r.hist.len(); n >= 2 {
+			// Go on at the spacing the history's points were kept at.
+			every = max(every, time.Duration((r.hist.secs[n-1]-r.hist.secs[n-2])*float64(time.Second)))
+		}
+	}
+	ctx, cancel := context.WithDeadline(ctx, r.began.Add(r.c.maxDuration))
+	defer cancel()
+	if r.hist.len() == 0 {
+		if err := r.snapshot(ctx, true); err != nil {
+			return r.ended(parent, err)
+		}
+	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -88,7 +124,7 @@ func (r *run) watch(ctx context.Context) (stopped StopReason, err error) {
 			r.firstFitOps = 0
 			r.markFirst()
 		}
-		if b := r.exhaustion(0, "after "+time.Since(r.start).Round(100*time.Millisecond).String()); b != nil {
+		if b := r.exhaustion(0, "after "+time.Since(r.began).Round(100*time.Millisecond).String()); b != nil {
 			// Decided on the data up to the break, as in Run.
 			r.looks++
 			r.decide(true)
@@ -107,7 +143,7 @@ func (r *run) ended(parent context.Context, err error) (StopReason, error) {
 	switch {
 	case parent.Err() != nil:
 		return StopCanceled, parent.Err()
-	case time.Since(r.start) >= r.c.maxDuration:
+	case time.Since(r.began) >= r.c.maxDuration:
 		return StopMaxDuration, nil // the cap came mid-snapshot
 	}
 	return StopError, err
@@ -124,4 +160,47 @@ func (r *run) watchWarnings(rep *Report, fitted, undecided int, runErr error) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s undecided at the %v cap pass; the largest slope not ruled out is shown, and a longer watch narrows it",
 			undecided, plural(undecided, "symbol", "symbols"), r.c.maxDuration))
 	}
+}
+
+// history reads the last Since of the probe (a Historian) into the
+// history, its first point the baseline, as a live watch's first
+// snapshot is. The points are checked as live snapshots are.
+func (r *run) history(ctx context.Context) error {
+	h := r.probes[0].(Historian)
+	to := r.began
+	// Once the history is thinned, its points are kept every'th apart, as
+	// a live watch doubles its interval: evenly spread, as the fit wants.
+	// The points between are still seen for restarts.
+	var every time.Duration
+	var last time.Time
+	err := h.History(ctx, r.start, to, r.c.interval, func(at time.Time, samples []Sample) error {
+		if at.Before(r.start) || at.After(to) {
+			return fmt.Errorf("probe %s: history point at %v, outside %v to %v", r.probes[0].Name(), at, r.start, to)
+		}
+		if n := r.hist.len(); n > 0 && !at.After(r.start.Add(time.Duration(r.hist.secs[n-1]*float64(time.Second)))) {
+			return fmt.Errorf("probe %s: history point at %v, not after the one before", r.probes[0].Name(), at)
+		}
+		if err := r.accept(0, samples); err != nil {
+			return err
+		}
+		first := r.hist.len() == 0
+		if every > 0 && at.Sub(last) < every {
+			r.hist.observe(samples, r.isFleet)
+			return nil
+		}
+		if r.hist.full() {
+			every = 2 * max(every, at.Sub(last))
+		}
+		r.add(at, 0, 0, first, samples)
+		last = at
+		if !first && r.firstFitOps < 0 {
+			r.firstFitOps = 0
+			r.markFirst()
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("probe %s, its history from %s: %w", r.probes[0].Name(), r.start.Format(time.RFC3339), err)
+	}
+	return nil
 }

@@ -56,6 +56,8 @@ type watched struct {
 	prometheus string
 	query      string
 	headers    multi
+	groupBy    string
+	limitQuery string
 }
 
 func (w *watched) register(fs *flag.FlagSet) {
@@ -64,6 +66,8 @@ func (w *watched) register(fs *flag.FlagSet) {
 	fs.StringVar(&w.prometheus, "prometheus", "", "watch the series of a PromQL --query on the Prometheus server at `BASEURL` (http://HOST:9090): one symbol prom:SERIES per series (budget 0/op, 0/s for watch, unless a --budget matches it)")
 	fs.StringVar(&w.query, "query", "", "the `PROMQL` query for --prometheus, an instant vector: process_resident_memory_bytes{job=\"api\"}")
 	fs.Var(&w.headers, "header", "a header `'Name: value'` for every request to --prometheus (repeatable): 'Authorization: Bearer TOKEN'")
+	fs.StringVar(&w.groupBy, "group-by", "", "with --prometheus, pool the series with the same values of these `LABELS` (comma-separated: deployment,container) into one symbol per group, its slope per series")
+	fs.StringVar(&w.limitQuery, "limit-query", "", "with --prometheus, each series's limit from this `PROMQL` query (container_spec_memory_limit_bytes): a leak says when it would reach it")
 }
 
 func (w *watched) probes(cmd string, maxInput int64) ([]leaktest.Probe, error) {
@@ -91,6 +95,10 @@ func (w *watched) probes(cmd string, maxInput int64) ([]leaktest.Probe, error) {
 		return nil, usageErr("%s: --query %q needs --prometheus BASEURL: the server to ask", cmd, w.query)
 	case w.prometheus == "" && len(w.headers) > 0:
 		return nil, usageErr("%s: --header is for --prometheus, which is not given", cmd)
+	case w.prometheus == "" && w.groupBy != "":
+		return nil, usageErr("%s: --group-by is for --prometheus, which is not given", cmd)
+	case w.prometheus == "" && w.limitQuery != "":
+		return nil, usageErr("%s: --limit-query is for --prometheus, which is not given", cmd)
 	case w.prometheus != "":
 		u, err := url.Parse(w.prometheus)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -104,6 +112,19 @@ func (w *watched) probes(cmd string, maxInput int64) ([]leaktest.Probe, error) {
 				return nil, usageErr("%s: --header: want 'Name: value', got text with no name before a colon (not shown: it may be a secret)", cmd)
 			}
 			opts = append(opts, probe.PrometheusHeader(strings.TrimSpace(k), strings.TrimSpace(v)))
+		}
+		if w.groupBy != "" {
+			var labels []string
+			for _, l := range strings.Split(w.groupBy, ",") {
+				if l = strings.TrimSpace(l); !labelName(l) {
+					return nil, usageErr("%s: --group-by %q: %q is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)", cmd, w.groupBy, l)
+				}
+				labels = append(labels, l)
+			}
+			opts = append(opts, probe.GroupBy(labels...))
+		}
+		if w.limitQuery != "" {
+			opts = append(opts, probe.LimitQuery(w.limitQuery))
 		}
 		out = append(out, probe.Prometheus(w.prometheus, w.query, opts...))
 	}
@@ -187,6 +208,7 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 		jobs    = fs.Int("n", 100, "jobs per round; snapshots are taken between rounds")
 		wait    = fs.Duration("w", 0, "wait between rounds")
 		maxDur  = fs.Duration("max-duration", 2*time.Minute, "stop after `D` even if undecided (undecided passes)")
+		since   = fs.Duration("since", 0, "refused: history is for watch (`D`); a hammered run's x axis is its own ops")
 		minOps  = fs.Int64("min-ops", leaktest.DefaultMinOps, "ops after warm-up before any verdict (the largest cache sure not to fail the run)")
 		warmUp  = fs.Int64("warm-up", leaktest.DefaultWarmUp, "ops before the first fitted snapshot")
 		method  = fs.String("X", "GET", "HTTP `method`")
@@ -273,6 +295,9 @@ func hammerCmd(stdout, stderr io.Writer, args []string) error {
 			return usageErr("hammer: %v", err)
 		}
 	}
+	if *since != 0 {
+		return usageErr("hammer: --since %v: history is for watch (leakslope watch --prometheus … --since D); a hammered run fits against its own ops", *since)
+	}
 	probes, err := w.probes("hammer", int64(c.maxInput))
 	if err != nil {
 		return err
@@ -306,4 +331,17 @@ func processExists(pid int) (bool, error) {
 		return false, nil
 	}
 	return process.PidExists(int32(pid))
+}
+
+// labelName reports a Prometheus label name other than __name__.
+func labelName(s string) bool {
+	if s == "" || s == "__name__" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }

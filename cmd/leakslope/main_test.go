@@ -123,6 +123,13 @@ type jsonVerdict struct {
 	SlopePerOp float64 `json:"slope_per_op"`
 	SlopeLo    float64 `json:"slope_per_op_lo"`
 	SlopeHi    float64 `json:"slope_per_op_hi"`
+	SlopePerS  float64 `json:"slope_per_s"`
+	Restarts   int     `json:"restarts"`
+	Series     int     `json:"series"`
+	Limit      float64 `json:"limit"`
+	LimitName  string  `json:"limit_name"`
+	ToLimitS   float64 `json:"time_to_limit_s"`
+	Last       float64 `json:"last"`
 }
 
 // jsonReport is what the tests read of --json.
@@ -131,6 +138,7 @@ type jsonReport struct {
 	Ops       int64             `json:"ops"`
 	Stopped   string            `json:"stopped"`
 	Error     string            `json:"error"`
+	HistoryS  float64           `json:"history_s"`
 	Verdicts  []jsonVerdict     `json:"verdicts"`
 	Artifacts map[string]string `json:"artifacts"`
 }

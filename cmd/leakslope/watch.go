@@ -11,7 +11,7 @@ import (
 	"github.com/leakslope/leakslope/leaktest"
 )
 
-const watchUsage = `usage: leakslope watch (--pid PID | --pprof BASEURL | --prometheus BASEURL --query PROMQL) [flags]
+const watchUsage = `usage: leakslope watch (--pid PID | --pprof BASEURL | --prometheus BASEURL --query PROMQL [--since D]) [flags]
 
 Watches a service under its own load, with no hammer: a snapshot every
 --interval, the x axis in seconds, budgets per s, min or h (by default no
@@ -22,15 +22,26 @@ far.
 
 With --prometheus, each snapshot is an instant query of Prometheus's HTTP
 API, and each series the query returns is a symbol, prom: and the series
-as PromQL prints it. A malformed query exits 2; Prometheus not answering,
-a query that returns no series or too many, exit 3 with the report so far.
+as PromQL prints it. --since D first reads the last D of history with
+range queries (step --interval, or coarser: Prometheus gives at most 11,000
+points a series) and decides at once; then it watches live for what is
+undecided, up to --max-duration (0s: the history alone). A series missing
+from a scrape is a gap; a drop of more than half is a restart (an OOM
+kill, a deploy): the slope is fitted between restarts. --group-by pools
+the series of a deployment; --limit-query says when a leak reaches its
+limit. A malformed query exits 2; Prometheus not answering, slow, or a
+query that returns no series or too many, exit 3 with the report so far.
 
 examples:
   leakslope watch --pid 4242 --interval 10s --max-duration 30m \
       --budget 'process.rss <= 1MiB/min'
   leakslope watch --prometheus http://prometheus:9090 \
-      --query 'process_resident_memory_bytes{job="api"}' \
-      --interval 30s --max-duration 2h --budget 'prom:* <= 8MiB/h'
+      --query 'process_resident_memory_bytes{job="api"}' --since 12h \
+      --budget 'prom:* <= 8MiB/h'
+  leakslope watch --prometheus http://prometheus:9090 \
+      --query 'container_memory_working_set_bytes{namespace="staging"}' \
+      --since 6h --max-duration 0s --group-by deployment \
+      --limit-query 'container_spec_memory_limit_bytes{namespace="staging"}'
 `
 
 func watchCmd(stdout, stderr io.Writer, args []string) error {
@@ -39,7 +50,8 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 		c        common
 		w        watched
 		interval = fs.Duration("interval", leaktest.DefaultInterval, "time between snapshots")
-		maxDur   = fs.Duration("max-duration", 5*time.Minute, "stop after `D` even if undecided (undecided passes)")
+		maxDur   = fs.Duration("max-duration", 5*time.Minute, "stop after `D` even if undecided (undecided passes); with --since, the live part after the history (0s: none)")
+		since    = fs.Duration("since", 0, "with --prometheus, first read the last `D` of history (12h) and decide on it")
 		all      = fs.Bool("all", false, "keep watching after a leak is proven, until every symbol is decided")
 	)
 	c.register(fs.FlagSet)
@@ -53,8 +65,12 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 		return usageErr("watch: unexpected argument %q: watch takes only flags (see leakslope watch --help)", append(pos, tail...)[0])
 	case *interval <= 0:
 		return usageErr("watch: --interval %v: want > 0", *interval)
-	case *maxDur <= 0:
-		return usageErr("watch: --max-duration %v: want > 0", *maxDur)
+	case *since < 0:
+		return usageErr("watch: --since %v: want > 0", *since)
+	case *since > 0 && w.prometheus == "":
+		return usageErr("watch: --since is for --prometheus (only Prometheus keeps a history)")
+	case *maxDur < 0 || *maxDur == 0 && *since == 0:
+		return usageErr("watch: --max-duration %v: want > 0 (0s only with --since: the history alone)", *maxDur)
 	}
 	for _, b := range c.budgets {
 		if bb, _ := leaktest.ParseBudget(b); bb.PerTime == 0 {
@@ -73,6 +89,9 @@ func watchCmd(stdout, stderr io.Writer, args []string) error {
 	defer stop()
 	opts = append(opts, w.budgets(false)...)
 	opts = append(opts, leaktest.Interval(*interval), leaktest.MaxDuration(*maxDur), leaktest.WithProbes(probes...))
+	if *since > 0 {
+		opts = append(opts, leaktest.Since(*since))
+	}
 	if *all {
 		opts = append(opts, leaktest.UntilAllDecided())
 	}

@@ -54,8 +54,15 @@ const (
 
 // Series is one symbol's points after warm-up, in increasing X.
 type Series struct {
-	X      []float64 // the budget's axis: ops, or seconds
-	Y      []float64
+	X []float64 // the budget's axis: ops, or seconds
+	Y []float64
+	// Blocks, when there are more than one, are the start indices of runs
+	// of points compared only among themselves, each in increasing X: the
+	// segments of a series between restarts, and of all the series of a
+	// group. A slope is then fitted within blocks (stats' blocked
+	// Theil–Sen and Kendall), never across a restart or between two
+	// processes. nil: one block.
+	Blocks []int
 	Budget float64 // max slope per unit of X
 	// Tolerance is how far over the budget the upper bound of a series
 	// with no sign of growth may be and still be within: the precision
@@ -114,25 +121,25 @@ func Decide(series []Series, cfg Config) []Result {
 		if res[i].Short || !eligible || flatWithin(s) {
 			continue
 		}
-		p[i] = stats.PGreater(s.X, s.Y, s.Budget)
+		p[i] = stats.PGreaterBlocks(s.X, s.Y, s.Blocks, s.Budget)
 		for _, q := range quarters {
 			if p[i] > look { // cannot be rejected by Holm at any rank
 				break
 			}
-			x, y := window(s, q[0], q[1], cfg.MinPoints)
-			p[i] = math.Max(p[i], stats.PGreater(x, y, s.Budget))
+			w := window(s, q[0], q[1], cfg.MinPoints)
+			p[i] = math.Max(p[i], stats.PGreaterBlocks(w.X, w.Y, w.Blocks, s.Budget))
 		}
 	}
 	reject, level := stats.Holm(p, look)
 	for i, s := range series {
 		r := &res[i]
 		r.P, r.Level = p[i], level[i]
-		r.Fit = stats.TheilSen(s.X, s.Y, r.Level)
+		r.Fit = stats.TheilSenBlocks(s.X, s.Y, s.Blocks, r.Level)
 		if r.Short {
 			continue
 		}
-		wx, wy := window(s, 0.75, 1, cfg.MinPoints)
-		r.Recent = stats.TheilSen(wx, wy, r.Level)
+		w := window(s, 0.75, 1, cfg.MinPoints)
+		r.Recent = stats.TheilSenBlocks(w.X, w.Y, w.Blocks, r.Level)
 		if !eligible {
 			continue
 		}
@@ -144,25 +151,26 @@ func Decide(series []Series, cfg Config) []Result {
 			r.Decision = Within
 			continue
 		}
-		r.Growing = growing(s, r.Recent, wx, wy, cfg)
+		r.Growing = growing(s, r.Recent, w, cfg)
 		if r.Growing {
 			continue
 		}
 		// A series that went flat as the ops started failing may be at a
 		// limit: within, by any route, would call the limit a plateau.
-		if r.Failing = failedAsItStopped(s, wy, cfg); r.Failing {
+		if r.Failing = len(s.Blocks) <= 1 && failedAsItStopped(s, w.Y, cfg); r.Failing {
 			continue
 		}
 		b, tol := s.Budget, s.Tolerance
+		fell := w.falls()
 		switch {
 		case r.Fit.Hi <= b:
 			r.Decision = Within
-		case r.Recent.Hi <= b && !cfg.Broken && (falls(wy) || pausedLonger(s.X, s.Y)):
+		case r.Recent.Hi <= b && !cfg.Broken && (fell || s.pausedLonger()):
 			r.Decision, r.Stopped = Within, true
 		case tol <= 0:
-		case r.Fit.Hi <= b+tol && falls(wy):
+		case r.Fit.Hi <= b+tol && fell:
 			r.Decision, r.Tolerated = Within, true
-		case r.Recent.Hi <= b+tol && !cfg.Broken && falls(wy):
+		case r.Recent.Hi <= b+tol && !cfg.Broken && fell:
 			r.Decision, r.Stopped, r.Tolerated = Within, true, true
 		}
 	}
@@ -213,15 +221,54 @@ func failedAsItStopped(s Series, recent []float64, cfg Config) bool {
 // started before the last quarter grows through all of it; one that
 // started inside it grows at its end; exact data that rose at its last
 // point is growing now.
-func growing(s Series, recent stats.Fit, x, y []float64, cfg Config) bool {
+func growing(s Series, recent stats.Fit, w Series, cfg Config) bool {
 	if recent.Slope > s.Budget+s.Tolerance {
 		return true
 	}
 	// Exact data that just rose: the rise is the newest thing known.
-	if n := len(y); n >= 2 && y[n-1] > y[n-2] && !falls(y) {
-		return true
+	for _, y := range w.blocks() {
+		if n := len(y.Y); n >= 2 && y.Y[n-1] > y.Y[n-2] && !falls(y.Y) {
+			return true
+		}
 	}
-	return stats.PGreater(x, y, s.Budget) <= cfg.Alpha
+	return stats.PGreaterBlocks(w.X, w.Y, w.Blocks, s.Budget) <= cfg.Alpha
+}
+
+// blocks splits s into its blocks (sub-slices, not copies).
+func (s Series) blocks() []Series {
+	if len(s.Blocks) <= 1 {
+		return []Series{s}
+	}
+	out := make([]Series, len(s.Blocks))
+	for k, from := range s.Blocks {
+		to := len(s.X)
+		if k+1 < len(s.Blocks) {
+			to = s.Blocks[k+1]
+		}
+		out[k] = Series{X: s.X[from:to], Y: s.Y[from:to]}
+	}
+	return out
+}
+
+// falls reports that some block of s goes down somewhere.
+func (s Series) falls() bool {
+	for _, b := range s.blocks() {
+		if falls(b.Y) {
+			return true
+		}
+	}
+	return false
+}
+
+// pausedLonger reports that every block of s has paused longer at its
+// end than between its earlier rises.
+func (s Series) pausedLonger() bool {
+	for _, b := range s.blocks() {
+		if len(b.Y) >= 2 && !pausedLonger(b.X, b.Y) {
+			return false
+		}
+	}
+	return true
 }
 
 // falls reports that y goes down somewhere: the noise that a tolerance is
@@ -283,7 +330,44 @@ func flatWithin(s Series) bool {
 // window returns the points whose X lies in [from, to] of the X range (as
 // fractions of it), widened on both sides, as far as the series allows,
 // to at least minPoints points.
-func window(s Series, from, to float64, minPoints int) (x, y []float64) {
+func window(s Series, from, to float64, minPoints int) Series {
+	if len(s.Blocks) > 1 {
+		return blockWindow(s, from, to, minPoints)
+	}
+	x, y := window1(s, from, to, minPoints)
+	return Series{X: x, Y: y}
+}
+
+// blockWindow is window over blocks: each block's points in the X range,
+// the range widened by tenths of the span until they are minPoints.
+func blockWindow(s Series, from, to float64, minPoints int) Series {
+	x0, x1 := math.Inf(1), math.Inf(-1)
+	for _, v := range s.X {
+		x0, x1 = min(x0, v), max(x1, v)
+	}
+	span := x1 - x0
+	for {
+		lo, hi := x0+from*span, x0+to*span
+		var w Series
+		for _, b := range s.blocks() {
+			start := len(w.X)
+			for i, v := range b.X {
+				if v >= lo && v <= hi {
+					w.X, w.Y = append(w.X, v), append(w.Y, b.Y[i])
+				}
+			}
+			if len(w.X) > start {
+				w.Blocks = append(w.Blocks, start)
+			}
+		}
+		if len(w.X) >= minPoints || (from <= 0 && to >= 1) {
+			return w
+		}
+		from, to = max(0, from-0.1), min(1, to+0.1)
+	}
+}
+
+func window1(s Series, from, to float64, minPoints int) (x, y []float64) {
 	n := len(s.X)
 	if n == 0 {
 		return nil, nil
