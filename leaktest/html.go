@@ -55,7 +55,7 @@ func (r *Report) page() *render.Page {
 		row := render.Symbol{Name: string(v.Symbol), Class: string(v.Decision), Decision: decision, Budget: budgetText(v),
 			Slope:  slopeText(v),
 			PerSec: formatSlope(v.Symbol, v.Trend.PerSecond, "s"),
-			Values: formatValue(v.Symbol, v.First) + " → " + formatValue(v.Symbol, v.Last)}
+			Values: formatValue(v.Symbol, v.First) + " → " + formatValue(v.Symbol, v.Last) + fleetText(v)}
 		if v.Decision != Within {
 			row.Stack = v.Stack
 		}

@@ -461,6 +461,22 @@ func roundDuration(d time.Duration) time.Duration {
 	return d.Round(time.Millisecond)
 }
 
+// fleetText is writeFleet's and the limit's facts on one line, for the
+// HTML table: "; 4 series pooled; 3 restarts; limit 1 GiB in 7h12m".
+func fleetText(v Verdict) string {
+	var b strings.Builder
+	if v.Series > 0 {
+		fmt.Fprintf(&b, "; %d series pooled (the slope is per series)", v.Series)
+	}
+	if v.Restarts > 0 {
+		fmt.Fprintf(&b, "; %d %s (fitted between them)", v.Restarts, plural(v.Restarts, "restart", "restarts"))
+	}
+	if v.Limit != nil && v.TimeToLimit > 0 {
+		fmt.Fprintf(&b, "; limit %s (%s) in %v", formatValue(v.Symbol, v.Limit.Value), v.Limit.Name, roundDuration(v.TimeToLimit))
+	}
+	return b.String()
+}
+
 // writeFleet says how a fleet's verdict was fitted: the series a group
 // pooled, the restarts between which the slope was fitted.
 func writeFleet(b *strings.Builder, v Verdict) {

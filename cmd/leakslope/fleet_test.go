@@ -3,6 +3,7 @@ package main
 import (
 	"maps"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -113,5 +114,9 @@ func TestWatchPrometheusFleetHistory(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "series  4 pooled") {
 		t.Errorf("--group-by: the text does not say the group pools 4 series:\n%s", stdout)
+	}
+	page, err := os.ReadFile(rep.Artifacts["html"])
+	if err != nil || !strings.Contains(string(page), "4 series pooled (the slope is per series); 3 restarts (fitted between them)") {
+		t.Errorf("--group-by: report.html (%v) does not say the group pools 4 series with 3 restarts", err)
 	}
 }
