@@ -2,7 +2,11 @@ package probe_test
 
 import (
 	"context"
+	"errors"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -85,4 +89,111 @@ func TestPrometheusFleetHistory(t *testing.T) {
 		t.Errorf("history %v, want ~12h", rep.History)
 	}
 	t.Logf("%s", rep)
+}
+
+// Clean fleets, again and again (other seeds: other noise, gaps, restarts
+// and replacements), never give a leak verdict.
+func TestPrometheusCleanFleetsNeverLeak(t *testing.T) {
+	end := time.Now().Truncate(promtest.FleetStep)
+	for seed := int64(2); seed <= 5; seed++ {
+		fleet := promtest.GenerateFleet(seed, end)
+		var clean []promtest.HistorySeries
+		for i, s := range fleet.Series {
+			if !fleet.Truth[i].Leak {
+				clean = append(clean, s)
+			}
+		}
+		prom := promtest.StartWithHistory(t, fleet.Start, fleet.Step, clean)
+		for _, group := range [][]probe.PrometheusOption{nil, {probe.GroupBy("deployment")}} {
+			rep, err := leaktest.Watch(context.Background(),
+				leaktest.WithProbes(probe.Prometheus(prom.URL, `app_memory_bytes{job="fleet"}`, group...)),
+				leaktest.Since(time.Since(fleet.Start)), leaktest.Interval(fleet.Step), leaktest.MaxDuration(0),
+				leaktest.WithBudget("prom:* <= 4MiB/h"), leaktest.ArtifactsDir(t.TempDir()))
+			if err != nil {
+				t.Fatalf("seed %d: watch: %v\n%s", seed, err, rep)
+			}
+			if leaks := rep.Leaks(); len(leaks) > 0 {
+				t.Errorf("seed %d (group-by %v): a clean fleet has %d leak verdicts, the first %s\n%s", seed, len(group) > 0, len(leaks), leaks[0].Symbol, rep)
+			}
+		}
+		prom.Stop()
+	}
+}
+
+// A history too short to decide (a few seconds of a live exporter) is
+// read, then the watch goes on live until the growing series is a leak.
+func TestPrometheusSinceThenLive(t *testing.T) {
+	exp, prom := promtest.StartScraped(t)
+	time.Sleep(2 * time.Second) // some history to read
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rep, err := leaktest.Watch(ctx,
+		leaktest.WithProbes(probe.Prometheus(prom.URL, "test_mem_bytes")),
+		leaktest.Since(2*time.Second), leaktest.Interval(500*time.Millisecond),
+		leaktest.MaxDuration(2*time.Minute), // bounds a hang; the watch stops at the leak
+		leaktest.WithBudget("prom:* <= 100KiB/min"), leaktest.ArtifactsDir(t.TempDir()))
+	if err != nil {
+		t.Fatalf("watch: %v\n%s", err, rep)
+	}
+	grow := "prom:" + exp.Series("grow")
+	var leaks []string
+	for _, v := range rep.Leaks() {
+		leaks = append(leaks, string(v.Symbol))
+	}
+	if !slices.Equal(leaks, []string{grow}) {
+		t.Fatalf("leaks %q, want exactly [%q]\n%s", leaks, grow, rep)
+	}
+	if rep.History != 2*time.Second || rep.Duration <= rep.History {
+		t.Errorf("history %v of %v: want 2s of history, then live snapshots", rep.History, rep.Duration)
+	}
+	if !strings.Contains(rep.String(), "2s of history, then") {
+		t.Errorf("the report does not say it read 2s of history:\n%s", rep)
+	}
+}
+
+// What the history can fail on, each an error naming the URL and the
+// query: a query with no series over the while, a malformed query (a
+// *probe.QueryError), Prometheus slower than the probe's timeout (a
+// real Prometheus behind a slow link), a probe that cannot read history.
+func TestPrometheusHistoryErrors(t *testing.T) {
+	_, prom := promtest.StartScraped(t)
+	watch := func(p leaktest.Probe) (*leaktest.Report, error) {
+		return leaktest.Watch(context.Background(), leaktest.WithProbes(p), leaktest.Since(time.Minute),
+			leaktest.Interval(time.Second), leaktest.MaxDuration(0), leaktest.ArtifactsDir(t.TempDir()))
+	}
+	_, err := watch(probe.Prometheus(prom.URL, `test_mem_bytes{role="none"}`))
+	if err == nil || !strings.Contains(err.Error(), "returned no series from") || !strings.Contains(err.Error(), prom.URL) {
+		t.Errorf("empty history: %v, want an error naming the URL and saying no series", err)
+	}
+	_, err = watch(probe.Prometheus(prom.URL, `test_mem_bytes{`))
+	var qe *probe.QueryError
+	if !errors.As(err, &qe) || qe.Query != `test_mem_bytes{` {
+		t.Errorf("malformed query: %v, want a *probe.QueryError naming it", err)
+	}
+
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(5 * time.Second):
+		case <-r.Context().Done():
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer slow.Close()
+	start := time.Now()
+	rep, err := watch(probe.Prometheus(slow.URL, "test_mem_bytes", probe.PrometheusTimeout(200*time.Millisecond)))
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 200ms") || !strings.Contains(err.Error(), slow.URL) {
+		t.Errorf("slow Prometheus: %v, want an error saying it did not answer within 200ms, naming %s", err, slow.URL)
+	}
+	if rep == nil {
+		t.Errorf("slow Prometheus: no report; want the report so far")
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("slow Prometheus: the watch took %v; the 200ms timeout should have ended it (bound, not a timing claim: the server waits 5s)", d)
+	}
+
+	_, err = leaktest.Watch(context.Background(), leaktest.WithProbes(probe.Process(os.Getpid())), leaktest.Since(time.Minute))
+	if err == nil || !strings.Contains(err.Error(), "cannot read history") {
+		t.Errorf("Since with a probe without history: %v, want a refusal", err)
+	}
 }

@@ -120,3 +120,31 @@ func TestWatchPrometheusFleetHistory(t *testing.T) {
 		t.Errorf("--group-by: report.html (%v) does not say the group pools 4 series with 3 restarts", err)
 	}
 }
+
+// The fleet flags' misuse is exit 2, naming the flag; a malformed query
+// read as history is exit 2 as live.
+func TestWatchPrometheusFleetUsage(t *testing.T) {
+	dead := promtest.DeadURL(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"watch", "--pid", "1", "--since", "1h"}, "--since is for --prometheus"},
+		{[]string{"watch", "--prometheus", dead, "--query", "up", "--max-duration", "0s"}, "--max-duration 0s: want > 0 (0s only with --since"},
+		{[]string{"watch", "--prometheus", dead, "--query", "up", "--since", "-1h"}, "--since -1h0m0s: want > 0"},
+		{[]string{"watch", "--prometheus", dead, "--query", "up", "--group-by", "deployment,1x"}, `--group-by "deployment,1x": "1x" is not a label name`},
+		{[]string{"watch", "--pid", "1", "--group-by", "deployment"}, "--group-by is for --prometheus"},
+		{[]string{"watch", "--pid", "1", "--limit-query", "x"}, "--limit-query is for --prometheus"},
+		{[]string{"hammer", "--prometheus", dead, "--query", "up", "--since", "1h", "http://127.0.0.1:1/"}, "--since 1h0m0s: history is for watch"},
+	} {
+		stdout, stderr, code := cli(t, c.args...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%q: exit %d, want 2 saying %q\n%s%s", c.args, code, c.want, stdout, stderr)
+		}
+	}
+	_, prom := promtest.StartScraped(t)
+	stdout, stderr, code := cli(t, "watch", "--prometheus", prom.URL, "--query", "test_mem_bytes{", "--since", "1m", "--max-duration", "0s", "--out", t.TempDir())
+	if code != 2 || !strings.Contains(stderr, `query "test_mem_bytes{"`) || !strings.Contains(stderr, "malformed") {
+		t.Errorf("malformed query over --since: exit %d, want 2 naming it\n%s%s", code, stdout, stderr)
+	}
+}
