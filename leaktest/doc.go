@@ -53,7 +53,11 @@
 // Run with WithoutHeap, WithoutGoroutines and WithoutResources and the
 // probes of package probe (probe.Process, probe.Pprof) hammers a service
 // from outside (the leakslope CLI's hammer). Watch
-// snapshots probes every Interval with no hammer, x being time. Analyze and
+// snapshots probes every Interval with no hammer, x being time; with Since
+// it first reads a Historian probe's past (probe.Prometheus's range
+// queries) and decides on it at once. A Fleet probe's series have gaps
+// and restarts, fitted between restarts, and may be pooled in groups.
+// Analyze and
 // AnalyzeFiles trend snapshots taken elsewhere — pprof heap profiles,
 // goroutine dumps, SOS !dumpheap -stat logs — x being the dump's number.
 //
