@@ -22,6 +22,7 @@ type Probe interface {
 	// Take reads the values of one snapshot. A symbol missing from a
 	// snapshot is 0 there (a site with nothing live, a class with no
 	// instance): a probe that cannot read a value must fail, not omit it.
+	// (A Fleet's missing symbol is a gap instead: a pod not there.)
 	Take(ctx context.Context) ([]Sample, error)
 }
 
