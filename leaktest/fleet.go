@@ -81,7 +81,8 @@ func (r *run) points(sym Symbol) points {
 		}
 		if len(p.vals) == 0 || seg[i] != last {
 			if len(p.vals) > 0 {
-				p.restarts++
+				// Every restart seen, also those between kept points.
+				p.restarts += int(seg[i] - last)
 			}
 			p.blocks = append(p.blocks, len(p.vals))
 			last = seg[i]
@@ -103,6 +104,9 @@ func (r *run) group(members []Symbol) points {
 	var p points
 	var firsts, lasts float64
 	for _, m := range members {
+		if _, ok := r.hist.cols[m]; !ok {
+			continue // seen only between kept points: no column yet
+		}
 		mp := r.points(m)
 		if len(mp.vals) == 0 {
 			continue
@@ -128,4 +132,23 @@ func (r *run) group(members []Symbol) points {
 		p.blocks = nil
 	}
 	return p
+}
+
+// gone reports a fleet symbol missing from the newest snapshot (a pod
+// replaced or scaled away), or a group all of whose series are: no more
+// points will come, so it does not hold a watch that waits for them.
+func (r *run) gone(sym Symbol) bool {
+	if members, ok := r.members[sym]; ok {
+		for _, m := range members {
+			if !r.gone(m) {
+				return false
+			}
+		}
+		return true
+	}
+	if !r.isFleet(sym) {
+		return false
+	}
+	col := r.hist.cols[sym]
+	return len(col) == 0 || math.IsNaN(col[len(col)-1])
 }

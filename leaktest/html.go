@@ -125,7 +125,14 @@ func (r *Report) charts() []render.Chart {
 		}
 		verdictChart(v)
 	}
-	sort.SliceStable(within, func(i, j int) bool { return within[i].Last > within[j].Last })
+	// NaN (a fleet series with no fitted point) sorts last.
+	last := func(v Verdict) float64 {
+		if math.IsNaN(v.Last) {
+			return math.Inf(-1)
+		}
+		return v.Last
+	}
+	sort.SliceStable(within, func(i, j int) bool { return last(within[i]) > last(within[j]) })
 	for i, v := range within {
 		if i == 3 {
 			break

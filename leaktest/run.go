@@ -446,7 +446,7 @@ func (r *run) look() StopReason {
 	r.decide(true)
 	undecided := 0
 	for _, sym := range r.order {
-		if !r.sticky[sym] && r.results[sym].Decision != decide.Within && !r.undecidable(sym) {
+		if !r.sticky[sym] && r.results[sym].Decision != decide.Within && !r.undecidable(sym) && !r.gone(sym) {
 			undecided++
 		}
 	}
@@ -740,7 +740,7 @@ func (r *run) verdict(sym Symbol) Verdict {
 		v.Trend.PerSecond, v.Trend.PerSecondLo, v.Trend.PerSecondHi = of.Slope, of.Lo, of.Hi
 	}
 	v.First, v.Last, v.Restarts, v.Series = p.first, p.last, p.restarts, p.series
-	if l, ok := r.limits[sym]; ok {
+	if l, ok := r.limits[sym]; ok && l.Value > 0 {
 		v.Limit = &l
 		if s := v.Trend.PerSecond; s > 0 && !math.IsNaN(v.Last) && l.Value > v.Last {
 			v.TimeToLimit = time.Duration(min((l.Value-v.Last)/s, float64(math.MaxInt64/2)/1e9) * float64(time.Second))

@@ -225,9 +225,15 @@ func growing(s Series, recent stats.Fit, w Series, cfg Config) bool {
 	if recent.Slope > s.Budget+s.Tolerance {
 		return true
 	}
-	// Exact data that just rose: the rise is the newest thing known.
-	for _, y := range w.blocks() {
-		if n := len(y.Y); n >= 2 && y.Y[n-1] > y.Y[n-2] && !falls(y.Y) {
+	// Exact data that just rose: the rise is the newest thing known. With
+	// blocks, in the newest block alone, and only one long enough to be
+	// more than a process warming up after a restart.
+	if len(w.Blocks) <= 1 {
+		if n := len(w.Y); n >= 2 && w.Y[n-1] > w.Y[n-2] && !falls(w.Y) {
+			return true
+		}
+	} else if b, ok := w.newest(); ok && len(b.Y) >= max(2, cfg.MinPoints/2) {
+		if n := len(b.Y); b.Y[n-1] > b.Y[n-2] && !falls(b.Y) {
 			return true
 		}
 	}
@@ -250,6 +256,23 @@ func (s Series) blocks() []Series {
 	return out
 }
 
+// newest returns the block whose last point is the newest of s (the
+// longest, of several); false when s has no points.
+func (s Series) newest() (Series, bool) {
+	var best Series
+	found := false
+	for _, b := range s.blocks() {
+		n := len(b.X)
+		if n == 0 {
+			continue
+		}
+		if !found || b.X[n-1] > best.X[len(best.X)-1] || b.X[n-1] == best.X[len(best.X)-1] && n > len(best.X) {
+			best, found = b, true
+		}
+	}
+	return best, found
+}
+
 // falls reports that some block of s goes down somewhere.
 func (s Series) falls() bool {
 	for _, b := range s.blocks() {
@@ -263,12 +286,14 @@ func (s Series) falls() bool {
 // pausedLonger reports that every block of s has paused longer at its
 // end than between its earlier rises.
 func (s Series) pausedLonger() bool {
+	long := false
 	for _, b := range s.blocks() {
 		if len(b.Y) >= 2 && !pausedLonger(b.X, b.Y) {
 			return false
 		}
+		long = long || len(b.Y) >= 2
 	}
-	return true
+	return long
 }
 
 // falls reports that y goes down somewhere: the noise that a tolerance is
