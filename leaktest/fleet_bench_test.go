@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"sync"
@@ -219,6 +221,11 @@ func benchWatchSince(b *testing.B, n int) {
 	b.StopTimer()
 	b.ReportMetric(float64(verdicts), "series/op")
 	b.ReportMetric(peak, "peak-heap-MiB")
+	// report.json is written whole from memory: its size bounds the heap
+	// from below.
+	if fi, err := os.Stat(filepath.Join(dir, "report.json")); err == nil {
+		b.ReportMetric(float64(fi.Size())/(1<<20), "json-MiB")
+	}
 	b.ReportMetric(addSecs/float64(b.N), "add-s/op")
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"sync"
@@ -143,4 +145,9 @@ func BenchmarkPrometheusHistory10kSeries(b *testing.B) {
 	}
 	b.ReportMetric(float64(verdicts), "series/op")
 	b.ReportMetric(peak, "peak-heap-MiB")
+	// report.json is written whole from memory: its size bounds the heap
+	// from below.
+	if fi, err := os.Stat(filepath.Join(dir, "report.json")); err == nil {
+		b.ReportMetric(float64(fi.Size())/(1<<20), "json-MiB")
+	}
 }
