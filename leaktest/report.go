@@ -20,7 +20,10 @@ type Report struct {
 	Interval time.Duration // Watch's time between snapshots
 	// History: how much of the past a Watch with Since read before it
 	// watched live; Duration includes it.
-	History  time.Duration
+	History time.Duration
+	// Live: how many snapshots a Watch with Since took live after its
+	// history; 0 when it decided on the history alone.
+	Live     int
 	Hammer   runner.Config // with defaults filled in
 	Ops      int64
 	Rounds   int

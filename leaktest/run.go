@@ -66,7 +66,7 @@ func Run(ctx context.Context, target runner.Target, opts ...Option) (*Report, er
 
 // newRun sets up the state every mode shares; nothing is fitted yet.
 func newRun(mode runMode, c *config, start time.Time, maxPoints int) *run {
-	return &run{mode: mode, c: c, start: start, began: start, hist: newHistory(start, maxPoints), firstFitOps: -1,
+	return &run{mode: mode, c: c, start: start, began: start, live: start, hist: newHistory(start, maxPoints), firstFitOps: -1,
 		sticky: map[Symbol]bool{}, source: map[Symbol]int{}, fleet: map[Symbol]Symbol{}, members: map[Symbol][]Symbol{}, budgets: map[Symbol]*Budget{}, tolerances: map[Symbol]float64{}, floors: map[Symbol]float64{}}
 }
 
@@ -104,6 +104,9 @@ type run struct {
 	hist   *history
 	start  time.Time // the x axis's 0: the run's start, or its history's
 	began  time.Time // when the run began: start, but for a Watch with Since
+	live   time.Time // when a watch's live part began: began, or after its history
+	// liveSnaps counts the snapshots taken (not read from a history).
+	liveSnaps int
 
 	spacing      int64
 	lastSnapOps  int64
@@ -378,6 +381,7 @@ func (r *run) snapshot(ctx context.Context, warm bool) error {
 		errs = r.hammer.Errors().Count
 	}
 	r.add(now, ops, errs, warm, samples)
+	r.liveSnaps++
 	r.lastSnapOps, r.lastSnapTime = ops, time.Now()
 	return nil
 }
@@ -617,7 +621,7 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 		rep.MinOps, rep.WarmUp = c.minOps, c.warmUp
 	}
 	if r.mode == modeWatch {
-		rep.Interval, rep.History = c.interval, r.began.Sub(r.start)
+		rep.Interval, rep.History, rep.Live = c.interval, r.began.Sub(r.start), r.liveSnaps
 	}
 	if s, ok := r.target.(fmt.Stringer); ok {
 		rep.Target = s.String()

@@ -97,6 +97,9 @@ func (r *Report) writeOpErrors(b *strings.Builder) {
 func (r *Report) extent() string {
 	switch r.Axis {
 	case AxisSeconds:
+		if r.History > 0 && r.Live == 0 {
+			return fmt.Sprintf("%v of history, decided on it alone", roundDuration(r.History))
+		}
 		if r.History > 0 {
 			return fmt.Sprintf("%v of history, then %v of watching (a snapshot every %v)", roundDuration(r.History), roundDuration(r.Duration-r.History), r.Interval)
 		}

@@ -74,7 +74,8 @@ func (r *run) watch(ctx context.Context) (stopped StopReason, err error) {
 	if r.c.since > 0 {
 		// The history, decided at once; the live part only for what it
 		// left undecided.
-		if err := r.history(ctx); err != nil {
+		spacing, err := r.history(ctx)
+		if err != nil {
 			if parent.Err() != nil {
 				return StopCanceled, parent.Err()
 			}
@@ -88,12 +89,12 @@ func (r *run) watch(ctx context.Context) (stopped StopReason, err error) {
 		if r.c.maxDuration == 0 {
 			return StopMaxDuration, nil
 		}
-		if n := r.hist.len(); n >= 2 {
-			// Go on at the spacing the history's points were kept at.
-			every = max(every, time.Duration((r.hist.secs[n-1]-r.hist.secs[n-2])*float64(time.Second)))
-		}
+		// Go on at the spacing the history's points were kept at.
+		every = max(every, spacing)
 	}
-	ctx, cancel := context.WithDeadline(ctx, r.began.Add(r.c.maxDuration))
+	// MaxDuration caps the live part, however long the history took.
+	r.live = time.Now()
+	ctx, cancel := context.WithDeadline(ctx, r.live.Add(r.c.maxDuration))
 	defer cancel()
 	if r.hist.len() == 0 {
 		if err := r.snapshot(ctx, true); err != nil {
@@ -143,7 +144,7 @@ func (r *run) ended(parent context.Context, err error) (StopReason, error) {
 	switch {
 	case parent.Err() != nil:
 		return StopCanceled, parent.Err()
-	case time.Since(r.began) >= r.c.maxDuration:
+	case time.Since(r.live) >= r.c.maxDuration:
 		return StopMaxDuration, nil // the cap came mid-snapshot
 	}
 	return StopError, err
@@ -156,6 +157,9 @@ func (r *run) watchWarnings(rep *Report, fitted, undecided int, runErr error) {
 	case fitted < watchMinPoints:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("need ≥ %d snapshots after the first before any verdict; have %d: watch longer or snapshot more often (Interval %v)",
 			watchMinPoints, fitted, r.c.interval))
+	case undecided > 0 && runErr == nil && rep.Stopped == StopMaxDuration && r.c.since > 0 && r.c.maxDuration == 0:
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s undecided on the %v of history alone pass; the largest slope not ruled out is shown, and a longer history (Since) or a live watch after it (MaxDuration) narrows it",
+			undecided, plural(undecided, "symbol", "symbols"), roundDuration(rep.History)))
 	case undecided > 0 && runErr == nil && rep.Stopped == StopMaxDuration:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s undecided at the %v cap pass; the largest slope not ruled out is shown, and a longer watch narrows it",
 			undecided, plural(undecided, "symbol", "symbols"), r.c.maxDuration))
@@ -164,32 +168,43 @@ func (r *run) watchWarnings(rep *Report, fitted, undecided int, runErr error) {
 
 // history reads the last Since of the probe (a Historian) into the
 // history, its first point the baseline, as a live watch's first
-// snapshot is. The points are checked as live snapshots are.
-func (r *run) history(ctx context.Context) error {
+// snapshot is. The points are checked as live snapshots are. It returns
+// the spacing the points are kept at, for the live part to go on at.
+func (r *run) history(ctx context.Context) (time.Duration, error) {
 	h := r.probes[0].(Historian)
 	to := r.began
 	// Once the history is thinned, its points are kept every'th apart, as
 	// a live watch doubles its interval: evenly spread, as the fit wants.
 	// The points between are still seen for restarts.
-	var every time.Duration
-	var last time.Time
+	var every, step time.Duration // kept points' spacing; the history's own
+	var last, prev time.Time      // the last point kept; offered
+	var pending []Sample          // the last point offered, when not kept
 	err := h.History(ctx, r.start, to, r.c.interval, func(at time.Time, samples []Sample) error {
 		if at.Before(r.start) || at.After(to) {
 			return fmt.Errorf("probe %s: history point at %v, outside %v to %v", r.probes[0].Name(), at, r.start, to)
 		}
-		if n := r.hist.len(); n > 0 && !at.After(r.start.Add(time.Duration(r.hist.secs[n-1]*float64(time.Second)))) {
-			return fmt.Errorf("probe %s: history point at %v, not after the one before", r.probes[0].Name(), at)
+		if !prev.IsZero() {
+			if !at.After(prev) {
+				return fmt.Errorf("probe %s: history point at %v, not after the one before", r.probes[0].Name(), at)
+			}
+			if d := at.Sub(prev); step == 0 || d < step {
+				step = d
+			}
 		}
+		prev = at
 		if err := r.accept(0, samples); err != nil {
 			return err
 		}
 		first := r.hist.len() == 0
 		if every > 0 && at.Sub(last) < every {
 			r.hist.observe(samples, r.isFleet)
+			// A copy: the probe may reuse its slice.
+			pending = append(pending[:0], samples...)
 			return nil
 		}
+		pending = pending[:0]
 		if r.hist.full() {
-			every = 2 * max(every, at.Sub(last))
+			every = 2 * max(every, step)
 		}
 		r.add(at, 0, 0, first, samples)
 		last = at
@@ -200,7 +215,11 @@ func (r *run) history(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("probe %s, its history from %s: %w", r.probes[0].Name(), r.start.Format(time.RFC3339), err)
+		return 0, fmt.Errorf("probe %s, its history from %s: %w", r.probes[0].Name(), r.start.Format(time.RFC3339), err)
 	}
-	return nil
+	if len(pending) > 0 {
+		// The newest point is kept, skipped or not: it is what is now.
+		r.add(prev, 0, 0, false, pending)
+	}
+	return max(every, step), nil
 }

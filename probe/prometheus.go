@@ -184,6 +184,7 @@ type promProbe struct {
 	group   map[string]leaktest.Symbol   // its group's symbol, under GroupBy
 	isGroup map[leaktest.Symbol]bool
 	limits  map[leaktest.Symbol]leaktest.Limit
+	present map[string]bool // the series of the newest snapshot or history step
 	notes   []string // what the limits could not match, for Warnings
 }
 
@@ -289,6 +290,7 @@ func (p *promProbe) Take(ctx context.Context) ([]leaktest.Sample, error) {
 		now[series] = true
 		out = append(out, leaktest.Sample{Symbol: leaktest.Sym(leaktest.KindProm, series), Value: v})
 	}
+	p.present = now
 	if err := p.readLimits(ctx, time.Time{}); err != nil {
 		return nil, err
 	}
@@ -525,7 +527,9 @@ func (p *promProbe) readLimits(ctx context.Context, at time.Time) error {
 		}
 		switch {
 		case best < 0:
-			unmatched++
+			if p.present[site] { // a pod that is gone has no limit now
+				unmatched++
+			}
 		case tie:
 			ambiguous++
 		default:
@@ -570,6 +574,10 @@ func (p *promProbe) History(ctx context.Context, from, to time.Time, step time.D
 		}
 	}
 	p.takes++
+	// Prometheus's times are whole milliseconds: so are these, or the
+	// last chunk could hold a point more than counted.
+	from = time.UnixMilli(from.Add(time.Millisecond - 1).UnixMilli())
+	to = time.UnixMilli(to.UnixMilli())
 	span := to.Sub(from)
 	step = max(step.Round(time.Millisecond), time.Millisecond)
 	if least := span / (MaxPointsPerSeries - 1); step < least {
@@ -579,6 +587,7 @@ func (p *promProbe) History(ctx context.Context, from, to time.Time, step time.D
 	chunk := 60 // steps in the first request, before the series are counted
 	seen := 0
 	found := false
+	var newest []leaktest.Sample // the last step's
 	for t0 := from; !t0.After(to); {
 		t1 := t0.Add(time.Duration(chunk-1) * step)
 		if t1.After(to) {
@@ -616,7 +625,8 @@ func (p *promProbe) History(ctx context.Context, from, to time.Time, step time.D
 				}
 				i := int(math.Round((ts - float64(t0.UnixMilli())/1000) / step.Seconds()))
 				if i < 0 || i >= steps {
-					return fmt.Errorf("%s: series %s: a point at %v, outside the range asked for", what, series, ts)
+					return fmt.Errorf("%s: series %s: a point at %s, outside the range asked for (%s to %s)", what, series,
+						time.UnixMilli(int64(ts*1000)).UTC().Format(time.RFC3339Nano), t0.UTC().Format(time.RFC3339Nano), t1.UTC().Format(time.RFC3339Nano))
 				}
 				at[i] = append(at[i], leaktest.Sample{Symbol: sym, Value: v})
 			}
@@ -626,17 +636,24 @@ func (p *promProbe) History(ctx context.Context, from, to time.Time, step time.D
 				continue // no series has a point here: no snapshot
 			}
 			found = true
+			newest = samples
 			if err := add(t0.Add(time.Duration(i)*step), samples); err != nil {
 				return err
 			}
 		}
 		if len(a.Data.Result) > 0 {
-			chunk = max(1, min(MaxPointsPerSeries, historySamples/len(a.Data.Result)))
+			// At most twice the last chunk: the series may grow (a deploy)
+			// faster than the answer's limit allows.
+			chunk = max(1, min(MaxPointsPerSeries, 2*chunk, historySamples/len(a.Data.Result)))
 		}
 		t0 = t1.Add(step)
 	}
 	if !found {
 		return fmt.Errorf("%s: the query returned no series from %s to %s", what, from.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
+	p.present = make(map[string]bool, len(newest))
+	for _, s := range newest {
+		p.present[s.Symbol.Site()] = true
 	}
 	return p.readLimits(ctx, to)
 }

@@ -84,7 +84,7 @@ func TestWatchPrometheusFleetHistory(t *testing.T) {
 	if rep.HistoryS < 11*3600 || rep.Stopped != "leak" {
 		t.Errorf("history %v s, stopped %q: want ~12 h of history, stopped at the leak", rep.HistoryS, rep.Stopped)
 	}
-	if !strings.Contains(stdout, "limit   1 GiB (app_memory_limit_bytes{") || !strings.Contains(stdout, "restarts 2") || !strings.Contains(stdout, "of history, then") {
+	if !strings.Contains(stdout, "limit   1 GiB (app_memory_limit_bytes{") || !strings.Contains(stdout, "restarts 2") || !strings.Contains(stdout, "of history, decided on it alone") {
 		t.Errorf("the text does not show the limit, the restarts and the history:\n%s", stdout)
 	}
 
