@@ -185,7 +185,7 @@ type promProbe struct {
 	isGroup map[leaktest.Symbol]bool
 	limits  map[leaktest.Symbol]leaktest.Limit
 	present map[string]bool // the series of the newest snapshot or history step
-	notes   []string // what the limits could not match, for Warnings
+	notes   []string        // what the limits could not match, for Warnings
 }
 
 func (p *promProbe) Name() string { return "prometheus " + p.shown }
