@@ -8,11 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/leakslope/leakslope/internal/heappeak"
 	"github.com/leakslope/leakslope/leaktest"
 )
 
@@ -129,50 +128,6 @@ func (f *benchFleet) History(ctx context.Context, from, to time.Time, _ time.Dur
 	return nil
 }
 
-// heapPeak samples the Go heap's object bytes (live and not yet swept)
-// every 10ms: the peak of what the op made the heap hold, which is what a
-// memory limit sees.
-type heapPeak struct {
-	stop chan struct{}
-	done sync.WaitGroup
-	peak uint64
-}
-
-const heapObjects = "/memory/classes/heap/objects:bytes"
-
-func readHeap(s []metrics.Sample) uint64 {
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
-func startHeapPeak() *heapPeak {
-	h := &heapPeak{stop: make(chan struct{})}
-	s := []metrics.Sample{{Name: heapObjects}}
-	h.peak = readHeap(s)
-	h.done.Add(1)
-	go func() {
-		defer h.done.Done()
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			h.peak = max(h.peak, readHeap(s))
-			select {
-			case <-h.stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return h
-}
-
-// end stops the sampling and returns the peak in MiB.
-func (h *heapPeak) end() float64 {
-	close(h.stop)
-	h.done.Wait()
-	return float64(h.peak) / fleetBenchMiB
-}
-
 // benchWatchSince runs one 12-hour history watch of n series per op.
 func benchWatchSince(b *testing.B, n int) {
 	f := newBenchFleet(n)
@@ -185,7 +140,7 @@ func benchWatchSince(b *testing.B, n int) {
 		// The peak is the op's own, not the garbage of the one before.
 		b.StopTimer()
 		runtime.GC()
-		h := startHeapPeak()
+		h := heappeak.Start()
 		b.StartTimer()
 		rep, err := leaktest.Watch(context.Background(),
 			leaktest.WithProbes(f),
@@ -197,7 +152,7 @@ func benchWatchSince(b *testing.B, n int) {
 			leaktest.ArtifactsDir(dir),
 		)
 		b.StopTimer()
-		peak = max(peak, h.end())
+		peak = max(peak, h.End())
 		addSecs += f.addTime.Seconds()
 		if err != nil {
 			b.Fatalf("watch: %v", err)

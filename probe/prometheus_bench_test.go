@@ -8,51 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/leakslope/leakslope/internal/heappeak"
 	"github.com/leakslope/leakslope/internal/promtest"
 	"github.com/leakslope/leakslope/leaktest"
 	"github.com/leakslope/leakslope/probe"
 )
-
-// promBenchPeak samples the Go heap's object bytes (live and not yet
-// swept) every 10ms: the peak of what an op made the heap hold, which is
-// what a memory limit sees.
-type promBenchPeak struct {
-	stop chan struct{}
-	done sync.WaitGroup
-	peak uint64
-}
-
-func startPromBenchPeak() *promBenchPeak {
-	h := &promBenchPeak{stop: make(chan struct{})}
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	h.done.Add(1)
-	go func() {
-		defer h.done.Done()
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			metrics.Read(s)
-			h.peak = max(h.peak, s[0].Value.Uint64())
-			select {
-			case <-h.stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return h
-}
-
-func (h *promBenchPeak) end() float64 {
-	close(h.stop)
-	h.done.Wait()
-	return float64(h.peak) / (1 << 20)
-}
 
 // BenchmarkPrometheusHistory10kSeries: Watch with Since(1h) over a real
 // Prometheus holding 10,000 series at 60 s (the issue's "ten thousand
@@ -114,7 +77,7 @@ func BenchmarkPrometheusHistory10kSeries(b *testing.B) {
 	for b.Loop() { // b.Loop: Prometheus is started once, not once per b.N probe
 		b.StopTimer()
 		runtime.GC() // the peak is the op's own, not the garbage before it
-		h := startPromBenchPeak()
+		h := heappeak.Start()
 		b.StartTimer()
 		rep, err := leaktest.Watch(context.Background(),
 			leaktest.WithProbes(probe.Prometheus(prom.URL, `app_memory_bytes{job="bench"}`)),
@@ -126,7 +89,7 @@ func BenchmarkPrometheusHistory10kSeries(b *testing.B) {
 			leaktest.ArtifactsDir(dir),
 		)
 		b.StopTimer()
-		peak = max(peak, h.end())
+		peak = max(peak, h.End())
 		if err != nil {
 			b.Fatalf("watch: %v", err)
 		}
