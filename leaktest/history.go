@@ -134,41 +134,37 @@ func (h *history) thin() { h.dropEveryOther(h.warm, len(h.ops)) }
 // point at to-1.
 func (h *history) dropEveryOther(from, to int) {
 	keep := func(i int) bool { return i < from || i >= to || (i-from)%2 == 0 || i == to-1 }
-	compact := func(v []float64) []float64 {
-		out := v[:0]
-		for i, x := range v {
-			if keep(i) {
-				out = append(out, x)
-			}
-		}
-		return out
-	}
 	dropped := 0
 	for i := from; i < to; i++ {
 		if !keep(i) {
 			dropped++
 		}
 	}
-	h.ops = compact(h.ops)
-	h.secs = compact(h.secs)
-	h.errs = compact(h.errs)
+	h.ops = compact(h.ops, keep)
+	h.secs = compact(h.secs, keep)
+	h.errs = compact(h.errs, keep)
 	for sym, col := range h.cols {
-		h.cols[sym] = compact(col)
+		h.cols[sym] = compact(col, keep)
 	}
 	for sym, seg := range h.segs {
-		out := seg[:0]
-		for i, x := range seg {
-			if keep(i) {
-				out = append(out, x)
-			}
-		}
-		h.segs[sym] = out
+		h.segs[sym] = compact(seg, keep)
 	}
 	if h.warm >= to {
 		h.warm -= dropped
 	} else if h.warm > from {
 		h.warm = from + (h.warm-from+1)/2
 	}
+}
+
+// compact keeps the elements of v whose index keep accepts, in place.
+func compact[T any](v []T, keep func(int) bool) []T {
+	out := v[:0]
+	for i, x := range v {
+		if keep(i) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // series returns one symbol's series (copies, safe to keep).

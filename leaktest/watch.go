@@ -122,8 +122,7 @@ func (r *run) watch(ctx context.Context) (stopped StopReason, err error) {
 			return r.ended(parent, err)
 		}
 		if r.firstFitOps < 0 {
-			r.firstFitOps = 0
-			r.markFirst()
+			r.fitFrom(0)
 		}
 		if b := r.exhaustion(0, "after "+time.Since(r.began).Round(100*time.Millisecond).String()); b != nil {
 			// Decided on the data up to the break, as in Run.
@@ -209,8 +208,7 @@ func (r *run) history(ctx context.Context) (time.Duration, error) {
 		r.add(at, 0, 0, first, samples)
 		last = at
 		if !first && r.firstFitOps < 0 {
-			r.firstFitOps = 0
-			r.markFirst()
+			r.fitFrom(0)
 		}
 		return nil
 	})

@@ -277,7 +277,7 @@ func (p *promProbe) Take(ctx context.Context) ([]leaktest.Sample, error) {
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return nil, fmt.Errorf("%s: a series of the answer: %v", what, err)
 		}
-		series := p.series(s.Metric)
+		series, _ := p.series(s.Metric)
 		_, v, err := promValue(s.Value)
 		if err != nil {
 			return nil, fmt.Errorf("%s: series %s: %v", what, series, err)
@@ -429,11 +429,11 @@ func labelName(s string) bool {
 }
 
 // series returns the symbol site of a series, noting its labels and, under
-// GroupBy, its group.
-func (p *promProbe) series(labels map[string]string) string {
+// GroupBy, its group; added is true when it was not seen before.
+func (p *promProbe) series(labels map[string]string) (site string, added bool) {
 	s := seriesString(labels)
 	if _, ok := p.labels[s]; ok {
-		return s
+		return s, false
 	}
 	p.labels[s] = labels
 	if len(p.groupBy) > 0 {
@@ -445,7 +445,7 @@ func (p *promProbe) series(labels map[string]string) string {
 		p.group[s] = sym
 		p.isGroup[sym] = true
 	}
-	return s
+	return s, true
 }
 
 // Group is the symbol a series is pooled into: its GroupBy group, or
@@ -610,9 +610,8 @@ func (p *promProbe) History(ctx context.Context, from, to time.Time, step time.D
 			if err := json.Unmarshal(raw, &s); err != nil {
 				return fmt.Errorf("%s: a series of the answer: %v", what, err)
 			}
-			_, known := p.labels[seriesString(s.Metric)]
-			series := p.series(s.Metric)
-			if !known {
+			series, added := p.series(s.Metric)
+			if added {
 				if seen++; seen > p.maxSeries {
 					return fmt.Errorf("%s: the query's history has over %d series (probe.MaxSeries): narrow it with label matchers", what, p.maxSeries)
 				}

@@ -17,6 +17,18 @@ import (
 	"github.com/leakslope/leakslope/probe"
 )
 
+// onlyLeak fails the test unless sym is the report's one leak.
+func onlyLeak(t *testing.T, rep *leaktest.Report, sym string) {
+	t.Helper()
+	var leaks []string
+	for _, v := range rep.Leaks() {
+		leaks = append(leaks, string(v.Symbol))
+	}
+	if !slices.Equal(leaks, []string{sym}) {
+		t.Fatalf("leaks %q, want exactly [%q]\n%s", leaks, sym, rep)
+	}
+}
+
 // A real Prometheus scraping a test exporter: the watch names exactly the
 // growing series, with its labels sorted and quoted as PromQL prints them.
 func TestPrometheusWatchNamesGrowingSeries(t *testing.T) {
@@ -34,13 +46,7 @@ func TestPrometheusWatchNamesGrowingSeries(t *testing.T) {
 		t.Fatalf("watch: %v\n%s", err, rep)
 	}
 	grow := "prom:" + exp.Series("grow")
-	var leaks []string
-	for _, v := range rep.Leaks() {
-		leaks = append(leaks, string(v.Symbol))
-	}
-	if !slices.Equal(leaks, []string{grow}) {
-		t.Fatalf("leaks %q, want exactly [%q]\n%s", leaks, grow, rep)
-	}
+	onlyLeak(t, rep, grow)
 	want := map[string]bool{grow: true, "prom:" + exp.Series("flat"): true, "prom:" + exp.Series("noisy"): true}
 	for _, v := range rep.Verdicts {
 		if !want[string(v.Symbol)] {

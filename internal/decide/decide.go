@@ -228,12 +228,8 @@ func growing(s Series, recent stats.Fit, w Series, cfg Config) bool {
 	// Exact data that just rose: the rise is the newest thing known. With
 	// blocks, in the newest block alone, and only one long enough to be
 	// more than a process warming up after a restart.
-	if len(w.Blocks) <= 1 {
-		if n := len(w.Y); n >= 2 && w.Y[n-1] > w.Y[n-2] && !falls(w.Y) {
-			return true
-		}
-	} else if b, ok := w.newest(); ok && len(b.Y) >= max(2, cfg.MinPoints/2) {
-		if n := len(b.Y); b.Y[n-1] > b.Y[n-2] && !falls(b.Y) {
+	if b, ok := w.newest(); ok && (len(w.Blocks) <= 1 || len(b.Y) >= cfg.MinPoints/2) {
+		if n := len(b.Y); n >= 2 && b.Y[n-1] > b.Y[n-2] && !falls(b.Y) {
 			return true
 		}
 	}
