@@ -10,14 +10,15 @@ import (
 type Format int
 
 const (
-	Unknown    Format = iota
-	HeapPprof         // a pprof profile (gzipped or raw protobuf)
-	Goroutines        // a goroutine dump, debug=2 text
-	SOSStat           // a `!dumpheap -stat` log
+	Unknown      Format = iota
+	HeapPprof           // a pprof profile (gzipped or raw protobuf)
+	Goroutines          // a goroutine dump, debug=2 text
+	SOSStat             // a `!dumpheap -stat` log
+	JVMHistogram        // a JVM class histogram (jcmd GC.class_histogram, jmap -histo)
 )
 
 func (f Format) String() string {
-	return [...]string{"unknown", "pprof profile", "goroutine dump", "!dumpheap -stat log"}[f]
+	return [...]string{"unknown", "pprof profile", "goroutine dump", "!dumpheap -stat log", "JVM class histogram"}[f]
 }
 
 // Sniff tells the format of a dump from its content.
@@ -30,8 +31,12 @@ func Sniff(data []byte) Format {
 		return Goroutines
 	}
 	for _, line := range bytes.Split(data, []byte("\n")) {
-		if isHeader(fieldStrings(line)) {
+		f := fieldStrings(bytes.TrimPrefix(line, []byte("\ufeff")))
+		switch {
+		case isHeader(f):
 			return SOSStat
+		case isJVMHeader(f):
+			return JVMHistogram
 		}
 	}
 	if _, err := profile.ParseData(data); err == nil && len(data) > 0 {

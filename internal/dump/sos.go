@@ -1,6 +1,7 @@
 // Package dump parses memory snapshots taken elsewhere, for probes of
 // remote services and for `leakslope analyze`: pprof heap profiles,
-// goroutine dumps (debug=2 text) and WinDbg/SOS `!dumpheap -stat` logs.
+// goroutine dumps (debug=2 text), WinDbg/SOS `!dumpheap -stat` logs and
+// JVM class histograms (jcmd GC.class_histogram, jmap -histo).
 package dump
 
 import (
@@ -16,17 +17,22 @@ import (
 	"github.com/leakslope/leakslope/internal/units"
 )
 
-// ClassStat is one row of `!dumpheap -stat`: a type's live object count
+// ClassStat is one row of a class histogram: a type's live object count
 // and their total size.
 type ClassStat struct {
-	MT    string // method table address, hex
+	MT    string // method table address, hex (SOS only)
 	Count int64
 	Bytes int64
 	Class string
+	// Internal marks the runtime's own machinery (JVMInternal), set by
+	// ParseJVMHistogram: not a user's leak, left out of Values.
+	Internal bool
 }
 
-// DumpheapStat is one parsed `!dumpheap -stat` output.
-type DumpheapStat struct {
+// ClassHistogram is one parsed class histogram: SOS's `!dumpheap -stat`,
+// a JVM's GC.class_histogram. A class may have several rows (one per
+// class loader on a JVM): rows are kept as printed, consumers sum them.
+type ClassHistogram struct {
 	Classes []ClassStat
 	// TotalObjects and TotalBytes from the "Total …" line, when present
 	// (-1 when absent).
@@ -39,10 +45,10 @@ type DumpheapStat struct {
 // separators, class names with spaces (generic instantiations), the
 // "Free" pseudo-class, anything before the table ignored. name is used in
 // errors, which give file:line and what was wrong.
-func ParseDumpheapStat(name string, r io.Reader) (*DumpheapStat, error) {
+func ParseDumpheapStat(name string, r io.Reader) (*ClassHistogram, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxSOSLine)
-	out := &DumpheapStat{TotalObjects: -1, TotalBytes: -1}
+	out := &ClassHistogram{TotalObjects: -1, TotalBytes: -1}
 	inTable := false
 	sawHeader := 0 // the header's line
 	n := 1
@@ -162,7 +168,7 @@ func scanErr(name string, n int, err error, max int) error {
 var totalRE = regexp.MustCompile(`^Total\s+([\d,.]+)\s+objects?(?:,\s*([\d,.]+)\s+bytes?)?`)
 
 // parseTotal reads "Total 12345 objects" or "Total 1,234 objects, 56,789 bytes".
-func parseTotal(line string, out *DumpheapStat) error {
+func parseTotal(line string, out *ClassHistogram) error {
 	m := totalRE.FindStringSubmatch(line)
 	if m == nil {
 		return fmt.Errorf("total line %q: want \"Total N objects[, M bytes]\"", line)

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-func parseFile(t *testing.T, path string) *DumpheapStat {
+func parseFile(t *testing.T, path string) *ClassHistogram {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -32,7 +32,7 @@ func TestParseWinDbgDumpheapStat(t *testing.T) {
 	if d.Classes[2] != want {
 		t.Errorf("generic class row = %+v, want %+v", d.Classes[2], want)
 	}
-	if d.Classes[3].Class != "Free" || d.Classes[4] != (ClassStat{"00007ffa0c4d7e30", 1200, 57600, "MyService.Session"}) {
+	if d.Classes[3].Class != "Free" || d.Classes[4] != (ClassStat{MT: "00007ffa0c4d7e30", Count: 1200, Bytes: 57600, Class: "MyService.Session"}) {
 		t.Errorf("rows = %+v", d.Classes)
 	}
 }
@@ -42,7 +42,7 @@ func TestParseDotnetDumpWithSeparators(t *testing.T) {
 	if len(d.Classes) != 3 || d.TotalObjects != 3592 || d.TotalBytes != 205982 {
 		t.Fatalf("got %+v", d)
 	}
-	if d.Classes[1] != (ClassStat{"7ffb5f3e9b20", 1530, 73440, "MyService.Session"}) {
+	if d.Classes[1] != (ClassStat{MT: "7ffb5f3e9b20", Count: 1530, Bytes: 73440, Class: "MyService.Session"}) {
 		t.Errorf("row = %+v", d.Classes[1])
 	}
 }
@@ -69,7 +69,7 @@ func TestMalformedInputNamesFileAndLine(t *testing.T) {
 }
 
 // render writes a table back in the WinDbg form, for the round trip.
-func render(d *DumpheapStat) string {
+func render(d *ClassHistogram) string {
 	var b bytes.Buffer
 	b.WriteString("Statistics:\n              MT    Count    TotalSize Class Name\n")
 	for _, c := range d.Classes {
