@@ -14,7 +14,7 @@ import (
 
 // Analyze trends snapshots taken elsewhere: dump files read in the order
 // they were taken (a pprof heap profile, a goroutine dump, a `!dumpheap
-// -stat` log each), the seed's dumps-at-intervals workflow. The x axis is
+// -stat` log, a JVM class histogram each), the seed's dumps-at-intervals workflow. The x axis is
 // the dump's number (Snapshot.Ops when they increase, else its position),
 // so slopes and budgets are per dump (written per op:
 // "heap.bytes:* <= 0B/op"); per-time budgets need every snapshot's Time.

@@ -59,7 +59,8 @@
 // and restarts, fitted between restarts, and may be pooled in groups.
 // Analyze and
 // AnalyzeFiles trend snapshots taken elsewhere — pprof heap profiles,
-// goroutine dumps, SOS !dumpheap -stat logs — x being the dump's number.
+// goroutine dumps, SOS !dumpheap -stat logs, JVM class histograms — x
+// being the dump's number.
 //
 // # Decision rule
 //

@@ -20,10 +20,15 @@ import (
 
 // AnalyzeFiles reads dump files taken at intervals, in order, and trends
 // them with Analyze: pprof heap profiles (heap.bytes:SITE,
-// heap.objects:SITE), goroutine dumps in debug=2 text (goroutines:SITE)
-// and WinDbg/SOS `!dumpheap -stat` logs (heap.bytes:CLASS and
-// heap.objects:CLASS from TotalSize and Count). The format is told from
-// each file's content.
+// heap.objects:SITE), goroutine dumps in debug=2 text (goroutines:SITE),
+// WinDbg/SOS `!dumpheap -stat` logs (heap.bytes:CLASS and
+// heap.objects:CLASS from TotalSize and Count) and JVM class histograms
+// (`jcmd PID GC.class_histogram`, `jmap -histo PID`: the same from
+// #bytes and #instances, CLASS as Java writes it, "java.util.HashMap.Node",
+// "byte[]"; the JVM's own machinery, such as java.lang.invoke and
+// generated reflection accessors, left out). A class histogram's Total
+// line, when it gives bytes, is runtime.heap.bytes. The format is told
+// from each file's content.
 //
 // A file that cannot be read or parsed is an error naming the file and,
 // for text, the line; the others are still trended (a file's x is its
@@ -108,7 +113,7 @@ func readDump(path string, limit int64, d *dumpDescriber) (Snapshot, error) {
 	add := func(set *dump.Set) {
 		set.Values(func(kind, site string, v float64) { s.Values[Sym(Kind(kind), site)] += v })
 	}
-	switch dump.Sniff(data) {
+	switch f := dump.Sniff(data); f {
 	case dump.HeapPprof:
 		h, err := dump.ParseHeapProfile(path, bytes.NewReader(data), limit)
 		if err != nil {
@@ -125,30 +130,38 @@ func readDump(path string, limit int64, d *dumpDescriber) (Snapshot, error) {
 		add(&dump.Set{Goroutines: g})
 		s.Values[SymRuntimeGoroutine] = float64(g.Total)
 		d.set.Goroutines = g
-	case dump.SOSStat:
-		st, err := dump.ParseDumpheapStat(path, bytes.NewReader(data))
+	case dump.SOSStat, dump.JVMHistogram:
+		parse := dump.ParseDumpheapStat
+		if f == dump.JVMHistogram {
+			parse = dump.ParseJVMHistogram
+		}
+		h, err := parse(path, bytes.NewReader(data))
 		if err != nil {
 			return s, err
 		}
-		for _, c := range st.Classes {
-			if c.Class == "Free" {
-				continue // free space between objects, not objects
-			}
-			s.Values[Sym(KindHeapBytes, c.Class)] += float64(c.Bytes)
-			s.Values[Sym(KindHeapObjects, c.Class)] += float64(c.Count)
+		// A class's rows (one per class loader on a JVM) are summed.
+		left := h.Values(func(kind, class string, v float64) { s.Values[Sym(Kind(kind), class)] += v })
+		if h.TotalBytes >= 0 {
+			s.Values[SymRuntimeHeapBytes] = float64(h.TotalBytes)
 		}
+		d.internal = append(d.internal, left)
 	default:
 		if len(bytes.TrimSpace(data)) == 0 {
 			return s, fmt.Errorf("%s: empty file", filepath.Clean(path))
 		}
-		return s, fmt.Errorf("%s: not a pprof heap profile, a goroutine dump (debug=2 text) or a `!dumpheap -stat` log", filepath.Clean(path))
+		return s, fmt.Errorf("%s: not a pprof heap profile, a goroutine dump (debug=2 text), a `!dumpheap -stat` log or a JVM class histogram", filepath.Clean(path))
 	}
 	return s, nil
 }
 
 // dumpDescriber names symbols from the last dumps read: stacks for pprof
-// profiles and goroutine dumps (SOS logs have none).
-type dumpDescriber struct{ set *dump.Set }
+// profiles and goroutine dumps (class histograms have none). It keeps what
+// each class histogram read left out as the JVM's own, to say so when
+// that grew.
+type dumpDescriber struct {
+	set      *dump.Set
+	internal []dump.ClassTotals
+}
 
 func (*dumpDescriber) Name() string { return "dump files" }
 
@@ -164,10 +177,22 @@ func (d *dumpDescriber) Resolution(sym Symbol, span float64) float64 {
 }
 
 func (d *dumpDescriber) Warnings(rep *Report) []string {
+	var out []string
 	if n := rep.undecidedSampled(); n > 0 && d.set.Period() > 0 {
-		return []string{dump.SampledWarning(n, "the pprof dumps", d.set.Period(), "more dumps")}
+		out = append(out, dump.SampledWarning(n, "the pprof dumps", d.set.Period(), "more dumps"))
 	}
-	return nil
+	// The JVM's machinery is no symbol; growing, it may still be the
+	// user's doing (method handles spun per request), so it is said.
+	if n := len(d.internal); n > 1 && d.internal[n-1].Bytes > d.internal[0].Bytes {
+		first, last := d.internal[0], d.internal[n-1]
+		classes := "classes"
+		if last.Classes == 1 {
+			classes = "class"
+		}
+		out = append(out, fmt.Sprintf("the JVM's own classes (java.lang.invoke, reflection accessors, JIT), left out of the symbols, grew %s → %s (%s → %s objects; %d %s in the last dump)",
+			units.Bytes(float64(first.Bytes)), units.Bytes(float64(last.Bytes)), units.Group(first.Objects), units.Group(last.Objects), last.Classes, classes))
+	}
+	return out
 }
 
 // DefaultMaxSymbols is how many symbols of a kind AnalyzeFiles trends by

@@ -13,8 +13,11 @@ const analyzeUsage = `usage: leakslope analyze [flags] FILE...
 
 Trends dumps taken at intervals, given in the order they were taken: pprof
 heap profiles (go tool pprof's .pb.gz, /debug/pprof/heap), goroutine dumps
-(/debug/pprof/goroutine?debug=2 text) and WinDbg/SOS "!dumpheap -stat"
-logs (symbol = class name, values = TotalSize and Count). Slopes and
+(/debug/pprof/goroutine?debug=2 text), WinDbg/SOS "!dumpheap -stat"
+logs (symbol = class name, values = TotalSize and Count) and JVM class
+histograms ("jcmd PID GC.class_histogram", "jmap -histo PID"; symbol =
+class name as Java writes it, values = #bytes and #instances; the JVM's
+own java.lang.invoke and reflection classes left out). Slopes and
 budgets are per dump (written per op). A handful of dumps may be too few
 to prove a leak: then the report ranks the suspects by how steadily they
 grew and says how many more dumps would decide.
@@ -22,6 +25,8 @@ grew and says how many more dumps would decide.
 example:
   leakslope analyze heap-1.pb.gz heap-2.pb.gz heap-3.pb.gz heap-4.pb.gz
   leakslope analyze --budget 'heap.bytes:* <= 1KiB/op' dumpheap-*.log
+  jcmd PID GC.class_histogram > histo-1.txt   # and so on, between rounds
+  leakslope analyze histo-1.txt histo-2.txt histo-3.txt histo-4.txt
 `
 
 func analyzeCmd(stdout, stderr io.Writer, args []string) error {
