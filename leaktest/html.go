@@ -20,7 +20,7 @@ func (r *Report) page() *render.Page {
 	p := &render.Page{
 		Title: r.Name, Target: r.Target, Hammer: r.Hammer.String(), Ops: r.Ops,
 		Duration: roundDuration(r.Duration).String(), Stopped: string(r.Stopped), Warnings: r.Warnings,
-		Failed: r.Failed(), Goleak: r.Goleak, Verdict: "no leak",
+		Failed: r.Failed(), Goleak: r.Goleak, Verdict: "no leak", Snapshots: r.snapshotsText(),
 	}
 	switch {
 	case len(r.Leaks()) > 0:

@@ -229,7 +229,11 @@ func WarmUp(ops int64) Option {
 
 // SnapshotEvery sets the initial ops between snapshots (rounded up to whole
 // rounds); by default MinOps/32, so that the first possible verdict has
-// about 32 points. It doubles each time old snapshots are thinned.
+// about 32 points. It doubles each time old snapshots are thinned. A slow
+// snapshot (its probes take 100 ms or more: a JVM's class histogram, a
+// command) is also followed by at least 3× its cost of hammering, so
+// snapshotting stays ≤ ~25% of the run; near MaxDuration, closer, when
+// that is what gets the run the snapshots a verdict needs.
 func SnapshotEvery(ops int64) Option {
 	return option("SnapshotEvery", func(c *config) {
 		if ops < 1 {
@@ -327,8 +331,10 @@ func Context(ctx context.Context) Option {
 	return option("Context", func(c *config) { c.ctx = ctx })
 }
 
-// Interval sets the time between snapshots of Watch; 1s. (A hammered run
-// snapshots at quiesce points instead: see SnapshotEvery.)
+// Interval sets the time between snapshots of Watch; 1s. A slow snapshot
+// (100 ms or more) is followed by at least 3× its cost of waiting, and the
+// report says so. (A hammered run snapshots at quiesce points instead: see
+// SnapshotEvery.)
 func Interval(d time.Duration) Option {
 	return option("Interval", func(c *config) {
 		if d <= 0 {

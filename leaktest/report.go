@@ -42,9 +42,25 @@ type Report struct {
 	Snapshots []Snapshot // kept: old ones are thinned to bound memory
 	// SnapshotsTaken counts every snapshot, kept or thinned.
 	SnapshotsTaken int
-	Artifacts      map[string]string // ArtifactFirstProfile, ArtifactLastProfile, ArtifactJSON, ArtifactHTML → path
-	Warnings       []string
-	Probes         []string // names of the probes that ran
+	// SnapshotTime is the time spent snapshotting: the wall time of every
+	// probe's Take, all snapshots taken live (a Watch's read of its
+	// history with Since is not counted). Part of Duration.
+	SnapshotTime time.Duration
+	// SnapshotGap is, when the schedule was stretched for slow snapshots
+	// (those whose probes take 100 ms or more), the least gap it kept
+	// between one snapshot's end and the next's start: hammering in a
+	// Run, waiting in a Watch. It is 3× SnapshotCost, or less when a Run
+	// near its cap took them closer to get the snapshots a verdict needs
+	// (a warning says so). The first snapshot after warm-up and a Run's
+	// final one are not held back. 0 when no snapshot was put off for its
+	// cost.
+	SnapshotGap time.Duration
+	// SnapshotCost is the cost of a snapshot (the most of the last few)
+	// that asked for SnapshotGap; 0 when none did.
+	SnapshotCost time.Duration
+	Artifacts    map[string]string // ArtifactFirstProfile, ArtifactLastProfile, ArtifactJSON, ArtifactHTML → path
+	Warnings     []string
+	Probes       []string // names of the probes that ran
 	// Goleak is goleak's report of goroutines alive after teardown that
 	// were not alive before the run (with VerifyNone); empty when none.
 	Goleak string
@@ -184,6 +200,9 @@ type jsonReport struct {
 	Goleak      string            `json:"goleak,omitempty"`
 	Snapshots   []jsonSnapshot    `json:"snapshots"`
 	Taken       int               `json:"snapshots_taken"`
+	SnapshotS   jsonFloat         `json:"snapshot_s"`
+	GapS        jsonFloat         `json:"snapshot_gap_s,omitempty"`
+	CostS       jsonFloat         `json:"snapshot_cost_s,omitempty"`
 }
 
 // MarshalJSON writes the report in the form DESIGN.md's contract fixes.
@@ -196,6 +215,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Alpha: r.Alpha, MinOps: r.MinOps, WarmUpOps: r.WarmUp,
 		Verdicts: make([]jsonVerdict, 0, len(r.Verdicts)), Artifacts: r.Artifacts, Warnings: r.Warnings, Probes: r.Probes, Goleak: r.Goleak,
 		Snapshots: make([]jsonSnapshot, 0, len(r.Snapshots)), Taken: r.SnapshotsTaken,
+		SnapshotS: jsonFloat(r.SnapshotTime.Seconds()), GapS: jsonFloat(r.SnapshotGap.Seconds()), CostS: jsonFloat(r.SnapshotCost.Seconds()),
 	}
 	if j.Artifacts == nil {
 		j.Artifacts = map[string]string{}

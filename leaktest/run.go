@@ -113,6 +113,16 @@ type run struct {
 	lastSnapTime time.Time
 	firstFitOps  int64 // ops at the first snapshot after warm-up; -1 before
 	taken        int   // snapshots taken, kept or thinned
+	// What snapshots cost: the wall time of every probe's Take, all live
+	// snapshots (history reads are not snapshots); the last few costs, for
+	// snapCost; and, when the schedule was stretched for slow snapshots,
+	// the least gap it kept between them and the cost that asked it.
+	snapTotal    time.Duration
+	snapCosts    [3]time.Duration
+	snapN        int
+	stretchGap   time.Duration
+	stretchCost  time.Duration
+	hurried      bool // snapGap shortened the gap near the cap, for the points a verdict needs
 	lastProgress time.Time
 	looks        int
 
@@ -230,7 +240,18 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 		now := time.Now()
 		warm := ops < c.warmUp
 		firstFit := !warm && r.firstFitOps < 0
-		if firstFit || ops-r.lastSnapOps >= r.spacing || now.Sub(r.lastSnapTime) >= maxGap {
+		due := ops-r.lastSnapOps >= r.spacing || now.Sub(r.lastSnapTime) >= maxGap
+		if due && !firstFit {
+			// A slow snapshot is put off until the hammer has run long
+			// enough since the last one ended (the first fitted one and
+			// the final one are not).
+			need := r.minPoints
+			if need <= 0 {
+				need = decide.DefaultMinPoints
+			}
+			due = r.spaced(now, deadline, need, 1)
+		}
+		if firstFit || due {
 			if err := r.snapshot(ctx, warm); err != nil {
 				switch {
 				case parent.Err() != nil:
@@ -366,8 +387,12 @@ func (r *run) snapshot(ctx context.Context, warm bool) error {
 	now := time.Now()
 	ops := r.ops()
 	var samples []Sample
+	var cost time.Duration // the probes' Take, all of them
+	defer func() { r.snapTotal += cost }()
 	for i, p := range r.probes {
+		t := time.Now()
 		s, err := p.Take(ctx)
+		cost += time.Since(t)
 		if err != nil {
 			return fmt.Errorf("probe %s at op %d: %w", p.Name(), ops, err)
 		}
@@ -383,7 +408,88 @@ func (r *run) snapshot(ctx context.Context, warm bool) error {
 	r.add(now, ops, errs, warm, samples)
 	r.liveSnaps++
 	r.lastSnapOps, r.lastSnapTime = ops, time.Now()
+	r.snapCosts[r.snapN%len(r.snapCosts)] = cost
+	r.snapN++
 	return nil
+}
+
+// snapshotSpacing is k: a slow snapshot is followed by at least k× its
+// cost of hammering (of waiting, in a Watch) before the next, so
+// snapshotting takes at most 1/(k+1) of the run. 3 keeps it ≤ 25%: most of
+// the run is the hammer's, which is what a leak needs to show, while a
+// 2-minute run with 1 s snapshots (a JVM's class histogram) still gets
+// ~30 of them, enough to fit and decide; a larger k would starve the fit,
+// a smaller one give a third or more of the run to the probes.
+const snapshotSpacing = 3
+
+// slowSnapshot is the cost from which snapshotSpacing applies. Under it,
+// the schedule is today's (ops spacing, maxGap): the in-process probes'
+// snapshot (a forced GC, a heap profile read) costs ms to tens of ms even
+// under -race on a loaded machine, and the ops spacing the decision rule
+// is tuned to ("a leak of one object per 100 ops is visible within a few
+// thousand ops") would be stretched out of shape by k× of it. Outside
+// probes (jcmd, dotnet-dump, a command) cost 0.3 s and more.
+const slowSnapshot = 100 * time.Millisecond
+
+// snapCost is what a snapshot costs, as the schedule reckons it: the most
+// of the last few, so that one fast snapshot does not undo the spacing
+// (a JVM's histogram varies with its heap).
+func (r *run) snapCost() time.Duration {
+	var m time.Duration
+	for _, c := range r.snapCosts {
+		m = max(m, c)
+	}
+	return m
+}
+
+// snapGap is how long after the last snapshot ended the next may start:
+// snapshotSpacing× the cost of a slow snapshot, else 0 (the schedule as
+// it always was). The rule that keeps spacing from costing the verdict:
+// need fitted snapshots are wanted, after of them come anyway at the end
+// (Run's final one, after the cap); when the missing ones, at this gap,
+// would not all fit before deadline, they are spread evenly over the time
+// left instead, down to back to back (as before): snapshotting more of
+// the run beats ending with too few points to decide. hurried says the
+// gap was shortened so. need 0, or a zero deadline: no such rule.
+func (r *run) snapGap(deadline time.Time, need, after int) (gap time.Duration, hurried bool) {
+	cost := r.snapCost()
+	if cost < slowSnapshot {
+		return 0, false
+	}
+	gap = snapshotSpacing * cost
+	missing := need - (r.hist.len() - r.hist.warm) - after
+	if missing <= 0 || r.hist.len() == r.hist.warm || deadline.IsZero() {
+		return gap, false // enough points, or warm-up (its end is snapshotted anyway)
+	}
+	// The last of them ends a cost before the deadline, so that the
+	// hammer runs again before the cap and the final snapshot is taken.
+	if slot := (deadline.Sub(r.lastSnapTime)-cost)/time.Duration(missing) - cost; slot < gap {
+		return max(slot, 0), true
+	}
+	return gap, false
+}
+
+// spaced says whether a snapshot that is due at now may be taken: it may
+// once snapGap has passed since the last one ended. When it may not, the
+// schedule is stretched, and the report says so.
+func (r *run) spaced(now, deadline time.Time, need, after int) bool {
+	gap, hurried := r.snapGap(deadline, need, after)
+	if since := now.Sub(r.lastSnapTime); since >= gap {
+		// Taken sooner than the rule would have: the report warns.
+		r.hurried = r.hurried || hurried && since < snapshotSpacing*r.snapCost()
+		return true
+	}
+	r.stretched(gap)
+	return false
+}
+
+// stretched notes a snapshot put off for the cost of the last ones: the
+// least gap kept so, which the report gives as what snapshots were spaced
+// at least by.
+func (r *run) stretched(gap time.Duration) {
+	if r.stretchGap == 0 || gap < r.stretchGap {
+		r.stretchGap, r.stretchCost = gap, r.snapCost()
+	}
 }
 
 // accept checks the samples of probe i before they join a snapshot, and
@@ -614,6 +720,7 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 		Name: r.runName(), Axis: r.mode.axis(),
 		Duration: time.Since(r.start), Stopped: stopped, Err: runErr, Broken: r.brk,
 		Alpha: c.alpha, Snapshots: r.hist.snapshots(), SnapshotsTaken: r.taken,
+		SnapshotTime: r.snapTotal, SnapshotGap: r.stretchGap, SnapshotCost: r.stretchCost,
 		series: map[Symbol]Series{},
 	}
 	if r.hammer != nil {
@@ -670,6 +777,10 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 		}
 	}
 	rep.Warnings = append(rep.Warnings, r.heldByErr...)
+	if r.hurried {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("snapshots are slow (%v each): near the %v cap they were taken closer than %d× that apart, so the run would get the snapshots a verdict needs; a longer MaxDuration spaces them out",
+			roundDuration(r.snapCost()), c.maxDuration, snapshotSpacing))
+	}
 	fitted := r.hist.len() - r.hist.warm
 	switch r.mode {
 	case modeWatch:

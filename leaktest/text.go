@@ -29,32 +29,40 @@ func (r *Report) String() string {
 	if r.Name != "" {
 		name = r.Name + ": "
 	}
+	// The header's first line, then what snapshotting cost, under it.
+	snapshots := r.snapshotsText()
+	header := func(format string, args ...any) {
+		fmt.Fprintf(&b, format, args...)
+		if snapshots != "" {
+			fmt.Fprintf(&b, "%s\n", snapshots)
+		}
+	}
 	switch {
 	case len(leaks) == 0 && r.Goleak != "" && r.Broken == nil:
-		fmt.Fprintf(&b, "leaktest: %sgoroutines left behind after %s\n", name, r.extent())
+		header("leaktest: %sgoroutines left behind after %s\n", name, r.extent())
 		r.writeRuledOut(&b)
 	case len(leaks) > 0:
 		n := countSites(leaks)
 		if r.Broken != nil {
 			// What broke is the news; the leaks are why.
-			fmt.Fprintf(&b, "leaktest: %s%s\ngrowing until then: %d leaking %s in %s\n", name, r.Broken.What, n, plural(n, "symbol", "symbols"), r.extent())
+			header("leaktest: %s%s\ngrowing until then: %d leaking %s in %s\n", name, r.Broken.What, n, plural(n, "symbol", "symbols"), r.extent())
 		} else {
-			fmt.Fprintf(&b, "leaktest: %s%d leaking %s in %s\n", name, n, plural(n, "symbol", "symbols"), r.extent())
+			header("leaktest: %s%d leaking %s in %s\n", name, n, plural(n, "symbol", "symbols"), r.extent())
 		}
 		r.writeLeaks(&b, leaks)
 		r.writeTable(&b, true)
 	case r.Broken != nil:
-		fmt.Fprintf(&b, "leaktest: %s%s\nno leak proven on the data until then (%s)\n", name, r.Broken.What, r.extent())
+		header("leaktest: %s%s\nno leak proven on the data until then (%s)\n", name, r.Broken.What, r.extent())
 		r.writeOpErrors(&b)
 		b.WriteString("\n")
 		r.writeRuledOut(&b)
 	case r.Err != nil:
-		fmt.Fprintf(&b, "leaktest: %sno leak found before the run stopped (%s) after %s\n", name, r.Stopped, r.extent())
+		header("leaktest: %sno leak found before the run stopped (%s) after %s\n", name, r.Stopped, r.extent())
 		r.writeOpErrors(&b)
 		b.WriteString("\n")
 		r.writeRuledOut(&b)
 	default:
-		fmt.Fprintf(&b, "leaktest: %sno leak in %s\n", name, r.extent())
+		header("leaktest: %sno leak in %s\n", name, r.extent())
 		r.writeRuledOut(&b)
 		r.writeTable(&b, false)
 	}
@@ -77,6 +85,32 @@ func (r *Report) String() string {
 	// Names come from outside (dumps, profiles, op errors): a control
 	// character in one must not drive the reader's terminal.
 	return clean.Terminal(b.String())
+}
+
+// snapshotsText says what snapshotting took of a run that took
+// snapshots live, and how slow ones were spaced when they were: "snapshots:
+// 24 taken, 9.1s of 60s (15%) snapshotting; slow snapshots (0.4s each)
+// spaced ≥ 1.2s of hammering apart". Empty when none was timed (Analyze's
+// dumps, a history read alone).
+func (r *Report) snapshotsText() string {
+	if r.SnapshotTime <= 0 {
+		return ""
+	}
+	// A watch's history was read, not snapshotted: its live part alone.
+	n, d, live := r.SnapshotsTaken, r.Duration, ""
+	if r.History > 0 {
+		n, d, live = r.Live, r.Duration-r.History, " live"
+	}
+	s := fmt.Sprintf("snapshots: %d taken%s, %v of %v (%.0f%%) snapshotting", n, live, roundDuration(r.SnapshotTime), roundDuration(d),
+		100*r.SnapshotTime.Seconds()/max(d.Seconds(), r.SnapshotTime.Seconds()))
+	if r.SnapshotGap > 0 {
+		what := "of hammering "
+		if r.Axis == AxisSeconds {
+			what = ""
+		}
+		s += fmt.Sprintf("; slow snapshots (%v each) spaced ≥ %v %sapart", roundDuration(r.SnapshotCost), roundDuration(r.SnapshotGap), what)
+	}
+	return s
 }
 
 // writeOpErrors counts the op errors and shows the first few: after the

@@ -58,7 +58,11 @@ func goldenReports() map[string]*Report {
 	}
 	// Probes ran but saw nothing of the target's: say the check was made.
 	empty := &Report{Name: "TestNothingLive", Hammer: hammer, Ops: 11000, Duration: 300 * time.Millisecond, Stopped: "decided", Probes: []string{"heap", "goroutines"}}
-	return map[string]*Report{"leak": leak, "pass": pass, "partial": partial, "empty": empty}
+	// A slow outside probe: the schedule was stretched, and says so.
+	slow := &Report{Name: "TestJVM", Hammer: hammer, Ops: 52000, Duration: 60 * time.Second, Stopped: "decided", Probes: []string{"jvm"},
+		SnapshotsTaken: 24, SnapshotTime: 9100 * time.Millisecond, SnapshotCost: 400 * time.Millisecond, SnapshotGap: 1200 * time.Millisecond,
+		Verdicts: []Verdict{{Symbol: "heap.bytes:com.example.Session", Decision: Within, Trend: Trend{PerOpHi: 0}, Budget: mustBudget("heap.bytes:* <= 0B/op")}}}
+	return map[string]*Report{"leak": leak, "pass": pass, "partial": partial, "empty": empty, "slow": slow}
 }
 
 func TestReportTextGolden(t *testing.T) {

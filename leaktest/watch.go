@@ -101,25 +101,44 @@ func (r *run) watch(ctx context.Context) (stopped StopReason, err error) {
 			return r.ended(parent, err)
 		}
 	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
+	// Snapshots every Interval, as a ticker would (a snapshot that overruns
+	// it is followed at once), but a slow one is followed by at least
+	// snapshotSpacing× its cost of waiting, whatever the points a verdict
+	// needs: the watched service is someone's, under its own load, and on
+	// a JVM each snapshot forces a full GC of it. Too few points by the cap
+	// say to watch longer.
+	next := time.Now().Add(every)
+	wait := time.NewTimer(time.Until(next))
+	defer wait.Stop()
 	for {
+		if gap, _ := r.snapGap(time.Time{}, 0, 0); gap > 0 {
+			if at := r.lastSnapTime.Add(gap); at.After(next) {
+				next = at
+				r.stretched(gap)
+			}
+		}
+		wait.Reset(time.Until(next))
 		select {
 		case <-ctx.Done():
 			if parent.Err() != nil {
 				return StopCanceled, parent.Err()
 			}
 			return StopMaxDuration, nil
-		case <-tick.C:
+		case <-wait.C:
 		}
 		if r.hist.full() {
 			// The snapshot thins the points to half; the interval doubles
 			// so they stay evenly spread.
 			every *= 2
-			tick.Reset(every)
 		}
+		// The next tick is an Interval after this one's, or now when this
+		// snapshot overruns it.
+		next = next.Add(every)
 		if err := r.snapshot(ctx, false); err != nil {
 			return r.ended(parent, err)
+		}
+		if now := time.Now(); next.Before(now) {
+			next = now
 		}
 		if r.firstFitOps < 0 {
 			r.fitFrom(0)
@@ -153,6 +172,9 @@ func (r *run) watchWarnings(rep *Report, fitted, undecided int, runErr error) {
 	switch {
 	case rep.Stopped == StopLeak && undecided > 0:
 		rep.Warnings = append(rep.Warnings, stoppedAtLeak(undecided))
+	case fitted < watchMinPoints && r.stretchGap > 0:
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("need ≥ %d snapshots after the first before any verdict; have %d: the probes are slow (%v a snapshot), so snapshots were spaced ≥ %v apart; watch longer",
+			watchMinPoints, fitted, roundDuration(r.stretchCost), roundDuration(r.stretchGap)))
 	case fitted < watchMinPoints:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("need ≥ %d snapshots after the first before any verdict; have %d: watch longer or snapshot more often (Interval %v)",
 			watchMinPoints, fitted, r.c.interval))

@@ -70,12 +70,16 @@ type Series struct {
 	Tolerance float64
 }
 
+// DefaultMinPoints is how many points each window needs unless
+// Config.MinPoints says otherwise: a series shorter is undecided.
+const DefaultMinPoints = 8
+
 // Config is what one look knows about the run.
 type Config struct {
 	Alpha     float64 // family-wise false-leak rate over the whole run
 	Look      int     // 1-based count of eligible looks, this one included
 	Eligible  bool    // the run is long enough for decisions (MinOps reached)
-	MinPoints int     // points each window needs; default 8
+	MinPoints int     // points each window needs; default DefaultMinPoints
 	// Broken: the target stopped working (stalled, failing, a resource at
 	// its limit). The caller passes the series up to the break; a look is
 	// made whether or not MinOps was reached, and a flat end is not taken
@@ -109,7 +113,7 @@ var quarters = [][2]float64{{0, 0.25}, {0.25, 0.5}, {0.5, 0.75}, {0.75, 1}}
 // Decide applies the rule to all series of one look.
 func Decide(series []Series, cfg Config) []Result {
 	if cfg.MinPoints <= 0 {
-		cfg.MinPoints = 8
+		cfg.MinPoints = DefaultMinPoints
 	}
 	eligible := cfg.Eligible || cfg.Broken
 	look := stats.SpendAlpha(cfg.Alpha, cfg.Look)

@@ -55,7 +55,8 @@ pre { background: #f6f8fa; padding: 8px; overflow-x: auto; }
 <h1>leakslope: {{.Title}}</h1>
 <p><span class="verdict{{if .Failed}} failed{{end}}">{{.Verdict}}</span>
 {{.Ops}} ops over {{.Duration}} ({{.Hammer}}){{if .Target}}, target {{.Target}}{{end}}; stopped: {{.Stopped}}</p>
-{{if .Error}}<pre class="error">{{.Error}}</pre>{{end}}
+{{if .Snapshots}}<p class="snapshots">{{.Snapshots}}</p>
+{{end}}{{if .Error}}<pre class="error">{{.Error}}</pre>{{end}}
 {{if .Goleak}}<h2>Goroutines left behind (goleak)</h2><pre>{{.Goleak}}</pre>{{end}}
 {{if .Warnings}}<ul class="warnings">{{range .Warnings}}<li>{{.}}</li>{{end}}</ul>{{end}}
 

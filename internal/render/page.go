@@ -18,6 +18,7 @@ type Page struct {
 	Ops       int64
 	Duration  string
 	Stopped   string
+	Snapshots string // what snapshotting took: "snapshots: 24 taken, 9.1s of 60s (15%) snapshotting"
 	Error     string
 	Warnings  []string
 	Symbols   []Symbol // table rows, in the report's order

@@ -1,0 +1,189 @@
+package leaktest_test
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakslope/leakslope/leaktest"
+	"github.com/leakslope/leakslope/runner"
+)
+
+// slowProbe is an outside probe whose Take costs a known time, as a JVM's
+// class histogram (jcmd GC.class_histogram) or a command printing
+// dumpheap -stat does: a flat gauge, decided within once it has points.
+type slowProbe struct{ cost time.Duration }
+
+func (p slowProbe) Name() string { return "slow" }
+
+func (p slowProbe) Take(context.Context) ([]leaktest.Sample, error) {
+	time.Sleep(p.cost)
+	return []leaktest.Sample{{Symbol: "gauge:slow.flat", Value: 64}}, nil
+}
+
+// trivial is a target doing next to nothing: the hammer alone would run
+// thousands of rounds between two slow snapshots.
+var trivial = runner.Func(func(context.Context, int) error { return nil })
+
+// snapshotShare is the part of the run spent in the probes' Take.
+func snapshotShare(t *testing.T, rep *leaktest.Report) float64 {
+	t.Helper()
+	if rep.SnapshotTime <= 0 || rep.SnapshotTime > rep.Duration {
+		t.Fatalf("SnapshotTime %v of %v", rep.SnapshotTime, rep.Duration)
+	}
+	return rep.SnapshotTime.Seconds() / rep.Duration.Seconds()
+}
+
+// checkSnapshotJSON checks the report's JSON says the time snapshotting,
+// and the gap when the schedule was stretched.
+func checkSnapshotJSON(t *testing.T, rep *leaktest.Report, stretched, hurried bool) {
+	t.Helper()
+	raw, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j map[string]any
+	if err := json.Unmarshal(raw, &j); err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := j["snapshot_s"].(float64); !ok || s <= 0 || s > rep.Duration.Seconds() {
+		t.Errorf("snapshot_s = %v", j["snapshot_s"])
+	}
+	if g, ok := j["snapshot_gap_s"].(float64); ok != stretched || (ok && !hurried && g < 3*j["snapshot_cost_s"].(float64)*0.99) {
+		t.Errorf("snapshot_gap_s = %v, snapshot_cost_s = %v, want stretched %v", j["snapshot_gap_s"], j["snapshot_cost_s"], stretched)
+	}
+	for _, k := range []string{"ops", "duration_s", "verdicts", "artifacts"} {
+		if _, ok := j[k]; !ok {
+			t.Errorf("json lacks %q", k)
+		}
+	}
+}
+
+var slowText = regexp.MustCompile(`\nsnapshots: \d+ taken, \S+ of \S+ \(\d+%\) snapshotting; slow snapshots \(\S+ each\) spaced ≥ \S+ (of hammering )?apart\n`)
+
+// A Run whose probe costs 150 ms a snapshot: each is followed by ≥ 3× that
+// of hammering, so snapshotting is ~30% of the run (the baseline and the
+// first fitted snapshot come back to back). The old schedule snapshotted
+// every 400 ops (a fraction of a millisecond of this hammer), ~99% of the
+// run, and needed 25 snapshots (~4 s) to reach MinOps.
+func TestRunSpacesSlowSnapshots(t *testing.T) {
+	const cost = 150 * time.Millisecond
+	rep, err := leaktest.Run(context.Background(), trivial, leaktest.WithProbes(slowProbe{cost}),
+		leaktest.WithoutHeap(), leaktest.WithoutGoroutines(), leaktest.WithoutResources(),
+		leaktest.MaxDuration(20*time.Second), leaktest.ArtifactsDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if share := snapshotShare(t, rep); share > 0.4 {
+		t.Errorf("%.0f%% of the run snapshotting, want ≤ 40%% (~30%%)\n%s", 100*share, rep)
+	}
+	if rep.SnapshotTime < time.Duration(rep.SnapshotsTaken)*cost {
+		t.Errorf("SnapshotTime %v for %d snapshots of %v", rep.SnapshotTime, rep.SnapshotsTaken, cost)
+	}
+	if rep.SnapshotCost < cost || rep.SnapshotGap < 3*rep.SnapshotCost {
+		t.Errorf("SnapshotCost %v, SnapshotGap %v", rep.SnapshotCost, rep.SnapshotGap)
+	}
+	// Each snapshot after the first fitted one began ≥ its cost and 3× the
+	// cost of hammering after the one before.
+	s := rep.Snapshots
+	for i := 2; i < len(s); i++ {
+		if d := s[i].Elapsed - s[i-1].Elapsed; d < 4*cost {
+			t.Errorf("snapshots %d and %d %v apart, want ≥ %v", i-1, i, d, 4*cost)
+		}
+	}
+	if rep.Stopped != leaktest.StopDecided || len(rep.Verdicts) != 1 || rep.Verdicts[0].Decision != leaktest.Within {
+		t.Errorf("want the flat gauge decided within:\n%s", rep)
+	}
+	if text := rep.String(); !slowText.MatchString(text) || !strings.Contains(text, "of hammering apart") {
+		t.Errorf("text lacks the snapshots line:\n%s", text)
+	}
+	checkSnapshotJSON(t, rep, true, false)
+	// Snapshots taken, kept or not, each cost ≥ cost: the count agrees.
+	if rep.SnapshotsTaken != len(s) {
+		t.Errorf("taken %d, kept %d", rep.SnapshotsTaken, len(s))
+	}
+}
+
+// A Run whose probe costs 300 ms a snapshot under a 6 s cap: at 3× that
+// of hammering between snapshots only 6 fitted ones would fit, short of
+// the 8 a verdict needs; the gap shrinks near the cap so the run decides,
+// and says so. The old schedule took them back to back (~99% of the run)
+// and never reached MinOps' 25 snapshots: undecided.
+func TestRunHurriesSlowSnapshotsForAVerdict(t *testing.T) {
+	const cost = 300 * time.Millisecond
+	rep, err := leaktest.Run(context.Background(), trivial, leaktest.WithProbes(slowProbe{cost}),
+		leaktest.WithoutHeap(), leaktest.WithoutGoroutines(), leaktest.WithoutResources(),
+		leaktest.MaxDuration(6*time.Second), leaktest.ArtifactsDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Verdicts) != 1 || rep.Verdicts[0].Decision != leaktest.Within || rep.Verdicts[0].Trend.Points < 8 {
+		t.Fatalf("want the flat gauge decided within on ≥ 8 points:\n%s", rep)
+	}
+	if share := snapshotShare(t, rep); share > 0.6 {
+		t.Errorf("%.0f%% of the run snapshotting, want ≤ 60%% (~45%%)\n%s", 100*share, rep)
+	}
+	// Spaced, if less than 3× the cost near the cap: the least gap kept.
+	if rep.SnapshotGap <= 0 || rep.SnapshotGap >= 3*rep.SnapshotCost {
+		t.Errorf("SnapshotGap %v, SnapshotCost %v", rep.SnapshotGap, rep.SnapshotCost)
+	}
+	text := rep.String()
+	if !slowText.MatchString(text) || !strings.Contains(text, "taken closer than 3× that apart") {
+		t.Errorf("text lacks the snapshots line or the warning:\n%s", text)
+	}
+	checkSnapshotJSON(t, rep, true, true)
+}
+
+// A Watch whose probe costs 150 ms, at a 10 ms Interval: the interval is
+// stretched to the cost and 3× it of waiting. The old ticker snapshotted
+// back to back: ~100% of the watch, every 150 ms.
+func TestWatchStretchesIntervalForSlowSnapshots(t *testing.T) {
+	const cost = 150 * time.Millisecond
+	rep, err := leaktest.Watch(context.Background(), leaktest.WithProbes(slowProbe{cost}),
+		leaktest.Interval(10*time.Millisecond), leaktest.MaxDuration(2500*time.Millisecond), leaktest.ArtifactsDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Snapshots
+	if len(s) < 2 {
+		t.Fatalf("%d snapshots:\n%s", len(s), rep)
+	}
+	for i := 1; i < len(s); i++ {
+		if d := s[i].Elapsed - s[i-1].Elapsed; d < 4*cost {
+			t.Errorf("snapshots %d and %d %v apart, want ≥ %v", i-1, i, d, 4*cost)
+		}
+	}
+	if share := snapshotShare(t, rep); share > 0.4 {
+		t.Errorf("%.0f%% of the watch snapshotting, want ≤ 40%%\n%s", 100*share, rep)
+	}
+	if rep.SnapshotCost < cost || rep.SnapshotGap < 3*rep.SnapshotCost {
+		t.Errorf("SnapshotCost %v, SnapshotGap %v", rep.SnapshotCost, rep.SnapshotGap)
+	}
+	text := rep.String()
+	if !slowText.MatchString(text) || strings.Contains(text, "of hammering") || !strings.Contains(text, "the probes are slow") {
+		t.Errorf("text lacks the snapshots line or the warning:\n%s", text)
+	}
+	checkSnapshotJSON(t, rep, true, false)
+}
+
+// A fast in-process run keeps its schedule: a snapshot every 400 ops (29
+// to decide a clean target at 11,000 ops), no stretch, and the text says
+// what snapshotting took without the slow-snapshot part.
+func TestFastRunSnapshotScheduleUnchanged(t *testing.T) {
+	rep, err := leaktest.Run(context.Background(), trivial, leaktest.ArtifactsDir(t.TempDir()), leaktest.Workers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.SnapshotGap != 0 || rep.SnapshotCost != 0 || rep.SnapshotsTaken < 25 {
+		t.Errorf("gap %v, cost %v, %d snapshots taken", rep.SnapshotGap, rep.SnapshotCost, rep.SnapshotsTaken)
+	}
+	snapshotShare(t, rep)
+	text := rep.String()
+	if !regexp.MustCompile(`\nsnapshots: \d+ taken, \S+ of \S+ \(\d+%\) snapshotting\n`).MatchString(text) || strings.Contains(text, "slow snapshots") {
+		t.Errorf("text:\n%s", text)
+	}
+	checkSnapshotJSON(t, rep, false, false)
+}
