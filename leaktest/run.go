@@ -245,11 +245,7 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 			// A slow snapshot is put off until the hammer has run long
 			// enough since the last one ended (the first fitted one and
 			// the final one are not).
-			need := r.minPoints
-			if need <= 0 {
-				need = decide.DefaultMinPoints
-			}
-			due = r.spaced(now, deadline, need, 1)
+			due = r.spaced(now, deadline, r.needPoints(), 1)
 		}
 		if firstFit || due {
 			if err := r.snapshot(ctx, warm); err != nil {
@@ -552,7 +548,14 @@ func (r *run) look() StopReason {
 		r.progress(ops, -1)
 		return ""
 	}
-	r.looks++
+	// A look at fewer fitted points than a fit needs can reject nothing,
+	// so it spends no α: the union bound is over the looks that could.
+	// Counting it would make every later look stricter for nothing — a
+	// slow probe (a JVM's histogram) reaches MinOps in a few snapshots,
+	// and with a thousand classes the leak then waited for dozens more.
+	if r.hist.len()-r.hist.warm >= r.needPoints() {
+		r.looks++
+	}
 	r.decide(true)
 	undecided := 0
 	for _, sym := range r.order {
@@ -568,6 +571,14 @@ func (r *run) look() StopReason {
 		return StopLeak
 	}
 	return ""
+}
+
+// needPoints is the fewest fitted points a verdict needs.
+func (r *run) needPoints() int {
+	if r.minPoints > 0 {
+		return r.minPoints
+	}
+	return decide.DefaultMinPoints
 }
 
 // undecidable reports a sampled symbol that looks flat under a budget of

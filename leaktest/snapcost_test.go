@@ -3,8 +3,10 @@ package leaktest_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,4 +188,43 @@ func TestFastRunSnapshotScheduleUnchanged(t *testing.T) {
 		t.Errorf("text:\n%s", text)
 	}
 	checkSnapshotJSON(t, rep, false, false)
+}
+
+// manyClasses is a probe like a JVM's class histogram: a thousand flat
+// classes and one that grows by one object per op, read from the op count.
+type manyClasses struct{ ops *atomic.Int64 }
+
+func (p manyClasses) Name() string { return "classes" }
+
+func (p manyClasses) Take(context.Context) ([]leaktest.Sample, error) {
+	out := make([]leaktest.Sample, 0, 1001)
+	for i := range 1000 {
+		out = append(out, leaktest.Sample{Symbol: leaktest.Symbol(fmt.Sprintf("gauge:flat%04d", i)), Value: float64(i)})
+	}
+	return append(out, leaktest.Sample{Symbol: "gauge:leaky", Value: float64(p.ops.Load())}), nil
+}
+
+// A run whose snapshots are sparse reaches MinOps in a few snapshots,
+// before a fit has its 8 points: those looks could reject nothing and
+// spend no α, so with a thousand symbols the leak is proven as soon as
+// its 8-point windows can show it (p = 1/8! per window), not dozens of
+// snapshots later, when the windows have grown enough to beat the α
+// shares of the looks counted in vain.
+func TestSparseSnapshotsSpendNoAlphaBeforeAFit(t *testing.T) {
+	var ops atomic.Int64
+	target := runner.Func(func(context.Context, int) error { ops.Add(1); return nil })
+	rep, err := leaktest.Run(context.Background(), target,
+		leaktest.WithoutHeap(), leaktest.WithoutGoroutines(), leaktest.WithoutResources(),
+		leaktest.WithProbes(manyClasses{&ops}), leaktest.Workers(1), leaktest.Jobs(100),
+		leaktest.WarmUp(100), leaktest.MinOps(1000), leaktest.SnapshotEvery(500), leaktest.MaxDuration(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Failed() {
+		t.Fatalf("no leak:\n%s", rep)
+	}
+	// MinOps is reached at the 3rd fitted snapshot; the 8th can decide.
+	if rep.SnapshotsTaken > 12 {
+		t.Errorf("the leak took %d snapshots, want ≤ 12:\n%s", rep.SnapshotsTaken, rep)
+	}
 }

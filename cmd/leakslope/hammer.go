@@ -27,7 +27,8 @@ const hammerUsage = `usage: leakslope hammer [flags] URL
 Hammers URL (one request per op over keep-alive connections) or runs
 COMMAND once per op, in rounds of -n ops over -t workers with -w between
 rounds; at the quiesce points between rounds it snapshots what it watches
-(--pid, --pprof, --prometheus with --query; at least one), and stops at
+(--pid, --pprof, --prometheus with --query, --jvm, --histogram; at least
+one), and stops at
 the first proven leak (exit 1), when every symbol is decided, or at
 --max-duration. A target that breaks — stops answering, starts failing, or
 never worked — ends the run at once: with a leak that grew until then
@@ -41,7 +42,18 @@ the scrape interval, so that each snapshot sees the round before it. A
 malformed query exits 2; Prometheus not answering, or a query that returns
 no series or too many, exit 3 with the report so far.
 
+With --jvm PID (a Java service) or --histogram COMMAND (any runtime whose
+tool prints a class histogram: .NET's dotnet-dump, {pid} being --pid's),
+each snapshot is a class histogram, one symbol per class. Such commands
+take a fraction of a second or more: snapshots are spaced so that the
+hammer runs most of the time, and the report says the time they took. A
+command that fails, hangs past --snapshot-timeout or prints what is not a
+histogram ends the run with the report so far (exit 3).
+
 examples:
+  leakslope hammer --jvm 4242 -t 4 -n 10 -w 10ms http://127.0.0.1:8080/api/orders
+  leakslope hammer --pid 4242 --histogram 'dotnet-dump collect -p {pid} -o /tmp/{pid}.dmp >/dev/null && dotnet-dump analyze /tmp/{pid}.dmp -c "dumpheap -stat" -c exit' \
+      http://127.0.0.1:5000/api/orders
   leakslope hammer -t 4 -n 100 --pid 4242 --pprof http://127.0.0.1:6060/debug/pprof \
       --budget 'process.rss <= 64B/op' http://127.0.0.1:8080/api/session
   leakslope hammer -t 4 -n 100 -w 15s --prometheus http://prometheus:9090 \
@@ -58,6 +70,9 @@ type watched struct {
 	headers    multi
 	groupBy    string
 	limitQuery string
+	jvm        int
+	histogram  string
+	cmdTimeout time.Duration
 }
 
 func (w *watched) register(fs *flag.FlagSet) {
@@ -67,6 +82,9 @@ func (w *watched) register(fs *flag.FlagSet) {
 	fs.StringVar(&w.query, "query", "", "the `PROMQL` query for --prometheus, an instant vector: process_resident_memory_bytes{job=\"api\"}")
 	fs.Var(&w.headers, "header", "a header `'Name: value'` for every request to --prometheus (repeatable): 'Authorization: Bearer TOKEN'")
 	fs.StringVar(&w.groupBy, "group-by", "", "with --prometheus, pool the series with the same values of these `LABELS` (comma-separated: deployment,container) into one symbol per group, its slope per series")
+	fs.IntVar(&w.jvm, "jvm", 0, "watch the Java virtual machine `PID` by its class histogram (jcmd PID GC.class_histogram, after a full GC, at each snapshot): heap.bytes:CLASS and heap.objects:CLASS, exact; its resident set only with --pid as well")
+	fs.StringVar(&w.histogram, "histogram", "", "run `COMMAND` with sh -c at each snapshot and read the class histogram it prints (a .NET !dumpheap -stat, a JVM histogram, or a pprof heap profile): heap.bytes:CLASS and heap.objects:CLASS; {pid} in it is --pid's")
+	fs.DurationVar(&w.cmdTimeout, "snapshot-timeout", probe.DefaultCommandTimeout, "a --jvm or --histogram command running longer than `D` is killed, and the run ends with the report so far (exit 3)")
 	fs.StringVar(&w.limitQuery, "limit-query", "", "with --prometheus, each series's limit from this `PROMQL` query (container_spec_memory_limit_bytes): a leak says when it would reach it")
 }
 
@@ -80,6 +98,42 @@ func (w *watched) probes(cmd string, maxInput int64) ([]leaktest.Probe, error) {
 			return nil, usageErr("%s: --pid %d: no such process", cmd, w.pid)
 		}
 		out = append(out, probe.Process(w.pid))
+	}
+	// Each of these gives heap.bytes and runtime.heap.bytes symbols: two
+	// would be summed into nonsense.
+	var heaps []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"--pprof", w.pprof != ""}, {"--jvm", w.jvm != 0}, {"--histogram", w.histogram != ""}} {
+		if f.set {
+			heaps = append(heaps, f.name)
+		}
+	}
+	if len(heaps) > 1 {
+		return nil, usageErr("%s: %s and %s both read a heap (heap.bytes symbols): give one per run", cmd, heaps[0], heaps[1])
+	}
+	if w.cmdTimeout <= 0 {
+		return nil, usageErr("%s: --snapshot-timeout %v: want > 0", cmd, w.cmdTimeout)
+	}
+	copts := []probe.CommandOption{probe.CommandTimeout(w.cmdTimeout), probe.CommandMaxOutput(maxInput)}
+	switch {
+	case w.jvm < 0:
+		return nil, usageErr("%s: --jvm %d: want a process id > 0", cmd, w.jvm)
+	case w.jvm > 0:
+		if ok, _ := processExists(w.jvm); !ok {
+			return nil, usageErr("%s: --jvm %d: no such process", cmd, w.jvm)
+		}
+		out = append(out, probe.JVM(w.jvm, copts...))
+	}
+	if w.histogram != "" {
+		switch {
+		case strings.TrimSpace(w.histogram) == "":
+			return nil, usageErr("%s: --histogram: an empty command", cmd)
+		case strings.Contains(w.histogram, "{pid}") && w.pid == 0:
+			return nil, usageErr("%s: --histogram %q names {pid}: give --pid PID, the process it is about", cmd, w.histogram)
+		}
+		out = append(out, probe.Histogram(w.histogram, append(copts, probe.PID(w.pid))...))
 	}
 	if w.pprof != "" {
 		u, err := url.Parse(w.pprof)
@@ -129,7 +183,7 @@ func (w *watched) probes(cmd string, maxInput int64) ([]leaktest.Probe, error) {
 		out = append(out, probe.Prometheus(w.prometheus, w.query, opts...))
 	}
 	if len(out) == 0 {
-		return nil, usageErr("%s: nothing to watch: give --pid PID, --pprof BASEURL or --prometheus BASEURL --query PROMQL (see leakslope %s --help)", cmd, cmd)
+		return nil, usageErr("%s: nothing to watch: give --pid PID, --pprof BASEURL, --prometheus BASEURL --query PROMQL, --jvm PID or --histogram COMMAND (see leakslope %s --help)", cmd, cmd)
 	}
 	return out, nil
 }

@@ -11,7 +11,8 @@ import (
 	"github.com/leakslope/leakslope/leaktest"
 )
 
-const watchUsage = `usage: leakslope watch (--pid PID | --pprof BASEURL | --prometheus BASEURL --query PROMQL [--since D]) [flags]
+const watchUsage = `usage: leakslope watch (--pid PID | --pprof BASEURL | --prometheus BASEURL --query PROMQL [--since D] |
+                       --jvm PID | --histogram COMMAND) [flags]
 
 Watches a service under its own load, with no hammer: a snapshot every
 --interval, the x axis in seconds, budgets per s, min or h (by default no
@@ -32,7 +33,12 @@ the series of a deployment; --limit-query says when a leak reaches its
 limit. A malformed query exits 2; Prometheus not answering, slow, or a
 query that returns no series or too many, exit 3 with the report so far.
 
+With --jvm PID or --histogram COMMAND, each snapshot is a class histogram
+(see leakslope hammer --help); a snapshot that takes long stretches the
+interval, so that the watched service is not kept collecting.
+
 examples:
+  leakslope watch --jvm 4242 --interval 30s --max-duration 1h
   leakslope watch --pid 4242 --interval 10s --max-duration 30m \
       --budget 'process.rss <= 1MiB/min'
   leakslope watch --prometheus http://prometheus:9090 \

@@ -1,0 +1,159 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leakslope/leakslope/internal/units"
+	"github.com/leakslope/leakslope/leaktest"
+)
+
+// JVM is a probe of a running Java virtual machine by pid: at each
+// snapshot it runs the JDK's `jcmd PID GC.class_histogram` (jcmd from
+// PATH, else $JAVA_HOME/bin) and gives heap.bytes:CLASS and
+// heap.objects:CLASS, every class's live instances and their bytes, and
+// runtime.heap.bytes, the live heap's total (a chart: it has no default
+// budget). The histogram is exact — the JVM runs a full collection first
+// — so a clean class is flat and the default budgets of 0 B/op hold; the
+// collection pauses the JVM, which the run's snapshot schedule accounts
+// for (Report.SnapshotTime).
+//
+// Classes are named as Java source names them: com.acme.Session,
+// byte[] for [B, java.util.HashMap.Node for java.util.HashMap$Node,
+// lambdas without their per-process address; the module suffix
+// ("(java.base@17.0.15)") is dropped. The JVM's own machinery — method
+// handles' and lambda forms' classes (java.lang.invoke), generated
+// reflection accessors (jdk.internal.reflect), a Java JIT's (JVMCI,
+// Graal) — is not trended: it grows as code paths are first linked and
+// compiled, which is the JVM working, not the service leaking, as
+// leakslope's own allocations are not symbols in Go. The report says how
+// much was left out. java.lang.Class is kept: a class-loader leak shows
+// there alone.
+//
+// The process's resident set is not read: a JVM's grows towards its
+// maximum heap (-Xmx) by design, leak or not. Add Process(pid) for it,
+// with a budget that allows that growth; the report then says why.
+//
+// jcmd must run as the JVM's user. A pid that is not a JVM is refused at
+// Start (jcmd would send it SIGQUIT, which kills most programs), as is
+// one no jcmd can reach; a JVM that exits, or a jcmd that fails or
+// runs past CommandTimeout, fails the snapshot with an error naming the
+// command, which ends the run with the report so far.
+func JVM(pid int, opts ...CommandOption) leaktest.Probe {
+	p := newCommandProbe(fmt.Sprintf("jvm %d", pid), opts)
+	p.pid = pid
+	p.jvm = &jvmProbeInfo{}
+	p.start = startJVM
+	return p
+}
+
+// jvmProbeInfo is what a JVM probe knows of its JVM beyond histograms.
+type jvmProbeInfo struct {
+	maxHeap int64 // -XX:MaxHeapSize, when VM.flags gave it
+}
+
+func startJVM(ctx context.Context, p *commandProbe) error {
+	if p.pid <= 0 || int64(p.pid) > 1<<31-1 {
+		return fmt.Errorf("pid %d: not a process id", p.pid)
+	}
+	if err := isJVM(p.pid); err != nil {
+		return err
+	}
+	jcmd, err := findJcmd()
+	if err != nil {
+		return err
+	}
+	pid := strconv.Itoa(p.pid)
+	p.argv = []string{jcmd, pid, "GC.class_histogram"}
+	p.shown = "jcmd " + pid + " GC.class_histogram"
+	// The maximum heap, for the resident set's warning: best effort.
+	fctx, cancel := context.WithTimeout(ctx, min(p.timeout, 30*time.Second))
+	defer cancel()
+	if out, err := runCommand(fctx, []string{jcmd, pid, "VM.flags"}, "jcmd "+pid+" VM.flags", p.timeout, 1<<20); err == nil {
+		p.jvm.maxHeap = maxHeapSize(out)
+	} else if ctx.Err() == nil {
+		// A JVM that cannot answer VM.flags cannot answer the histogram:
+		// say so before the run begins.
+		return err
+	}
+	return nil
+}
+
+// isJVM refuses a pid that is not a running JVM. On Linux a JVM maps
+// libjvm.so; elsewhere the process is only checked to exist, by jcmd.
+func isJVM(pid int) error {
+	if runtime.GOOS != "linux" {
+		return nil
+	}
+	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("process %d is not running", pid)
+	case err != nil:
+		// Another user's process: jcmd could not attach to it either.
+		return fmt.Errorf("process %d: %v (jcmd must run as the JVM's user)", pid, err)
+	case !bytes.Contains(maps, []byte("/libjvm.so")):
+		return fmt.Errorf("process %d is not a JVM (it maps no libjvm.so), and jcmd's attach would send it SIGQUIT", pid)
+	}
+	return nil
+}
+
+// findJcmd finds the JDK's jcmd: on PATH, else in $JAVA_HOME/bin.
+func findJcmd() (string, error) {
+	if path, err := exec.LookPath("jcmd"); err == nil {
+		return path, nil
+	}
+	if home := os.Getenv("JAVA_HOME"); home != "" {
+		if path, err := exec.LookPath(filepath.Join(home, "bin", "jcmd")); err == nil {
+			return path, nil
+		}
+	}
+	return "", fmt.Errorf("jcmd is not on PATH or in $JAVA_HOME/bin: a JDK's jcmd reads the class histogram (Debian: openjdk-17-jdk-headless)")
+}
+
+// maxHeapSize reads -XX:MaxHeapSize=N from `jcmd PID VM.flags`; 0 when
+// absent.
+func maxHeapSize(flags []byte) int64 {
+	for _, f := range strings.Fields(string(flags)) {
+		if v, ok := strings.CutPrefix(f, "-XX:MaxHeapSize="); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// warnings says, when the run also read a resident set, why its budget
+// matters for a JVM.
+func (j *jvmProbeInfo) warnings(rep *leaktest.Report) []string {
+	budget := ""
+	read := false
+	for _, v := range rep.Verdicts {
+		if v.Symbol == leaktest.SymProcessRSS {
+			read, budget = true, " ("+v.Budget.String()+")"
+		}
+	}
+	for _, s := range rep.Snapshots {
+		_, ok := s.Values[leaktest.SymProcessRSS]
+		read = read || ok
+	}
+	if !read {
+		return nil
+	}
+	max := "its maximum heap (-Xmx)"
+	if j.maxHeap > 0 {
+		max = fmt.Sprintf("its maximum heap (-XX:MaxHeapSize=%s here)", units.Bytes(float64(j.maxHeap)))
+	}
+	return []string{fmt.Sprintf("process.rss of a JVM grows towards %s as the collector sizes and touches the heap, leak or not: its budget%s must allow that growth, or a clean service fails; the classes' heap.bytes, read after a full collection, are what find a leak", max, budget)}
+}
