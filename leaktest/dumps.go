@@ -145,6 +145,7 @@ func readDump(path string, limit int64, d *dumpDescriber) (Snapshot, error) {
 			s.Values[SymRuntimeHeapBytes] = float64(h.TotalBytes)
 		}
 		d.internal = append(d.internal, left)
+		d.classes = true
 	default:
 		if len(bytes.TrimSpace(data)) == 0 {
 			return s, fmt.Errorf("%s: empty file", filepath.Clean(path))
@@ -161,6 +162,7 @@ func readDump(path string, limit int64, d *dumpDescriber) (Snapshot, error) {
 type dumpDescriber struct {
 	set      *dump.Set
 	internal []dump.ClassTotals
+	classes  bool // a class histogram was read
 }
 
 func (*dumpDescriber) Name() string { return "dump files" }
@@ -168,8 +170,20 @@ func (*dumpDescriber) Name() string { return "dump files" }
 func (*dumpDescriber) Take(context.Context) ([]Sample, error) { return nil, nil }
 
 func (d *dumpDescriber) Describe(sym Symbol) (Origin, bool) {
-	o, ok := d.set.Describe(string(sym.Kind()), sym.Site())
-	return Origin(o), ok
+	if o, ok := d.set.Describe(string(sym.Kind()), sym.Site()); ok {
+		return Origin(o), true
+	}
+	return classOrigin(d.classes, sym)
+}
+
+// classOrigin is what a class histogram says of a class's symbol: only
+// whether it is the service's own class (it leads) or its runtime
+// library's.
+func classOrigin(classes bool, sym Symbol) (Origin, bool) {
+	if k := sym.Kind(); !classes || k != KindHeapBytes && k != KindHeapObjects {
+		return Origin{}, false
+	}
+	return Origin{UserCode: !dump.LibraryClass(sym.Site())}, true
 }
 
 func (d *dumpDescriber) Resolution(sym Symbol, span float64) float64 {
@@ -181,16 +195,10 @@ func (d *dumpDescriber) Warnings(rep *Report) []string {
 	if n := rep.undecidedSampled(); n > 0 && d.set.Period() > 0 {
 		out = append(out, dump.SampledWarning(n, "the pprof dumps", d.set.Period(), "more dumps"))
 	}
-	// The JVM's machinery is no symbol; growing, it may still be the
-	// user's doing (method handles spun per request), so it is said.
-	if n := len(d.internal); n > 1 && d.internal[n-1].Bytes > d.internal[0].Bytes {
-		first, last := d.internal[0], d.internal[n-1]
-		classes := "classes"
-		if last.Classes == 1 {
-			classes = "class"
+	if n := len(d.internal); n > 0 {
+		if w := dump.LeftOutWarning(d.internal[0], d.internal[n-1], "dump"); w != "" {
+			out = append(out, w)
 		}
-		out = append(out, fmt.Sprintf("the JVM's own classes (java.lang.invoke, reflection accessors, JIT), left out of the symbols, grew %s → %s (%s → %s objects; %d %s in the last dump)",
-			units.Bytes(float64(first.Bytes)), units.Bytes(float64(last.Bytes)), units.Group(first.Objects), units.Group(last.Objects), last.Classes, classes))
 	}
 	return out
 }

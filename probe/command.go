@@ -12,7 +12,6 @@ import (
 	"github.com/shirou/gopsutil/v4/process"
 
 	"github.com/leakslope/leakslope/internal/dump"
-	"github.com/leakslope/leakslope/internal/units"
 	"github.com/leakslope/leakslope/leaktest"
 )
 
@@ -68,9 +67,10 @@ type commandProbe struct {
 	limit   int64
 	start   func(ctx context.Context, p *commandProbe) error
 
-	set  dump.Set         // the last heap profile, when the command prints one
-	left dump.ClassTotals // what the last histogram left out: the JVM's own
-	jvm  *jvmProbeInfo    // a JVM's, for its warnings
+	set         dump.Set         // the last heap profile, when the command prints one
+	classes     bool             // a class histogram was read
+	first, left dump.ClassTotals // what the first and last histograms left out: the JVM's own
+	jvm         *jvmProbeInfo    // a JVM's, for its warnings
 }
 
 func newCommandProbe(name string, opts []CommandOption) *commandProbe {
@@ -143,6 +143,9 @@ func (p *commandProbe) read(out []byte) ([]leaktest.Sample, error) {
 	// A class loaded by several class loaders has a row per loader: one
 	// symbol sums them.
 	p.left = h.Values(func(kind, class string, v float64) { add(leaktest.Sym(leaktest.Kind(kind), class), v) })
+	if !p.classes {
+		p.first, p.classes = p.left, true
+	}
 	if h.TotalBytes >= 0 {
 		add(leaktest.SymRuntimeHeapBytes, float64(h.TotalBytes))
 	}
@@ -153,11 +156,17 @@ func (p *commandProbe) read(out []byte) ([]leaktest.Sample, error) {
 	return samples, nil
 }
 
-// Describe names the sites of a pprof heap profile the command printed;
-// classes have no site.
+// Describe names the sites of a pprof heap profile the command printed.
+// A class has no site: it is only told the service's own (it leads the
+// report) or its runtime library's.
 func (p *commandProbe) Describe(sym leaktest.Symbol) (leaktest.Origin, bool) {
-	o, ok := p.set.Describe(string(sym.Kind()), sym.Site())
-	return leaktest.Origin(o), ok
+	if o, ok := p.set.Describe(string(sym.Kind()), sym.Site()); ok {
+		return leaktest.Origin(o), true
+	}
+	if k := sym.Kind(); !p.classes || k != leaktest.KindHeapBytes && k != leaktest.KindHeapObjects {
+		return leaktest.Origin{}, false
+	}
+	return leaktest.Origin{UserCode: !dump.LibraryClass(sym.Site())}, true
 }
 
 // Resolution is a sampled pprof heap profile's; a class histogram is
@@ -171,9 +180,8 @@ func (p *commandProbe) Resolution(sym leaktest.Symbol, span float64) float64 {
 // symbols undecided.
 func (p *commandProbe) Warnings(rep *leaktest.Report) []string {
 	var out []string
-	if p.left.Classes > 0 {
-		out = append(out, fmt.Sprintf("the JVM's own machinery is not trended (as leakslope's own allocations are not in Go): %d %s of java.lang.invoke, jdk.internal.reflect and a Java JIT's packages, %s in %s %s at the last snapshot",
-			p.left.Classes, plural(p.left.Classes, "class", "classes"), units.Bytes(float64(p.left.Bytes)), units.Group(p.left.Objects), plural(int(p.left.Objects), "object", "objects")))
+	if w := dump.LeftOutWarning(p.first, p.left, "snapshot"); w != "" {
+		out = append(out, w)
 	}
 	if p.jvm != nil {
 		out = append(out, p.jvm.warnings(rep)...)

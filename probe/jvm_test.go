@@ -61,6 +61,10 @@ func TestJVMNamesTheLeakingClass(t *testing.T) {
 			}
 		}
 	}
+	// The service's own class leads, before the byte[] each Session holds.
+	if len(leaks) == 0 || leaks[0] != string(bytes) {
+		t.Errorf("leaks %v: want %s first", leaks, bytes)
+	}
 	if !strings.Contains(strings.Join(leaks, " "), string(bytes)) && !strings.Contains(strings.Join(leaks, " "), string(objects)) {
 		t.Errorf("leaks %v do not name %s", leaks, javatest.SessionClass)
 	}
@@ -77,27 +81,6 @@ func TestJVMNamesTheLeakingClass(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "java.lang.invoke") {
 		t.Errorf("warnings do not say what was left out: %q", rep.Warnings)
-	}
-}
-
-func TestJVMCleanServicePasses(t *testing.T) {
-	svc := javatest.Start(t)
-	rep, err := jvmRun(t, svc, "/clean", leaktest.MaxDuration(45*time.Second))
-	if err != nil {
-		t.Fatalf("run: %v\n%s", err, rep)
-	}
-	if rep.Failed() {
-		t.Fatalf("a clean Java service failed:\n%s", rep)
-	}
-	n := 0
-	for _, v := range rep.Verdicts {
-		if strings.HasPrefix(string(v.Symbol), "heap.bytes:") {
-			n++
-		}
-	}
-	// Hundreds of classes were read and decided.
-	if n < 100 {
-		t.Errorf("only %d heap.bytes symbols", n)
 	}
 }
 

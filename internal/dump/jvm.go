@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/leakslope/leakslope/internal/units"
 )
 
 // maxJVMLine bounds a line of a JVM class histogram.
@@ -284,4 +286,47 @@ func (h *ClassHistogram) Values(fn func(kind, class string, v float64)) (left Cl
 		fn(KindHeapObjects, c.Class, float64(c.Count))
 	}
 	return left
+}
+
+// LeftOutWarning says what of the JVM's own machinery the class
+// histograms of a run left out of its symbols (JVMInternal), first and
+// last ("dump" or "snapshot" names them): growing, it may still be the
+// service's doing (method handles spun per request), so a reader is told.
+// "" when nothing was left out.
+func LeftOutWarning(first, last ClassTotals, what string) string {
+	if last.Classes == 0 && first.Classes == 0 {
+		return ""
+	}
+	classes := "classes"
+	if last.Classes == 1 {
+		classes = "class"
+	}
+	grew := ""
+	if last.Bytes > first.Bytes {
+		grew = fmt.Sprintf("; they grew from %s in %s objects at the first %s", units.Bytes(float64(first.Bytes)), units.Group(first.Objects), what)
+	}
+	return fmt.Sprintf("the JVM's own machinery is not trended, as leakslope's own allocations are not in Go: %d %s of java.lang.invoke, reflection accessors and a Java JIT, %s in %s objects at the last %s%s",
+		last.Classes, classes, units.Bytes(float64(last.Bytes)), units.Group(last.Objects), what, grew)
+}
+
+// libraryPrefixes are the packages and namespaces of the runtimes' own
+// class libraries.
+var libraryPrefixes = []string{"java.", "javax.", "jdk.", "sun.", "com.sun.", "System.", "Microsoft."}
+
+// LibraryClass tells a class of a runtime's own library — the JDK's, .NET's,
+// a primitive array — from the service's own. A service's leaking class
+// leads the report, as user code does in Go; the library's classes that
+// leak with it (the byte[] in each leaked Session) follow.
+func LibraryClass(class string) bool {
+	class = strings.TrimRight(class, "[]")
+	switch class {
+	case "boolean", "byte", "char", "short", "int", "long", "float", "double":
+		return true
+	}
+	for _, p := range libraryPrefixes {
+		if strings.HasPrefix(class, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -324,3 +324,18 @@ func FuzzParseJVMHistogram(f *testing.F) {
 		}
 	})
 }
+
+func TestLibraryClass(t *testing.T) {
+	for class, want := range map[string]bool{
+		"byte[]": true, "int[][]": true, "java.lang.String": true, "java.util.HashMap.Node[]": true,
+		"javax.net.ssl.SSLSession": true, "jdk.internal.misc.Unsafe": true, "sun.nio.ch.SocketChannelImpl": true,
+		"com.sun.net.httpserver.Headers": true, "System.String": true, "System.Byte[]": true,
+		"Microsoft.Extensions.Logging.Logger": true,
+		"com.acme.Session": false, "com.acme.Session[]": false, "MyService.Session": false,
+		"LeakSvc$$Lambda$5": false, "javalin.Context": false, "com.sunrise.Order": false, "Systematic.Thing": false,
+	} {
+		if got := LibraryClass(class); got != want {
+			t.Errorf("LibraryClass(%q) = %v, want %v", class, got, want)
+		}
+	}
+}
