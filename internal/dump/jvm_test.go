@@ -331,7 +331,7 @@ func TestLibraryClass(t *testing.T) {
 		"javax.net.ssl.SSLSession": true, "jdk.internal.misc.Unsafe": true, "sun.nio.ch.SocketChannelImpl": true,
 		"com.sun.net.httpserver.Headers": true, "System.String": true, "System.Byte[]": true,
 		"Microsoft.Extensions.Logging.Logger": true,
-		"com.acme.Session": false, "com.acme.Session[]": false, "MyService.Session": false,
+		"com.acme.Session":                    false, "com.acme.Session[]": false, "MyService.Session": false,
 		"LeakSvc$$Lambda$5": false, "javalin.Context": false, "com.sunrise.Order": false, "Systematic.Thing": false,
 	} {
 		if got := LibraryClass(class); got != want {
