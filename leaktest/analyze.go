@@ -97,7 +97,7 @@ func analyze(snaps []Snapshot, files bool, opts []Option) (*Report, error) {
 	if r.artifacts, err = newArtifacts(c, r.runName()); err != nil {
 		return nil, fmt.Errorf("leaktest.Analyze: %w", err)
 	}
-	r.decide(len(snaps) >= 3)
+	r.decide(len(snaps) >= 3, false)
 	// Growth must hold in the last half of the dumps, as a run's must in
 	// its last quarter: with a handful of points, the Theil–Sen slope of
 	// that half is the check.

@@ -131,11 +131,7 @@ func readDump(path string, limit int64, d *dumpDescriber) (Snapshot, error) {
 		s.Values[SymRuntimeGoroutine] = float64(g.Total)
 		d.set.Goroutines = g
 	case dump.SOSStat, dump.JVMHistogram:
-		parse := dump.ParseDumpheapStat
-		if f == dump.JVMHistogram {
-			parse = dump.ParseJVMHistogram
-		}
-		h, err := parse(path, bytes.NewReader(data))
+		h, err := dump.ParseClassHistogram(path, f, bytes.NewReader(data))
 		if err != nil {
 			return s, err
 		}

@@ -10,5 +10,9 @@ func fdLimit() uint64 {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
 		return 0
 	}
-	return rl.Cur
+	// int64 on some BSDs; RLIM_INFINITY there is negative: unknown.
+	if int64(rl.Cur) < 0 {
+		return 0
+	}
+	return uint64(rl.Cur)
 }

@@ -119,6 +119,8 @@ type run struct {
 	// the least gap it kept between them and the cost that asked it.
 	snapTotal    time.Duration
 	snapCosts    [3]time.Duration
+	finalErr     error // the final snapshot's, which ends nothing but is said
+	own          int   // probes [0, own) are the in-process ones, not the given ones
 	snapN        int
 	stretchGap   time.Duration
 	stretchCost  time.Duration
@@ -182,6 +184,7 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	if !c.noResources {
 		r.probes = append(r.probes, newResourceProbe())
 	}
+	r.own = len(r.probes)
 	r.probes = append(r.probes, c.probes...)
 	stopProbes, err := r.startProbes(ctx)
 	if err != nil {
@@ -285,11 +288,14 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	switch {
 	case r.brk != nil:
 		r.looks++
-		r.decide(true)
+		r.decide(true, false)
 	case stopped != StopError && stopped != StopStuck && stopped != StopLeak:
 		if r.hammer.Ops() > r.lastSnapOps || r.hist.len() == 0 {
-			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if err := r.snapshot(fctx, r.hammer.Ops() < c.warmUp); err == nil {
+			// A slow probe (a large JVM's histogram) gets longer than 10 s.
+			fctx, cancel := context.WithTimeout(context.Background(), max(10*time.Second, snapshotSpacing*r.snapCost()))
+			if err := r.snapshot(fctx, r.hammer.Ops() < c.warmUp); err != nil {
+				r.finalErr = err
+			} else {
 				if r.firstFitOps < 0 && r.hammer.Ops() >= c.warmUp {
 					r.fitFrom(r.hammer.Ops())
 				}
@@ -383,12 +389,16 @@ func (r *run) snapshot(ctx context.Context, warm bool) error {
 	now := time.Now()
 	ops := r.ops()
 	var samples []Sample
-	var cost time.Duration // the probes' Take, all of them
+	var cost, outside time.Duration // the probes' Take: all of them, the given ones
 	defer func() { r.snapTotal += cost }()
 	for i, p := range r.probes {
 		t := time.Now()
 		s, err := p.Take(ctx)
-		cost += time.Since(t)
+		took := time.Since(t)
+		cost += took
+		if i >= r.own {
+			outside += took
+		}
 		if err != nil {
 			return fmt.Errorf("probe %s at op %d: %w", p.Name(), ops, err)
 		}
@@ -404,7 +414,13 @@ func (r *run) snapshot(ctx context.Context, warm bool) error {
 	r.add(now, ops, errs, warm, samples)
 	r.liveSnaps++
 	r.lastSnapOps, r.lastSnapTime = ops, time.Now()
-	r.snapCosts[r.snapN%len(r.snapCosts)] = cost
+	// Only the given probes' cost spaces the schedule. The in-process ones
+	// get slower as what they count leaks (a goroutine dump of a million
+	// leaked goroutines): spaced by their cost, a cheap op that leaks would
+	// run ever longer between snapshots, and the run itself run away with
+	// the machine's memory. Their schedule stays the ops spacing the
+	// decision rule is tuned to.
+	r.snapCosts[r.snapN%len(r.snapCosts)] = outside
 	r.snapN++
 	return nil
 }
@@ -540,7 +556,7 @@ func (r *run) look() StopReason {
 		return ""
 	}
 	ops := r.ops()
-	eligible := ops-r.firstFitOps >= r.c.minOps
+	eligible := ops-r.firstFitOps >= r.c.minOps && r.hist.len()-r.hist.warm >= r.needPoints()
 	if r.mode != modeHammer {
 		eligible = r.hist.len()-r.hist.warm >= watchMinPoints
 	}
@@ -548,15 +564,7 @@ func (r *run) look() StopReason {
 		r.progress(ops, -1)
 		return ""
 	}
-	// A look at fewer fitted points than a fit needs can reject nothing,
-	// so it spends no α: the union bound is over the looks that could.
-	// Counting it would make every later look stricter for nothing — a
-	// slow probe (a JVM's histogram) reaches MinOps in a few snapshots,
-	// and with a thousand classes the leak then waited for dozens more.
-	if r.hist.len()-r.hist.warm >= r.needPoints() {
-		r.looks++
-	}
-	r.decide(true)
+	r.decide(true, true)
 	undecided := 0
 	for _, sym := range r.order {
 		if !r.sticky[sym] && r.results[sym].Decision != decide.Within && !r.undecidable(sym) && !r.gone(sym) {
@@ -573,12 +581,22 @@ func (r *run) look() StopReason {
 	return ""
 }
 
-// needPoints is the fewest fitted points a verdict needs.
+// needPoints is the fewest fitted points a hammered run's verdict needs:
+// a fit's (decide's MinPoints) — or, when snapshots are slow, a watch's.
+// A slow probe reaches MinOps in a few snapshots, and at a fit's 8 points
+// every quarter window widens to the whole run, so a rise that stops
+// after MinOps (classes still loading, a cache still filling) could pass
+// for sustained growth; at 16 each half of the run is a window of its
+// own, as in a watch.
 func (r *run) needPoints() int {
-	if r.minPoints > 0 {
-		return r.minPoints
+	n := r.minPoints
+	if n <= 0 {
+		n = decide.DefaultMinPoints
 	}
-	return decide.DefaultMinPoints
+	if r.snapCost() >= slowSnapshot {
+		n = max(n, watchMinPoints)
+	}
+	return n
 }
 
 // undecidable reports a sampled symbol that looks flat under a budget of
@@ -594,7 +612,15 @@ func (r *run) undecidable(sym Symbol) bool {
 }
 
 // decide runs the decision rule over all budgeted symbols.
-func (r *run) decide(eligible bool) {
+// decide decides every budgeted symbol on the snapshots so far. count
+// makes it a look that spends α — when it can reject: a look where no
+// series has the points a fit needs rejects nothing, so it spends none
+// (the union bound is over the looks that could). Counting those would
+// make every later look stricter for nothing: a slow probe (a JVM's
+// histogram) reaches MinOps in a few snapshots, and with a thousand
+// classes a leak then waited dozens more. A fleet's group pools its
+// series' points, so it is the series, not the snapshots, that count.
+func (r *run) decide(eligible, count bool) {
 	r.order = r.order[:0]
 	var series []decide.Series
 	for _, sym := range r.decided() {
@@ -609,6 +635,18 @@ func (r *run) decide(eligible bool) {
 		}
 		r.order = append(r.order, sym)
 		series = append(series, decide.Series{X: x, Y: p.vals, Blocks: p.blocks, Budget: b.limit(), Tolerance: r.toleranceFor(sym, b)})
+	}
+	if count {
+		fit := r.minPoints
+		if fit <= 0 {
+			fit = decide.DefaultMinPoints
+		}
+		for _, s := range series {
+			if len(s.X) >= fit {
+				r.looks++
+				break
+			}
+		}
 	}
 	cfg := decide.Config{Alpha: r.c.alpha, Look: max(r.looks, 1), Eligible: eligible, MinPoints: r.minPoints, Broken: r.brk != nil}
 	if r.hammer != nil && !r.c.expectErrors && len(r.order) > 0 {
@@ -695,7 +733,7 @@ func (r *run) resolution(sym Symbol, x []float64) float64 {
 // undecided.
 func (r *run) finalFits() {
 	if r.firstFitOps >= 0 {
-		r.decide(false)
+		r.decide(false, false)
 	}
 }
 
@@ -711,6 +749,9 @@ func (r *run) progress(ops int64, undecided int) {
 	}
 	r.lastProgress = time.Now()
 	state := fmt.Sprintf("need %s ops after warm-up before deciding", units.Group(r.c.minOps))
+	if r.mode == modeHammer && ops-r.firstFitOps >= r.c.minOps && r.firstFitOps >= 0 {
+		state = fmt.Sprintf("need %d snapshots after warm-up before deciding", r.needPoints())
+	}
 	if r.mode != modeHammer {
 		state = fmt.Sprintf("need %d snapshots after the first before deciding", watchMinPoints)
 	}
@@ -817,6 +858,9 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 	if n := r.failingPlateaus(); n > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d %s went flat as the ops started failing (far more failed after than before): a limit reached, perhaps, so undecided, not within because the growth stopped",
 			n, plural(n, "series", "series")))
+	}
+	if r.finalErr != nil {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the final snapshot, after the hammer stopped, failed (%v): the verdicts are on the snapshots before it", r.finalErr))
 	}
 	if r.hist.stalled >= 0 {
 		rep.Warnings = append(rep.Warnings, "the last snapshot was taken with ops in flight (the target had stalled): not a quiesce point, and what those ops hold is in it")

@@ -146,7 +146,7 @@ func (r *run) watch(ctx context.Context) (stopped StopReason, err error) {
 		if b := r.exhaustion(0, "after "+time.Since(r.began).Round(100*time.Millisecond).String()); b != nil {
 			// Decided on the data up to the break, as in Run.
 			r.looks++
-			r.decide(true)
+			r.decide(true, false)
 			return b.Reason, nil
 		}
 		if why := r.look(); why != "" {

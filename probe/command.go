@@ -12,6 +12,7 @@ import (
 	"github.com/shirou/gopsutil/v4/process"
 
 	"github.com/leakslope/leakslope/internal/dump"
+	"github.com/leakslope/leakslope/internal/units"
 	"github.com/leakslope/leakslope/leaktest"
 )
 
@@ -60,7 +61,8 @@ func PID(pid int) CommandOption {
 // histogram, or a pprof heap profile, from what it prints.
 type commandProbe struct {
 	name    string   // the probe's name: "jvm 4242", "histogram `…`"
-	argv    []string // the command, set by Start
+	argv    []string // the command, set by Start; or
+	line    string   // a shell's command line (Histogram)
 	shown   string   // the command as messages show it
 	pid     int
 	timeout time.Duration
@@ -88,7 +90,14 @@ func (p *commandProbe) Start(ctx context.Context) error { return p.start(ctx, p)
 func (p *commandProbe) Stop() {}
 
 func (p *commandProbe) Take(ctx context.Context) ([]leaktest.Sample, error) {
-	out, err := runCommand(ctx, p.argv, p.shown, p.timeout, p.limit)
+	if p.jvm != nil {
+		// Never jcmd a pid that is no longer the JVM: its attach sends
+		// SIGQUIT, which would kill whatever process has the pid now.
+		if err := p.jvm.same(ctx, p.pid); err != nil {
+			return nil, err
+		}
+	}
+	out, err := runCommand(ctx, p.command, p.shown, p.timeout, p.limit)
 	if err != nil && p.jvm != nil && ctx.Err() == nil {
 		// jcmd says "Connection refused" of a JVM that exited: say that.
 		if alive, aerr := process.PidExists(int32(p.pid)); aerr == nil && !alive {
@@ -101,6 +110,15 @@ func (p *commandProbe) Take(ctx context.Context) ([]leaktest.Sample, error) {
 	return p.read(out)
 }
 
+// command makes the snapshot's process: argv as it is, or the shell's
+// command line.
+func (p *commandProbe) command(ctx context.Context) *exec.Cmd {
+	if p.argv == nil {
+		return shellCommand(ctx, p.line)
+	}
+	return newCommand(ctx, p.argv)
+}
+
 // read turns what the command printed into samples: heap.bytes:CLASS and
 // heap.objects:CLASS of a class histogram (runtime.heap.bytes from its
 // total), or the sites of a pprof heap profile, as analyze reads them.
@@ -110,11 +128,13 @@ func (p *commandProbe) read(out []byte) ([]leaktest.Sample, error) {
 		h   *dump.ClassHistogram
 		err error
 	)
-	switch dump.Sniff(out) {
-	case dump.SOSStat:
-		h, err = dump.ParseDumpheapStat(name, bytes.NewReader(out))
-	case dump.JVMHistogram:
-		h, err = dump.ParseJVMHistogram(name, bytes.NewReader(out))
+	switch f := dump.Sniff(out); f {
+	case dump.SOSStat, dump.JVMHistogram:
+		h, err = dump.ParseClassHistogram(name, f, bytes.NewReader(out))
+		if err == nil && h.TotalObjects < 0 {
+			// SOS, WinDbg's and dotnet-dump's alike, ends its table with it.
+			err = fmt.Errorf("%s: the histogram ends without its \"Total\" line: cut off?", name)
+		}
 	case dump.HeapPprof:
 		hp, err := dump.ParseHeapProfile(name, bytes.NewReader(out), p.limit)
 		if err != nil {
@@ -192,50 +212,46 @@ func (p *commandProbe) Warnings(rep *leaktest.Report) []string {
 	return out
 }
 
-// undecidedSampled counts the heap symbols left undecided under a
-// sampled profile's resolution.
-func undecidedSampled(rep *leaktest.Report) int {
-	n := 0
-	for _, v := range rep.Verdicts {
-		if v.Decision == leaktest.Undecided && v.Trend.Resolution > 0 {
-			n++
+// firstLine is the first line of b with something on it, but for a JVM's
+// notice of its options (JAVA_TOOL_OPTIONS, common in CI), which jcmd
+// prints before what went wrong.
+func firstLine(b []byte) string {
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		if l != "" && !strings.HasPrefix(l, "Picked up ") && !strings.HasPrefix(l, "NOTE: Picked up ") {
+			return clip(l)
 		}
 	}
-	return n
+	return ""
 }
 
-func firstLine(b []byte) string {
-	b = bytes.TrimLeft(b, " \t\r\n")
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		b = b[:i]
-	}
-	return clip(strings.TrimSpace(string(b)))
-}
-
-// runCommand runs argv to its end within timeout, returning what it
-// printed on stdout, up to limit bytes. A failure names the command as
-// shown: its exit status and the first line it printed on stderr (or
-// stdout), a timeout, or output over the limit.
-func runCommand(ctx context.Context, argv []string, shown string, timeout time.Duration, limit int64) ([]byte, error) {
+// runCommand runs the command made by command within timeout, returning
+// what it printed on stdout, up to limit bytes. A failure names the
+// command as shown: its exit status and the first line it printed on
+// stderr (or stdout), a timeout, or output over the limit. Whatever the
+// command left running (a child in the background) is killed.
+func runCommand(ctx context.Context, command func(context.Context) *exec.Cmd, shown string, timeout time.Duration, limit int64) ([]byte, error) {
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(cctx, argv[0], argv[1:]...)
-	inGroup(cmd)
-	// A shell's child that keeps stdout open must not hold the snapshot
-	// past the kill.
+	cmd := command(cctx)
+	// A child that keeps stdout open must not hold the snapshot past the
+	// command's end by more than this.
 	cmd.WaitDelay = 2 * time.Second
-	stdout := &boundedBuffer{buf: &bytes.Buffer{}, limit: limit}
+	stdout := &boundedBuffer{buf: &bytes.Buffer{}, limit: limit, over: cancel}
 	var stderr headWriter
 	cmd.Stdout, cmd.Stderr = stdout, &stderr
 	began := time.Now()
 	err := cmd.Run()
+	reap(cmd)
 	switch {
-	case stdout.over:
-		return nil, fmt.Errorf("`%s`: %w", shown, &dump.TooLargeError{Name: "its output", Limit: limit})
+	case stdout.exceeded:
+		return nil, fmt.Errorf("`%s` printed over %s: killed (probe.CommandMaxOutput, --max-input)", shown, units.Bytes(float64(limit)))
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("`%s`: %w", shown, ctx.Err())
 	case cctx.Err() != nil:
-		return nil, fmt.Errorf("`%s` did not finish within %v: killed (CommandTimeout, --snapshot-timeout)", shown, timeout)
+		return nil, fmt.Errorf("`%s` did not finish within %v: killed (probe.CommandTimeout, --snapshot-timeout)", shown, timeout)
+	case errors.Is(err, exec.ErrWaitDelay):
+		return nil, fmt.Errorf("`%s` ended, but left a process holding its output (killed): the output may be incomplete", shown)
 	case err != nil:
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
@@ -257,17 +273,21 @@ func runCommand(ctx context.Context, argv []string, shown string, timeout time.D
 	return stdout.buf.Bytes(), nil
 }
 
-// boundedBuffer keeps up to limit bytes; more fails the write, which
-// ends the command's output (its next write gets EPIPE).
+// boundedBuffer keeps up to limit bytes; more fails the write and calls
+// over, which kills the command.
 type boundedBuffer struct {
-	buf   *bytes.Buffer
-	limit int64
-	over  bool
+	buf      *bytes.Buffer
+	limit    int64
+	over     func()
+	exceeded bool
 }
 
 func (b *boundedBuffer) Write(p []byte) (int, error) {
 	if int64(b.buf.Len()+len(p)) > b.limit {
-		b.over = true
+		if !b.exceeded {
+			b.exceeded = true
+			b.over()
+		}
 		return 0, errors.New("output over its limit")
 	}
 	return b.buf.Write(p)
@@ -282,4 +302,16 @@ func (h *headWriter) Write(p []byte) (int, error) {
 		h.b = append(h.b, p[:min(room, len(p))]...)
 	}
 	return len(p), nil
+}
+
+// undecidedSampled counts the symbols left undecided under a sampled
+// profile's resolution.
+func undecidedSampled(rep *leaktest.Report) int {
+	n := 0
+	for _, v := range rep.Verdicts {
+		if v.Decision == leaktest.Undecided && v.Trend.Resolution > 0 {
+			n++
+		}
+	}
+	return n
 }

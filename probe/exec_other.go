@@ -1,21 +1,22 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package probe
 
 import (
+	"context"
 	"os/exec"
-	"runtime"
 )
 
-// inGroup leaves cmd as it is: without process groups only the command
-// itself is killed on cancellation (WaitDelay bounds the wait for its
-// children's output).
-func inGroup(cmd *exec.Cmd) {}
+// newCommand makes argv's process; without process groups only it is
+// killed on cancellation (WaitDelay bounds the wait for its children's
+// output).
+func newCommand(ctx context.Context, argv []string) *exec.Cmd {
+	return exec.CommandContext(ctx, argv[0], argv[1:]...)
+}
 
-// shell is how Histogram runs its command line.
-var shell = func() []string {
-	if runtime.GOOS == "windows" {
-		return []string{"cmd.exe", "/C"}
-	}
-	return []string{"sh", "-c"}
-}()
+// shellCommand runs a command line with sh -c.
+func shellCommand(ctx context.Context, line string) *exec.Cmd {
+	return newCommand(ctx, []string{"sh", "-c", line})
+}
+
+func reap(*exec.Cmd) {}

@@ -10,7 +10,8 @@ import (
 )
 
 // Histogram is a probe of any runtime whose tool prints a class
-// histogram: at each snapshot it runs command with the shell (sh -c) and
+// histogram: at each snapshot it runs command with the shell (sh -c;
+// cmd.exe /S /C on Windows) and
 // reads what it prints on stdout, its format told from its content as
 // `leakslope analyze` tells a file's — a .NET `!dumpheap -stat` (WinDbg's
 // and dotnet-dump's layouts), a JVM's GC.class_histogram or jmap -histo,
@@ -36,7 +37,7 @@ func Histogram(command string, opts ...CommandOption) leaktest.Probe {
 		p.shown = strings.ReplaceAll(command, "{pid}", strconv.Itoa(p.pid))
 	}
 	p.name = fmt.Sprintf("histogram `%s`", p.shown)
-	p.argv = append(append([]string(nil), shell...), p.shown)
+	p.line = p.shown
 	p.start = func(context.Context, *commandProbe) error {
 		switch {
 		case strings.TrimSpace(command) == "":

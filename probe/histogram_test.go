@@ -1,3 +1,5 @@
+//go:build unix
+
 package probe_test
 
 import (
@@ -90,7 +92,13 @@ func TestHistogramCommandFailures(t *testing.T) {
 		{name: "malformed row", fail: `[ $k -lt 4 ] || { printf 'Statistics:\n MT Count TotalSize Class Name\n7ffb5f3e9b20 many 48 MyService.Session\n'; exit 0; }`,
 			want: []string{"replay.sh`:3: Count \"many\""}},
 		{name: "too much", fail: `[ $k -lt 4 ] || exec yes`, opts: []probe.CommandOption{probe.CommandMaxOutput(1 << 20)},
-			want: []string{"its output is over the 1 MiB limit"}},
+			want: []string{"printed over 1 MiB: killed"}},
+		{name: "a child left holding stdout", fail: `[ $k -lt 4 ] || { sleep 30 & cat "$d/dumpheap-1.log"; exit 0; }`,
+			want: []string{"ended, but left a process holding its output (killed)"}},
+		{name: "JAVA_TOOL_OPTIONS", fail: `[ $k -lt 4 ] || { echo "Picked up JAVA_TOOL_OPTIONS: -Xss1m" >&2; echo "com.sun.tools.attach.AttachNotSupportedException: Unable to open socket file" >&2; exit 1; }`,
+			want: []string{"exited with status 1: com.sun.tools.attach.AttachNotSupportedException: Unable to open socket file"}},
+		{name: "cut off", fail: `[ $k -lt 4 ] || { head -n 5 "$d/dumpheap-2.log"; exit 0; }`,
+			want: []string{"the histogram ends without its \"Total\" line: cut off?"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

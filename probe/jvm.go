@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shirou/gopsutil/v4/process"
+
 	"github.com/leakslope/leakslope/internal/units"
 	"github.com/leakslope/leakslope/leaktest"
 )
@@ -43,9 +45,12 @@ import (
 // maximum heap (-Xmx) by design, leak or not. Add Process(pid) for it,
 // with a budget that allows that growth; the report then says why.
 //
-// jcmd must run as the JVM's user. A pid that is not a JVM is refused at
-// Start (jcmd would send it SIGQUIT, which kills most programs), as is
-// one no jcmd can reach; a JVM that exits, or a jcmd that fails or
+// jcmd must run as the JVM's user. Its attach sends SIGQUIT, which kills
+// most programs: a pid that is not a JVM (on Linux: maps no libjvm.so;
+// elsewhere: `jcmd -l` does not list it) is refused at Start, as is one
+// when no jcmd is found, and before every snapshot the pid is checked to
+// be the same process (a JVM that exited may leave its pid to another). A
+// JVM that exits, or a jcmd that fails or
 // runs past CommandTimeout, fails the snapshot with an error naming the
 // command, which ends the run with the report so far.
 func JVM(pid int, opts ...CommandOption) leaktest.Probe {
@@ -59,14 +64,12 @@ func JVM(pid int, opts ...CommandOption) leaktest.Probe {
 // jvmProbeInfo is what a JVM probe knows of its JVM beyond histograms.
 type jvmProbeInfo struct {
 	maxHeap int64 // -XX:MaxHeapSize, when VM.flags gave it
+	created int64 // the process's creation time, ms since the epoch
 }
 
 func startJVM(ctx context.Context, p *commandProbe) error {
 	if p.pid <= 0 || int64(p.pid) > 1<<31-1 {
 		return fmt.Errorf("pid %d: not a process id", p.pid)
-	}
-	if err := isJVM(p.pid); err != nil {
-		return err
 	}
 	jcmd, err := findJcmd()
 	if err != nil {
@@ -76,27 +79,43 @@ func startJVM(ctx context.Context, p *commandProbe) error {
 	// jcmd is a Java program: most of a snapshot's ~0.4 s is its own JVM
 	// starting. These flags make that JVM start cheaper, with one compiler
 	// thread's worth of work and no hsperfdata file of its own.
-	lean := []string{"-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-J-XX:-UsePerfData"}
-	p.argv = append(append([]string{jcmd}, lean...), pid, "GC.class_histogram")
-	p.shown = "jcmd " + pid + " GC.class_histogram"
-	// The maximum heap, for the resident set's warning: best effort.
-	fctx, cancel := context.WithTimeout(ctx, min(p.timeout, 30*time.Second))
-	defer cancel()
-	if out, err := runCommand(fctx, append(append([]string{jcmd}, lean...), pid, "VM.flags"), "jcmd "+pid+" VM.flags", p.timeout, 1<<20); err == nil {
-		p.jvm.maxHeap = maxHeapSize(out)
-	} else if ctx.Err() == nil {
-		// A JVM that cannot answer VM.flags cannot answer the histogram:
-		// say so before the run begins.
+	lean := append([]string{jcmd}, "-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-J-XX:-UsePerfData")
+	jcmdArgs := func(args ...string) func(context.Context) *exec.Cmd {
+		argv := append(append([]string(nil), lean...), args...)
+		return func(ctx context.Context) *exec.Cmd { return newCommand(ctx, argv) }
+	}
+	if err := isJVM(ctx, p.pid, jcmdArgs("-l"), p.timeout); err != nil {
 		return err
+	}
+	if err := p.jvm.remember(ctx, p.pid); err != nil {
+		return err
+	}
+	p.argv = append(append([]string(nil), lean...), pid, "GC.class_histogram")
+	p.shown = "jcmd " + pid + " GC.class_histogram"
+	// The maximum heap, for the resident set's warning: best effort. A
+	// JVM that cannot answer fails the first snapshot, before the hammer.
+	if out, err := runCommand(ctx, jcmdArgs(pid, "VM.flags"), "jcmd "+pid+" VM.flags", min(p.timeout, 30*time.Second), 1<<20); err == nil {
+		p.jvm.maxHeap = maxHeapSize(out)
 	}
 	return nil
 }
 
-// isJVM refuses a pid that is not a running JVM. On Linux a JVM maps
-// libjvm.so; elsewhere the process is only checked to exist, by jcmd.
-func isJVM(pid int) error {
+// isJVM refuses a pid that is not a running JVM, before jcmd's attach
+// sends it SIGQUIT. On Linux a JVM maps libjvm.so; elsewhere jcmd -l,
+// which reads the JVMs' performance-data files and signals no one, must
+// list it.
+func isJVM(ctx context.Context, pid int, list func(context.Context) *exec.Cmd, timeout time.Duration) error {
 	if runtime.GOOS != "linux" {
-		return nil
+		out, err := runCommand(ctx, list, "jcmd -l", min(timeout, 30*time.Second), 1<<20)
+		if err != nil {
+			return err
+		}
+		for _, l := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(l); len(f) > 0 && f[0] == strconv.Itoa(pid) {
+				return nil
+			}
+		}
+		return fmt.Errorf("process %d is not a JVM that `jcmd -l` lists (started with -XX:-UsePerfData, or another user's?), and jcmd's attach would send it SIGQUIT", pid)
 	}
 	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
 	switch {
@@ -107,6 +126,33 @@ func isJVM(pid int) error {
 		return fmt.Errorf("process %d: %v (jcmd must run as the JVM's user)", pid, err)
 	case !bytes.Contains(maps, []byte("/libjvm.so")):
 		return fmt.Errorf("process %d is not a JVM (it maps no libjvm.so), and jcmd's attach would send it SIGQUIT", pid)
+	}
+	return nil
+}
+
+// remember notes when the JVM's process was created, which same checks
+// before every jcmd.
+func (j *jvmProbeInfo) remember(ctx context.Context, pid int) error {
+	proc, err := process.NewProcessWithContext(ctx, int32(pid))
+	if err != nil {
+		return fmt.Errorf("process %d is not running", pid)
+	}
+	if j.created, err = proc.CreateTimeWithContext(ctx); err != nil {
+		return fmt.Errorf("process %d: %v", pid, err)
+	}
+	return nil
+}
+
+// same says whether pid is still the JVM Start checked: a JVM that exited
+// may have left its pid to another process, which jcmd's SIGQUIT would
+// kill.
+func (j *jvmProbeInfo) same(ctx context.Context, pid int) error {
+	proc, err := process.NewProcessWithContext(ctx, int32(pid))
+	if err != nil {
+		return fmt.Errorf("the JVM %d is not running (it exited)", pid)
+	}
+	if created, err := proc.CreateTimeWithContext(ctx); err != nil || created != j.created {
+		return fmt.Errorf("the JVM %d is not running (it exited; its pid is another process's now, and jcmd is not run at it)", pid)
 	}
 	return nil
 }

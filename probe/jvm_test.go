@@ -1,3 +1,5 @@
+//go:build unix
+
 package probe_test
 
 import (
@@ -86,7 +88,7 @@ func TestJVMNamesTheLeakingClass(t *testing.T) {
 
 func TestJVMWithProcessWarnsOfTheResidentSet(t *testing.T) {
 	svc := javatest.Start(t)
-	rep, err := jvmRun(t, svc, "/clean", leaktest.MaxDuration(20*time.Second),
+	rep, err := jvmRun(t, svc, "/clean", leaktest.MaxDuration(6*time.Second),
 		leaktest.WithProbes(probe.Process(svc.PID)), leaktest.WithBudget("process.rss <= 1MiB/op"))
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, rep)
@@ -126,7 +128,7 @@ func TestJVMThatExitsEndsTheRun(t *testing.T) {
 	rep, err := leaktest.Run(context.Background(), target,
 		leaktest.WithoutHeap(), leaktest.WithoutGoroutines(), leaktest.WithoutResources(),
 		leaktest.WithProbes(probe.JVM(svc.PID)), leaktest.Workers(1), leaktest.Jobs(100), leaktest.WarmUp(100), leaktest.MaxDuration(60*time.Second))
-	want := "the JVM " + strconv.Itoa(svc.PID) + " is not running (it exited): `jcmd " + strconv.Itoa(svc.PID) + " GC.class_histogram`"
+	want := "the JVM " + strconv.Itoa(svc.PID) + " is not running (it exited"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want one naming %q", err, want)
 	}

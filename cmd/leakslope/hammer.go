@@ -83,7 +83,7 @@ func (w *watched) register(fs *flag.FlagSet) {
 	fs.Var(&w.headers, "header", "a header `'Name: value'` for every request to --prometheus (repeatable): 'Authorization: Bearer TOKEN'")
 	fs.StringVar(&w.groupBy, "group-by", "", "with --prometheus, pool the series with the same values of these `LABELS` (comma-separated: deployment,container) into one symbol per group, its slope per series")
 	fs.IntVar(&w.jvm, "jvm", 0, "watch the Java virtual machine `PID` by its class histogram (jcmd PID GC.class_histogram, after a full GC, at each snapshot): heap.bytes:CLASS and heap.objects:CLASS, exact; its resident set only with --pid as well")
-	fs.StringVar(&w.histogram, "histogram", "", "run `COMMAND` with sh -c at each snapshot and read the class histogram it prints (a .NET !dumpheap -stat, a JVM histogram, or a pprof heap profile): heap.bytes:CLASS and heap.objects:CLASS; {pid} in it is --pid's")
+	fs.StringVar(&w.histogram, "histogram", "", "run `COMMAND` with sh -c (cmd.exe /S /C on Windows) at each snapshot and read the class histogram it prints (a .NET !dumpheap -stat, a JVM histogram, or a pprof heap profile): heap.bytes:CLASS and heap.objects:CLASS; {pid} in it is --pid's")
 	fs.DurationVar(&w.cmdTimeout, "snapshot-timeout", probe.DefaultCommandTimeout, "a --jvm or --histogram command running longer than `D` is killed, and the run ends with the report so far (exit 3)")
 	fs.StringVar(&w.limitQuery, "limit-query", "", "with --prometheus, each series's limit from this `PROMQL` query (container_spec_memory_limit_bytes): a leak says when it would reach it")
 }

@@ -89,6 +89,11 @@ func ParseJVMHistogram(name string, r io.Reader) (*ClassHistogram, error) {
 	if sawHeader == 0 {
 		return out, fmt.Errorf("%s: no class histogram (a line \"num #instances #bytes class name\", as `jcmd PID GC.class_histogram` and `jmap -histo PID` print)", name)
 	}
+	if out.TotalObjects < 0 {
+		// jcmd and jmap always end with it: the rest was cut off, and
+		// every class missing from the cut would read 0.
+		return out, fmt.Errorf("%s:%d: the histogram ends without its \"Total\" line: cut off?", name, n-1)
+	}
 	return out, nil
 }
 
@@ -165,16 +170,24 @@ func trimModule(name string) string {
 
 // trimHiddenAddress drops a hidden class's trailing "/0xHEX".
 func trimHiddenAddress(name string) string {
-	i := strings.LastIndex(name, "/0x")
-	if i <= 0 || i+3 == len(name) {
-		return name
+	if i := strings.LastIndex(name, "/0x"); i > 0 && i+3 < len(name) && allIn(name[i+3:], "0123456789abcdefABCDEF") {
+		return name[:i]
 	}
-	for _, c := range name[i+3:] {
-		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-			return name
+	// JDK 8 names a lambda's class by a decimal identity hash:
+	// Foo$$Lambda$1/1831932724.
+	if i := strings.LastIndex(name, "/"); i > 0 && i+1 < len(name) && strings.Contains(name[:i], "$$Lambda$") && allIn(name[i+1:], "0123456789") {
+		return name[:i]
+	}
+	return name
+}
+
+func allIn(s, chars string) bool {
+	for _, c := range s {
+		if !strings.ContainsRune(chars, c) {
+			return false
 		}
 	}
-	return name[:i]
+	return true
 }
 
 var primitives = map[string]string{
@@ -206,8 +219,20 @@ func nestedDots(name string) string {
 		return name
 	}
 	b := []byte(name)
+	encoded := false // in a package segment that starts with $: as printed
 	for i := 0; i < len(b); i++ {
-		if b[i] != '$' || i+1 == len(b) {
+		switch {
+		case b[i] == '.':
+			encoded = false
+			continue
+		case b[i] != '$' || i+1 == len(b):
+			continue
+		case i == 0 || b[i-1] == '.':
+			// A name that starts with $ is not nested: jdk.proxy1.$Proxy12,
+			// Scala's $colon$colon.
+			encoded = true
+			continue
+		case encoded:
 			continue
 		}
 		next := b[i+1]
@@ -329,4 +354,16 @@ func LibraryClass(class string) bool {
 		}
 	}
 	return false
+}
+
+// ParseClassHistogram reads a class histogram of format f: SOSStat or
+// JVMHistogram, as Sniff tells them.
+func ParseClassHistogram(name string, f Format, r io.Reader) (*ClassHistogram, error) {
+	switch f {
+	case SOSStat:
+		return ParseDumpheapStat(name, r)
+	case JVMHistogram:
+		return ParseJVMHistogram(name, r)
+	}
+	return nil, fmt.Errorf("%s: a %s is not a class histogram", name, f)
 }
