@@ -146,39 +146,25 @@ func TestJVMAndHistogramMisuse(t *testing.T) {
 
 // watch --jvm: a Java service under its own load, snapshotted every
 // --interval (stretched: jcmd takes longer than a third of it), x =
-// seconds. The class it keeps is named (exit 1); a clean one passes,
-// having decided its classes (16 snapshots at up to ~2.5 s apart on a
-// loaded machine: the 60 s cap).
+// seconds; the class it keeps is named (exit 1). (A clean JVM's classes
+// are shown to pass by TestHammerJVM; a clean watch needs 16 snapshots
+// ~2.5 s apart on a loaded machine, a minute of CI for no new path.)
 func TestWatchJVM(t *testing.T) {
-	for _, tc := range []struct {
-		path, maxDur string
-		code         int
-	}{{"/leak", "90s", 1}, {"/clean", "60s", 0}} {
-		t.Run(strings.TrimPrefix(tc.path, "/"), func(t *testing.T) {
-			svc := javatest.Start(t)
-			load(t, svc.URL+tc.path)
-			dir := t.TempDir()
-			out := filepath.Join(dir, "report.json")
-			stdout, stderr, code := cli(t, "watch", "--jvm", strconv.Itoa(svc.PID), "--interval", "100ms",
-				"--max-duration", tc.maxDur, "--out", dir, "--json", out)
-			if code != tc.code {
-				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, stdout, stderr)
-			}
-			rep := readJSON(t, out)
-			leaks := rep.leaks()
-			switch {
-			case tc.code == 1 && !slices.Contains(leaks, "heap.bytes:"+javatest.SessionClass):
-				t.Errorf("leaks %q do not include %s\n%s", leaks, javatest.SessionClass, stdout)
-			case tc.code == 0 && len(leaks) > 0:
-				t.Errorf("clean: leaks %q\n%s", leaks, stdout)
-			case tc.code == 0 && within(rep) < 100:
-				// Passing on too few snapshots to decide would prove nothing.
-				t.Errorf("clean: %d classes within budget, want hundreds\n%s", within(rep), stdout)
-			}
-			if rep.X != "seconds" || !strings.Contains(stdout, "slow snapshots (") {
-				t.Errorf("x %q; the report does not say the interval was stretched:\n%s", rep.X, stdout)
-			}
-		})
+	svc := javatest.Start(t)
+	load(t, svc.URL+"/leak")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "report.json")
+	stdout, stderr, code := cli(t, "watch", "--jvm", strconv.Itoa(svc.PID), "--interval", "100ms",
+		"--max-duration", "90s", "--out", dir, "--json", out)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+	rep := readJSON(t, out)
+	if leaks := rep.leaks(); !slices.Contains(leaks, "heap.bytes:"+javatest.SessionClass) {
+		t.Errorf("leaks %q do not include %s\n%s", leaks, javatest.SessionClass, stdout)
+	}
+	if rep.X != "seconds" || !strings.Contains(stdout, "slow snapshots (") {
+		t.Errorf("x %q; the report does not say the interval was stretched:\n%s", rep.X, stdout)
 	}
 }
 
