@@ -230,10 +230,12 @@ func WarmUp(ops int64) Option {
 // SnapshotEvery sets the initial ops between snapshots (rounded up to whole
 // rounds); by default MinOps/32, so that the first possible verdict has
 // about 32 points. It doubles each time old snapshots are thinned. A slow
-// snapshot (its probes take 100 ms or more: a JVM's class histogram, a
-// command) is also followed by at least 3× its cost of hammering, so
-// snapshotting stays ≤ ~25% of the run; near MaxDuration, closer, when
-// that is what gets the run the snapshots a verdict needs.
+// snapshot (the WithProbes probes take 100 ms or more: a JVM's class
+// histogram, a command; the in-process probes' cost never counts) is also
+// followed by at least 3× its cost of hammering, so snapshotting stays
+// ≤ ~25% of the run; near MaxDuration, closer, when that is what gets the
+// run the snapshots a verdict needs. With slow snapshots a verdict needs
+// 16 fitted snapshots, as a Watch's, not a fit's 8.
 func SnapshotEvery(ops int64) Option {
 	return option("SnapshotEvery", func(c *config) {
 		if ops < 1 {
