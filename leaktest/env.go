@@ -57,6 +57,11 @@ func (c *config) applyEnv() {
 			c.minOps = n
 		}
 	}
+	// go test -artifacts is the environment's too, but leakslope's own
+	// settings below are the more specific.
+	if c.testArtifacts != "" {
+		c.artifacts, c.artifactsIsRoot = c.testArtifacts, false
+	}
 	if v := os.Getenv(EnvArtifacts); v != "" {
 		c.artifacts = v
 		c.artifactsIsRoot = true

@@ -66,9 +66,10 @@ type config struct {
 	noHeldBy          bool
 	noGoroutine       bool
 	artifacts         string
-	artifactsIsRoot   bool  // artifacts is a root: the run writes to a NAME subdirectory
-	maxInput          int64 // MaxInput: AnalyzeFiles' bound on a file
-	maxSymbols        int   // MaxSymbols: AnalyzeFiles' symbols by name per kind
+	artifactsIsRoot   bool   // artifacts is a root: the run writes to a NAME subdirectory
+	testArtifacts     string // go test -artifacts' directory for this test (Check)
+	maxInput          int64  // MaxInput: AnalyzeFiles' bound on a file
+	maxSymbols        int    // MaxSymbols: AnalyzeFiles' symbols by name per kind
 	name              string
 	progress          io.Writer
 	ctx               context.Context
