@@ -40,6 +40,8 @@ func TestUsageGolden(t *testing.T) {
 		{"hammer-help", []string{"hammer", "--help"}, 0},
 		{"watch-help", []string{"watch", "-h"}, 0},
 		{"analyze-help", []string{"analyze", "--help"}, 0},
+		{"compare-help", []string{"compare", "--help"}, 0},
+		{"compare-one-file", []string{"compare", "old.json"}, 2},
 		{"hammer-workers", []string{"hammer", "-t", "-1", "--pid", "1", "http://127.0.0.1:1/"}, 2},
 		{"hammer-jobs", []string{"hammer", "--pid", "1", "-n", "20000000", "http://127.0.0.1:1/"}, 2},
 		{"hammer-bad-flag", []string{"hammer", "--bogus", "http://127.0.0.1:1/"}, 2},

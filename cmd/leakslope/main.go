@@ -82,9 +82,11 @@ usage:
   leakslope hammer [flags] -- COMMAND ARGS  run a command per op instead
   leakslope watch (--pid PID | --pprof URL) watch a service under its own load
   leakslope analyze [flags] FILE...         trend dumps taken at intervals
+  leakslope compare OLD.json NEW.json       slopes credibly higher than before
 
 Run "leakslope COMMAND --help" for a command's flags and an example.
-Exit codes: 0 no leak, 1 leak, 2 bad usage or input, 3 the run failed.
+Exit codes: 0 no leak, 1 leak (compare: a regression), 2 bad usage or
+input, 3 the run failed.
 `
 
 // run is the whole command: main only maps its error to an exit code.
@@ -100,6 +102,8 @@ func run(stdout, stderr io.Writer, args []string) error {
 		return watchCmd(stdout, stderr, args[1:])
 	case "analyze":
 		return analyzeCmd(stdout, stderr, args[1:])
+	case "compare":
+		return compareCmd(stdout, stderr, args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, topUsage)
 		return nil

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leakslope/leakslope/leaktest"
+	"github.com/leakslope/leakslope/runner"
+)
+
+var (
+	keptMu sync.Mutex
+	kept   []*[16]byte
+)
+
+// leakReport runs a workload keeping n 16-byte objects per op, from one
+// allocation site whatever n, and writes its report.json.
+func leakReport(t *testing.T, n int) string {
+	t.Helper()
+	rep, err := leaktest.Run(context.Background(), runner.Func(func(context.Context, int) error {
+		keptMu.Lock()
+		defer keptMu.Unlock()
+		for range n {
+			kept = append(kept, new([16]byte)) // the leaking site
+		}
+		return nil
+	}), leaktest.WithoutGoroutines(), leaktest.WithoutResources(), leaktest.WithoutHeldBy(),
+		leaktest.WarmUp(100), leaktest.MinOps(2000), leaktest.MaxDuration(30*time.Second), leaktest.ArtifactsDir(t.TempDir()))
+	if err != nil || !rep.Failed() {
+		t.Fatalf("run: %v, no leak?\n%s", err, rep)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A leak that doubles between two runs is a regression, "was 16 B/op,
+// now 32 B/op", exit 1; the same workload again, or one that leaks less,
+// is not.
+func TestCompareReports(t *testing.T) {
+	once, again, twice := leakReport(t, 1), leakReport(t, 1), leakReport(t, 2)
+	keptMu.Lock()
+	kept = nil
+	keptMu.Unlock()
+	stdout, stderr, code := cli(t, "compare", once, twice)
+	// One object an op, then two (their slice's growth is charged to the
+	// same line, so the bytes are not exactly 16 and 32).
+	site := "heap.objects:leakslope.leakReport (closure) compare_test.go:"
+	if code != 1 || !regexp.MustCompile(regexp.QuoteMeta(site)+`\d+: was (0\.9\d*|1(\.0+)?)/op \[[^]]*\], now (1\.9\d*|2(\.0+)?)/op`).MatchString(stdout) {
+		t.Errorf("doubled: exit %d, want 1 saying was ~1/op, now ~2/op\n%s%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout, "syntax.(*compiler)") || !strings.Contains(stdout, "with no slope in either report") {
+		t.Errorf("flat symbols are listed:\n%s", stdout)
+	}
+	for _, pair := range [][2]string{{once, again}, {twice, once}} {
+		stdout, stderr, code = cli(t, "compare", pair[0], pair[1])
+		if code != 0 || !strings.Contains(stdout, "no slope credibly higher") {
+			t.Errorf("%s → %s: exit %d, want 0\n%s%s", pair[0], pair[1], code, stdout, stderr)
+		}
+	}
+	// A tolerance over the rise lets it pass.
+	if _, _, code = cli(t, "compare", "--tolerance", "150%", once, twice); code != 0 {
+		t.Errorf("--tolerance 150%%: exit %d, want 0", code)
+	}
+}
+
+// What is not two reports of the same check is bad input, exit 2, naming
+// the file (and the line of malformed JSON).
+func TestCompareBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ops := write("ops.json", `{"x": "ops", "verdicts": [{"symbol": "process.rss", "slope_per_op": 1, "slope_per_op_lo": 0, "slope_per_op_hi": 2}]}`)
+	secs := write("secs.json", `{"x": "seconds", "verdicts": []}`)
+	corrupt := write("corrupt.json", "{\"x\": \"ops\",\n \"verdicts\": [\n{]}")
+	foreign := write("foreign.json", `{"name": "something else"}`)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compare", ops}, "want OLD.json NEW.json, got 1 files"},
+		{[]string{"compare", ops, corrupt}, corrupt + ":3: not a leakslope report"},
+		{[]string{"compare", foreign, ops}, foreign + ": not a leakslope report"},
+		{[]string{"compare", ops, filepath.Join(dir, "missing.json")}, "missing.json: no such file or directory"},
+		{[]string{"compare", ops, secs}, "over ops, " + secs + " over seconds: not the same check"},
+		{[]string{"compare", "--tolerance", "-5%", ops, ops}, `--tolerance "-5%": want a percentage`},
+	} {
+		stdout, stderr, code := cli(t, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, want 2 saying %q\n%s%s", tc.args, code, tc.want, stdout, stderr)
+		}
+	}
+}
