@@ -113,6 +113,8 @@ func delta(c baseline.Change) string {
 		return "new"
 	case c.New == nil:
 		return "gone"
+	case math.IsNaN(c.Old.Slope) || math.IsNaN(c.New.Slope):
+		return "?" // a run too short to estimate it
 	case c.Old.Slope == c.New.Slope:
 		return "0%"
 	case c.Old.Slope == 0:

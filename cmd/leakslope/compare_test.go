@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakslope/leakslope/internal/baseline"
 	"github.com/leakslope/leakslope/leaktest"
 	"github.com/leakslope/leakslope/runner"
 )
@@ -106,6 +108,21 @@ func TestCompareBadInput(t *testing.T) {
 		stdout, stderr, code := cli(t, tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%q: exit %d, want 2 saying %q\n%s%s", tc.args, code, tc.want, stdout, stderr)
+		}
+	}
+}
+
+func TestCompareDelta(t *testing.T) {
+	s := func(v float64) *baseline.Slope { return &baseline.Slope{Slope: v} }
+	for _, tc := range []struct {
+		old, new *baseline.Slope
+		want     string
+	}{
+		{s(10), s(20), "+100%"}, {s(20), s(10), "-50%"}, {s(0), s(0), "0%"}, {s(0), s(3), "from 0"},
+		{nil, s(1), "new"}, {s(1), nil, "gone"}, {s(math.NaN()), s(1), "?"}, {s(-4), s(-2), "+50%"},
+	} {
+		if got := delta(baseline.Change{Old: tc.old, New: tc.new}); got != tc.want {
+			t.Errorf("delta(%v → %v) = %q, want %q", tc.old, tc.new, got, tc.want)
 		}
 	}
 }
