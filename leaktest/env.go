@@ -20,6 +20,7 @@ var (
 	flagMaxDuration = new(time.Duration)
 	flagArtifacts   = new(string)
 	flagMinOps      = new(int64)
+	flagUpdate      = new(bool)
 )
 
 func init() {
@@ -32,12 +33,14 @@ func registerFlags(fs *flag.FlagSet) {
 	fs.DurationVar(flagMaxDuration, "leakslope.max-duration", 0, "leaktest: cap on each leak check (overrides code and LEAKSLOPE_MAX_DURATION)")
 	fs.StringVar(flagArtifacts, "leakslope.artifacts", "", "leaktest: directory for profiles and reports (overrides LEAKSLOPE_ARTIFACTS)")
 	fs.Int64Var(flagMinOps, "leakslope.min-ops", 0, "leaktest: ops after warm-up before any verdict (overrides LEAKSLOPE_MIN_OPS)")
+	fs.BoolVar(flagUpdate, "leakslope.update", false, "leaktest: write the Baseline files instead of comparing with them (or LEAKSLOPE_UPDATE=1)")
 }
 
 const (
 	EnvMaxDuration = "LEAKSLOPE_MAX_DURATION"
 	EnvArtifacts   = "LEAKSLOPE_ARTIFACTS"
 	EnvMinOps      = "LEAKSLOPE_MIN_OPS"
+	EnvUpdate      = "LEAKSLOPE_UPDATE"
 )
 
 func (c *config) applyEnv() {
@@ -65,6 +68,18 @@ func (c *config) applyEnv() {
 	if v := os.Getenv(EnvArtifacts); v != "" {
 		c.artifacts = v
 		c.artifactsIsRoot = true
+	}
+	if v := os.Getenv(EnvUpdate); v != "" {
+		switch v {
+		case "1", "true":
+			c.update = true
+		case "0", "false":
+		default:
+			c.errs = append(c.errs, fmt.Errorf("%s=%q: want 1 or 0", EnvUpdate, v))
+		}
+	}
+	if *flagUpdate {
+		c.update = true
 	}
 	if *flagMaxDuration > 0 {
 		c.maxDuration = *flagMaxDuration

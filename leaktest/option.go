@@ -66,10 +66,13 @@ type config struct {
 	noHeldBy          bool
 	noGoroutine       bool
 	artifacts         string
-	artifactsIsRoot   bool   // artifacts is a root: the run writes to a NAME subdirectory
-	testArtifacts     string // go test -artifacts' directory for this test (Check)
-	maxInput          int64  // MaxInput: AnalyzeFiles' bound on a file
-	maxSymbols        int    // MaxSymbols: AnalyzeFiles' symbols by name per kind
+	artifactsIsRoot   bool    // artifacts is a root: the run writes to a NAME subdirectory
+	testArtifacts     string  // go test -artifacts' directory for this test (Check)
+	baseline          string  // Baseline's path
+	baselineTol       float64 // BaselineTolerance; < 0 for the default
+	update            bool    // -leakslope.update, LEAKSLOPE_UPDATE: write the baseline
+	maxInput          int64   // MaxInput: AnalyzeFiles' bound on a file
+	maxSymbols        int     // MaxSymbols: AnalyzeFiles' symbols by name per kind
 	name              string
 	progress          io.Writer
 	ctx               context.Context
@@ -103,6 +106,7 @@ func newConfig(opts []Option) *config {
 		warmUp:      DefaultWarmUp,
 		alpha:       DefaultAlpha,
 		interval:    DefaultInterval,
+		baselineTol: -1,
 	}
 	for _, o := range opts {
 		if o != nil {

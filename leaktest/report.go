@@ -64,6 +64,10 @@ type Report struct {
 	// Goleak is goleak's report of goroutines alive after teardown that
 	// were not alive before the run (with VerifyNone); empty when none.
 	Goleak string
+	// Baseline is the Baseline file the run was compared with (or wrote);
+	// Regressions the symbols whose slope is credibly higher than there.
+	Baseline    string
+	Regressions []Regression
 
 	series map[Symbol]Series
 }
@@ -92,7 +96,9 @@ func (r *Report) Leaks() []Verdict {
 
 // Failed reports whether any verdict is leak, or goleak found goroutines
 // left behind.
-func (r *Report) Failed() bool { return len(r.Leaks()) > 0 || r.Goleak != "" }
+func (r *Report) Failed() bool {
+	return len(r.Leaks()) > 0 || r.Goleak != "" || len(r.Regressions) > 0
+}
 
 // GomegaString lets Gomega's format print a report as its text, so a
 // failed matcher shows the failure message rather than a struct dump.
@@ -198,11 +204,19 @@ type jsonReport struct {
 	Warnings    []string          `json:"warnings,omitempty"`
 	Probes      []string          `json:"probes"`
 	Goleak      string            `json:"goleak,omitempty"`
+	Baseline    string            `json:"baseline,omitempty"`
+	Regressions []jsonRegression  `json:"regressions,omitempty"`
 	Snapshots   []jsonSnapshot    `json:"snapshots"`
 	Taken       int               `json:"snapshots_taken"`
 	SnapshotS   jsonFloat         `json:"snapshot_s"`
 	GapS        jsonFloat         `json:"snapshot_gap_s,omitempty"`
 	CostS       jsonFloat         `json:"snapshot_cost_s,omitempty"`
+}
+
+type jsonRegression struct {
+	Symbol Symbol `json:"symbol"`
+	Was    string `json:"was"`
+	Now    string `json:"now"`
 }
 
 // MarshalJSON writes the report in the form DESIGN.md's contract fixes.
@@ -213,7 +227,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Ops: r.Ops, Rounds: r.Rounds, DurationS: jsonFloat(r.Duration.Seconds()), HistoryS: jsonFloat(r.History.Seconds()),
 		Stopped: r.Stopped, OpErrors: r.OpErrors.Count,
 		Alpha: r.Alpha, MinOps: r.MinOps, WarmUpOps: r.WarmUp,
-		Verdicts: make([]jsonVerdict, 0, len(r.Verdicts)), Artifacts: r.Artifacts, Warnings: r.Warnings, Probes: r.Probes, Goleak: r.Goleak,
+		Verdicts: make([]jsonVerdict, 0, len(r.Verdicts)), Artifacts: r.Artifacts, Warnings: r.Warnings, Probes: r.Probes, Goleak: r.Goleak, Baseline: r.Baseline,
 		Snapshots: make([]jsonSnapshot, 0, len(r.Snapshots)), Taken: r.SnapshotsTaken,
 		SnapshotS: jsonFloat(r.SnapshotTime.Seconds()), GapS: jsonFloat(r.SnapshotGap.Seconds()), CostS: jsonFloat(r.SnapshotCost.Seconds()),
 	}
@@ -255,6 +269,9 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 			js.Values[k] = jsonFloat(v)
 		}
 		j.Snapshots = append(j.Snapshots, js)
+	}
+	for _, g := range r.Regressions {
+		j.Regressions = append(j.Regressions, jsonRegression{Symbol: g.Symbol, Was: g.Was, Now: g.Now})
 	}
 	return json.Marshal(j)
 }

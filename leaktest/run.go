@@ -331,6 +331,9 @@ func (r *run) finish(stopped StopReason, runErr error, leftover string) (*Report
 	runErr = r.failedTarget(runErr)
 	rep := r.report(stopped, runErr)
 	rep.Goleak = leftover
+	if err := r.applyBaseline(rep); err != nil && runErr == nil {
+		runErr, rep.Err = err, err
+	}
 	r.writeProbeProfiles()
 	// The page and the JSON list the artifacts as they are written: the
 	// report shares the map.

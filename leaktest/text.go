@@ -38,6 +38,9 @@ func (r *Report) String() string {
 		}
 	}
 	switch {
+	case len(leaks) == 0 && len(r.Regressions) > 0 && r.Broken == nil:
+		header("leaktest: %s%d %s credibly higher than the baseline in %s\n", name, len(r.Regressions), plural(len(r.Regressions), "slope", "slopes"), r.extent())
+		r.writeRuledOut(&b)
 	case len(leaks) == 0 && r.Goleak != "" && r.Broken == nil:
 		header("leaktest: %sgoroutines left behind after %s\n", name, r.extent())
 		r.writeRuledOut(&b)
@@ -65,6 +68,12 @@ func (r *Report) String() string {
 		header("leaktest: %sno leak in %s\n", name, r.extent())
 		r.writeRuledOut(&b)
 		r.writeTable(&b, false)
+	}
+	if len(r.Regressions) > 0 {
+		fmt.Fprintf(&b, "\nslopes credibly higher than the baseline %s:\n", r.Baseline)
+		for _, g := range r.Regressions {
+			fmt.Fprintf(&b, "    %s: was %s, now %s\n", g.Symbol, g.Was, g.Now)
+		}
 	}
 	if r.Goleak != "" {
 		fmt.Fprintf(&b, "\ngoroutines alive after teardown that were not before the run (goleak):\n%s\n", indent(r.Goleak, "    "))

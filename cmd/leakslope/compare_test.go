@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -124,5 +125,50 @@ func TestCompareDelta(t *testing.T) {
 		if got := delta(baseline.Change{Old: tc.old, New: tc.new}); got != tc.want {
 			t.Errorf("delta(%v → %v) = %q, want %q", tc.old, tc.new, got, tc.want)
 		}
+	}
+}
+
+// --baseline FILE --update writes the slopes; without --update the same
+// dumps pass against them, and a baseline whose slope was half fails,
+// "was X, now Y", exit 1 though within every budget.
+func TestBaselineFlags(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dumps.baseline.json")
+	args := func(more ...string) []string {
+		a := []string{"analyze", "--budget", "heap.bytes:* <= 1MiB/op", "--budget", "heap.objects:* <= 100000/op", "--out", t.TempDir()}
+		a = append(a, more...)
+		for i := 1; i <= 6; i++ {
+			a = append(a, "testdata/dumps/dumpheap-"+strconv.Itoa(i)+".log")
+		}
+		return a
+	}
+	if stdout, stderr, code := cli(t, args("--baseline", path, "--update")...); code != 0 || !strings.Contains(stdout, "baseline "+path+" written") {
+		t.Fatalf("--update: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if stdout, stderr, code := cli(t, args("--baseline", path)...); code != 0 {
+		t.Errorf("the same dumps: exit %d, want 0\n%s%s", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// MyService.Session's bytes at half their slope.
+	halved := regexp.MustCompile(`("symbol": "heap\.bytes:MyService\.Session",\s*"slope": )[\d.]+,\s*"lo": [\d.]+,\s*"hi": [\d.]+`).ReplaceAll(data, []byte(`${1}6000, "lo": 5900, "hi": 6100`))
+	if string(halved) == string(data) {
+		t.Fatalf("no MyService.Session in the baseline:\n%s", data)
+	}
+	if err := os.WriteFile(path, halved, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := cli(t, args("--baseline", path)...)
+	if code != 1 || !strings.Contains(stdout, "heap.bytes:MyService.Session: was 5.86 KiB/dump [5.76 KiB, 5.96 KiB], now 11.") {
+		t.Errorf("halved baseline: exit %d, want 1 saying was 5.86 KiB/dump, now 11.x KiB/dump\n%s%s", code, stdout, stderr)
+	}
+	corrupt := filepath.Join(t.TempDir(), "corrupt.json")
+	os.WriteFile(corrupt, []byte("{\n\"format\": 3"), 0o600)
+	if _, stderr, code := cli(t, args("--baseline", corrupt)...); code != 2 || !strings.Contains(stderr, corrupt+": not a leakslope baseline") {
+		t.Errorf("corrupt baseline: exit %d, want 2 naming it\n%s", code, stderr)
+	}
+	if _, stderr, code := cli(t, args("--update")...); code != 2 || !strings.Contains(stderr, "--update writes the --baseline FILE, which is not given") {
+		t.Errorf("--update alone: exit %d\n%s", code, stderr)
 	}
 }

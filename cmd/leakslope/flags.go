@@ -54,6 +54,8 @@ type common struct {
 	name     string
 	alpha    float64
 	maxInput sizeFlag
+	baseline string
+	update   bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -62,6 +64,8 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.out, "out", "", "write the artifacts (report.json, report.html, profiles) to `DIR` (default $TMPDIR/leakslope-UID/NAME, private to you)")
 	fs.StringVar(&c.name, "name", "", "name the run in the report and its artifacts directory")
 	fs.Float64Var(&c.alpha, "alpha", leaktest.DefaultAlpha, "family-wise false-leak rate over all symbols")
+	fs.StringVar(&c.baseline, "baseline", "", "also fail when a slope is credibly higher than in the baseline `FILE` (written by --update): \"was X, now Y\"")
+	fs.BoolVar(&c.update, "update", false, "write the run's slopes to --baseline FILE instead of comparing with it")
 	c.maxInput = dump.MaxInput
 	fs.Var(&c.maxInput, "max-input", "the most one outside input may have, as read and as inflated: a dump file, a --pprof response, a --prometheus answer (`SIZE`: 512MiB, 1GiB)")
 }
@@ -70,6 +74,19 @@ func (c *common) register(fs *flag.FlagSet) {
 // checked now, before anything runs: a directory that is not this user's
 // alone, a link, or a --json that names a directory is exit 2.
 func (c *common) options(cmd string) ([]leaktest.Option, error) {
+	var base []leaktest.Option
+	switch {
+	case c.update && c.baseline == "":
+		return nil, usageErr("%s: --update writes the --baseline FILE, which is not given", cmd)
+	case c.baseline != "":
+		if fi, err := os.Stat(c.baseline); err == nil && fi.IsDir() {
+			return nil, usageErr("%s: --baseline %s: a directory, want a file", cmd, c.baseline)
+		}
+		base = append(base, leaktest.Baseline(c.baseline))
+		if c.update {
+			base = append(base, leaktest.UpdateBaseline())
+		}
+	}
 	if c.out != "" {
 		if fi, err := os.Stat(c.out); err == nil && !fi.IsDir() {
 			return nil, usageErr("%s: --out %s: not a directory", cmd, c.out)
@@ -89,7 +106,7 @@ func (c *common) options(cmd string) ([]leaktest.Option, error) {
 	if name == "" {
 		name = cmd
 	}
-	opts := []leaktest.Option{leaktest.Name(name), leaktest.Alpha(c.alpha)}
+	opts := append([]leaktest.Option{leaktest.Name(name), leaktest.Alpha(c.alpha)}, base...)
 	if len(c.budgets) > 0 {
 		opts = append(opts, leaktest.WithBudget(c.budgets...))
 	}

@@ -238,12 +238,14 @@ const (
 	promBudgetPerTime = "prom:* <= 0/s"
 )
 
-// queryExit makes a malformed --query (Prometheus refused it) bad input,
-// exit 2, not a failed run; a leak's exit code still wins.
+// queryExit makes a malformed --query (Prometheus refused it) or a bad
+// --baseline file bad input, exit 2, not a failed run; a leak's exit code
+// still wins.
 func queryExit(err error) error {
 	var qe *probe.QueryError
+	var be *leaktest.BaselineError
 	var ee *exitError
-	if errors.As(err, &qe) && errors.As(err, &ee) && ee.code == exitFailed {
+	if (errors.As(err, &qe) || errors.As(err, &be)) && errors.As(err, &ee) && ee.code == exitFailed {
 		ee.code = exitUsage
 	}
 	return err
