@@ -88,6 +88,10 @@ func TestBaselineCatchesALeakThatGrew(t *testing.T) {
 	if !strings.Contains(string(b), `"regressions":[{"symbol":"heap.`) {
 		t.Errorf("json has no regressions: %.300s", b)
 	}
+	page, err := os.ReadFile(rep.Artifacts[leaktest.ArtifactHTML])
+	if err != nil || !strings.Contains(string(page), "slopes higher than the baseline") || !strings.Contains(string(page), ", now ") {
+		t.Errorf("report.html does not say the regression: %v", err)
+	}
 }
 
 // A missing, corrupt or foreign baseline is an error naming it.

@@ -27,6 +27,8 @@ func (r *Report) page() *render.Page {
 		p.Verdict = "leak"
 	case r.Goleak != "":
 		p.Verdict = "goroutines left behind"
+	case len(r.Regressions) > 0:
+		p.Verdict = "slopes higher than the baseline"
 	case r.Err != nil:
 		p.Verdict = "run stopped early: " + string(r.Stopped)
 	}
@@ -38,6 +40,14 @@ func (r *Report) page() *render.Page {
 	}
 	if r.Axis == AxisSeconds || r.Axis == AxisDumps {
 		p.Hammer = r.extent() // no hammer ran
+	}
+	if len(r.Regressions) > 0 {
+		// The page's warnings lead; the report's own slice is not shared.
+		w := make([]string, 0, len(r.Regressions)+len(p.Warnings))
+		for _, g := range r.Regressions {
+			w = append(w, fmt.Sprintf("%s: was %s, now %s (baseline %s)", g.Symbol, g.Was, g.Now, r.Baseline))
+		}
+		p.Warnings = append(w, p.Warnings...)
 	}
 	heldShown := map[string]bool{}
 	for _, v := range r.Verdicts {
