@@ -92,12 +92,17 @@ type baselineSlope struct {
 
 // applyBaseline writes the baseline (update) or compares the report with
 // it, adding its regressions.
-func (r *run) applyBaseline(rep *Report) error {
+func (r *run) applyBaseline(rep *Report, runErr error) error {
 	path := r.c.baseline
 	if path == "" {
 		return nil
 	}
 	rep.Baseline = path
+	if r.c.update && runErr != nil {
+		// A failed run's slopes are not the ones to review and keep.
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("baseline %s not written: the run failed", path))
+		return nil
+	}
 	if r.c.update {
 		if err := writeBaseline(path, rep); err != nil {
 			return &BaselineError{path, err}

@@ -134,3 +134,18 @@ func TestBaselineUpdateIsDeterministic(t *testing.T) {
 		t.Errorf("two writes differ, or the flat symbol is in:\n%s\n%s", da, db)
 	}
 }
+
+// A run that failed writes no baseline: its slopes are not the ones to
+// keep.
+func TestBaselineNotWrittenByAFailedRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "b.json")
+	t.Setenv(leaktest.EnvUpdate, "1")
+	rep, err := leaktest.Run(context.Background(), runner.Func(func(context.Context, int) error { panic("boom") }),
+		leaktest.WithoutGoroutines(), leaktest.WithoutResources(), leaktest.Baseline(path), leaktest.ArtifactsDir(t.TempDir()))
+	if err == nil {
+		t.Fatalf("a panicking target did not fail the run:\n%s", rep)
+	}
+	if _, serr := os.Stat(path); serr == nil || !strings.Contains(strings.Join(rep.Warnings, "\n"), "not written: the run failed") {
+		t.Errorf("baseline written (%v), or not said: %q", serr, rep.Warnings)
+	}
+}

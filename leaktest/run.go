@@ -331,7 +331,7 @@ func (r *run) finish(stopped StopReason, runErr error, leftover string) (*Report
 	runErr = r.failedTarget(runErr)
 	rep := r.report(stopped, runErr)
 	rep.Goleak = leftover
-	if err := r.applyBaseline(rep); err != nil && runErr == nil {
+	if err := r.applyBaseline(rep, runErr); err != nil && runErr == nil {
 		runErr, rep.Err = err, err
 	}
 	r.writeProbeProfiles()
