@@ -167,20 +167,7 @@ func (r *Report) slopes() []baseline.Slope {
 
 // slopeText shows a slope and its interval in the symbol's unit.
 func (r *Report) slopeText(sym Symbol, slope, lo, hi float64) string {
-	amount := func(v float64) string {
-		switch {
-		case math.IsInf(v, 1):
-			return "∞"
-		case math.IsInf(v, -1):
-			return "-∞"
-		case math.IsNaN(v):
-			return "?"
-		case sym.Bytes():
-			return units.Bytes(v)
-		}
-		return units.Count(v)
-	}
-	return fmt.Sprintf("%s/%s [%s, %s]", amount(slope), r.per(), amount(lo), amount(hi))
+	return fmt.Sprintf("%s/%s [%s, %s]", formatValue(sym, slope), r.per(), formatValue(sym, lo), formatValue(sym, hi))
 }
 
 // writeBaseline writes the report's slopes to path: sorted by symbol, only
