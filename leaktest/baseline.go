@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strings"
 
 	"github.com/leakslope/leakslope/internal/baseline"
 	"github.com/leakslope/leakslope/internal/units"
@@ -187,7 +188,7 @@ func writeBaseline(path string, rep *Report) error {
 		}
 		f.Slopes = append(f.Slopes, baselineSlope{Symbol: Symbol(s.Symbol), Slope: finite(s.Slope), Lo: finite(s.Lo), Hi: finite(s.Hi), Unit: u})
 	}
-	slices.SortFunc(f.Slopes, func(a, b baselineSlope) int { return cmpString(string(a.Symbol), string(b.Symbol)) })
+	slices.SortFunc(f.Slopes, func(a, b baselineSlope) int { return strings.Compare(string(a.Symbol), string(b.Symbol)) })
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return err
@@ -217,16 +218,6 @@ func finite(v float64) *float64 {
 		return nil
 	}
 	return &v
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // maxBaseline bounds a baseline file: one line per symbol that moved.

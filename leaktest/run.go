@@ -592,14 +592,18 @@ func (r *run) look() StopReason {
 // for sustained growth; at 16 each half of the run is a window of its
 // own, as in a watch.
 func (r *run) needPoints() int {
-	n := r.minPoints
-	if n <= 0 {
-		n = decide.DefaultMinPoints
-	}
 	if r.snapCost() >= slowSnapshot {
-		n = max(n, watchMinPoints)
+		return max(r.fitPoints(), watchMinPoints)
 	}
-	return n
+	return r.fitPoints()
+}
+
+// fitPoints is the fewest points decide fits a series on (its MinPoints).
+func (r *run) fitPoints() int {
+	if r.minPoints > 0 {
+		return r.minPoints
+	}
+	return decide.DefaultMinPoints
 }
 
 // undecidable reports a sampled symbol that looks flat under a budget of
@@ -614,7 +618,6 @@ func (r *run) undecidable(sym Symbol) bool {
 	return limit <= 0 && r.results[sym].Fit.Hi <= limit
 }
 
-// decide runs the decision rule over all budgeted symbols.
 // decide decides every budgeted symbol on the snapshots so far. count
 // makes it a look that spends α — when it can reject: a look where no
 // series has the points a fit needs rejects nothing, so it spends none
@@ -640,10 +643,7 @@ func (r *run) decide(eligible, count bool) {
 		series = append(series, decide.Series{X: x, Y: p.vals, Blocks: p.blocks, Budget: b.limit(), Tolerance: r.toleranceFor(sym, b)})
 	}
 	if count {
-		fit := r.minPoints
-		if fit <= 0 {
-			fit = decide.DefaultMinPoints
-		}
+		fit := r.fitPoints()
 		for _, s := range series {
 			if len(s.X) >= fit {
 				r.looks++
