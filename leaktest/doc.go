@@ -28,6 +28,10 @@
 //     to it. The runtime's own caches (sudogs, g structs, defer records,
 //     timer heaps) and leakslope's own allocations are never symbols.
 //   - goroutines:SITE — live goroutines by the go statement that made them.
+//     Built with Go 1.27, a run also asks the runtime, at its end, which
+//     goroutines are blocked forever (the goroutineleak profile): those
+//     the run started make their site a leak however short the run
+//     (Verdict.Blocked), with the stack they are blocked at.
 //   - runtime.heap.bytes, runtime.goroutines — runtime totals (no default
 //     budget; add one with WithBudget to test them).
 //   - gauge:NAME — a value of yours (Gauge).
@@ -44,7 +48,9 @@
 // A Probe is two methods; a probe may also implement Describer (where a
 // symbol comes from), Starter (prepare and undo around a run), Sampler
 // (its data is sampled), Profiler (first and last profiles), Warner
-// (warnings for the report) and Limiter (limits a series can run into).
+// (warnings for the report), Limiter (limits a series can run into),
+// Holder (what holds a leak), Blocker (goroutines blocked forever),
+// Fleet and Historian.
 // The built-in probes use nothing else, so one of yours (a Redis INFO
 // memory, a pool's connections) has their powers; see Example (probe).
 //

@@ -53,6 +53,8 @@ func (r *Report) page() *render.Page {
 	for _, v := range r.Verdicts {
 		decision := string(v.Decision)
 		switch {
+		case v.Blocked != nil:
+			decision += " (" + v.Blocked.text() + ")"
 		case v.Exhausted:
 			decision += " (exhausted: reached most of its limit)"
 		case v.Stopped && v.Tolerated:

@@ -10,8 +10,8 @@ import (
 // the report so far, naming the probe.
 //
 // A probe may also implement any of Describer, Starter, Sampler,
-// Profiler, Warner and Limiter; a run asks each probe for each, as
-// io.Copy asks a writer for io.ReaderFrom. The built-in probes, here and
+// Profiler, Warner, Limiter, Holder, Blocker, Fleet and Historian; a run
+// asks each probe for each, as io.Copy asks a writer for io.ReaderFrom. The built-in probes, here and
 // in package probe, use these and nothing else, so a probe written
 // elsewhere (a Redis INFO memory, a database's connection count) has
 // their powers.
@@ -119,6 +119,22 @@ type Limiter interface {
 // becomes a warning of the report: the verdicts stand without it.
 type Holder interface {
 	HeldBy(ctx context.Context, sites []string) (map[string]*HeldBy, error)
+}
+
+// Blocker is implemented by probes that can ask a Go runtime which
+// goroutines are blocked forever (Go 1.27's goroutine leak detection, the
+// goroutineleak profile): the in-process goroutine probe asks this
+// process's, probe.Pprof its service's /debug/pprof/goroutineleak.
+// Blocked is called once, at the end of a run or watch, after HeldBy (a
+// detection marks the goroutines it finds, and the runtime's heap dump
+// crashes on marked goroutines) and before any teardown. It returns them
+// by creation-site symbol (the probe's goroutines:… symbols); run is the
+// value of the run's "leakslope.run" profiler label, which the ops'
+// goroutines carry, for a probe that can read labels (Blocked.Labeled).
+// A runtime without the profile gives nil and no error. An error becomes
+// a warning of the report.
+type Blocker interface {
+	Blocked(ctx context.Context, run string) (map[Symbol]*Blocked, error)
 }
 
 // Fleet is implemented by probes whose symbols are the series of

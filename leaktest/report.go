@@ -155,6 +155,14 @@ type jsonVerdict struct {
 	OtherPaths   int             `json:"retained_by_other_paths,omitempty"`
 	OtherObjects int64           `json:"retained_by_other_objects,omitempty"`
 	HeldByNotes  []string        `json:"held_by_notes,omitempty"`
+	Blocked      *jsonBlocked    `json:"blocked_forever,omitempty"`
+}
+
+// jsonBlocked is a Verdict's Blocked; its stack is the verdict's.
+type jsonBlocked struct {
+	Goroutines int    `json:"goroutines"`
+	Labeled    int    `json:"labeled"`
+	Wait       string `json:"wait"`
 }
 
 type jsonSnapshot struct {
@@ -259,6 +267,9 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 			Tolerated: v.Tolerated, Exhausted: v.Exhausted, Func: v.Func, Site: v.Site, Stack: v.Stack,
 			Restarts: v.Restarts, Series: v.Series, TimeToLimitS: jsonFloat(v.TimeToLimit.Seconds()),
 		})
+		if b := v.Blocked; b != nil {
+			j.Verdicts[len(j.Verdicts)-1].Blocked = &jsonBlocked{b.Goroutines, b.Labeled, b.Wait}
+		}
 		if v.Limit != nil {
 			j.Verdicts[len(j.Verdicts)-1].Limit, j.Verdicts[len(j.Verdicts)-1].LimitName = jsonFloat(v.Limit.Value), v.Limit.Name
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"time"
@@ -149,6 +150,12 @@ type run struct {
 	artifacts *artifacts
 	heldBy    map[string]*HeldBy // by site, for the heap leaks
 	heldByErr []string           // why a holder could not say
+	// label is the run's id, the value of its ops' runLabel; blocked the
+	// goroutines blocked forever charged to it, by symbol; blockedErr
+	// what the goroutine leak detection could not say, or found of others.
+	label      string
+	blocked    map[Symbol]*Blocked
+	blockedErr []string
 
 	goleakBefore goleak.Option
 	minPoints    int      // decide's window minimum; 0 for its default
@@ -174,6 +181,7 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 		return nil, fmt.Errorf("leaktest: %w", err)
 	}
 	r.goleakBaseline()
+	r.label = newRunID()
 	if !c.noHeap {
 		r.heap = newHeapProbe()
 		r.probes = append(r.probes, r.heap)
@@ -206,6 +214,9 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	parent := ctx
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	// The workers run ops under the run's label: what the ops start
+	// inherits it (see Blocked).
+	ctx = pprof.WithLabels(ctx, pprof.Labels(runLabel, r.label))
 
 	stopped, runErr := StopMaxDuration, error(nil)
 	// A baseline at op 0, before anything ran: a warm-up point for charts.
@@ -310,6 +321,9 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	// What holds the leaks is read now: the hammer is quiesced, and
 	// teardown may free the holders.
 	r.explainHeld(parent)
+	// Then which goroutines are blocked forever: a detection marks them,
+	// and a heap dump crashes on marked goroutines.
+	r.findBlocked(parent)
 	// The hammer's workers go first, then the target's teardown, then
 	// goleak's check of what is left. Workers blocked in an op that
 	// ignores its context cannot be closed.
@@ -330,6 +344,8 @@ func (r *run) finish(stopped StopReason, runErr error, leftover string) (*Report
 	}
 	runErr = r.failedTarget(runErr)
 	rep := r.report(stopped, runErr)
+	r.applyBlocked(rep)
+	rep.Warnings = append(rep.Warnings, r.blockedErr...)
 	rep.Goleak = leftover
 	if err := r.applyBaseline(rep, runErr); err != nil && runErr == nil {
 		runErr, rep.Err = err, err

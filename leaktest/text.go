@@ -212,9 +212,15 @@ func (r *Report) writeLeaks(b *strings.Builder, leaks []Verdict) {
 		if v.HeldBy != nil {
 			v.HeldBy.write(b, "    ")
 		}
+		if v.Blocked != nil {
+			fmt.Fprintf(b, "    proof   %s\n", v.Blocked.text())
+		}
 		if len(v.Stack) > 0 {
 			what := "allocated at"
-			if v.Kind() == KindGoroutines {
+			switch {
+			case v.Blocked != nil:
+				what = "created at " + v.Site + "; one of them is blocked at"
+			case v.Kind() == KindGoroutines:
 				what = "created at " + v.Site + "; one of them is at"
 			}
 			fmt.Fprintf(b, "    %s\n", what)

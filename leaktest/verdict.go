@@ -53,6 +53,10 @@ type Verdict struct {
 	// most (the suspects the failure message names under it) have theirs
 	// too.
 	HeldBy *HeldBy
+	// Blocked: the goroutines of a goroutine symbol that the runtime
+	// found blocked forever (Go 1.27's goroutineleak profile), charged to
+	// the run; a leak whatever the trend. nil otherwise.
+	Blocked *Blocked
 }
 
 // Kind is the symbol's kind, "heap.bytes" and so on.

@@ -65,6 +65,7 @@ func Watch(ctx context.Context, opts ...Option) (*Report, error) {
 	defer stopProbes()
 	stopped, runErr := r.watch(ctx)
 	r.explainHeld(ctx)
+	r.findBlocked(ctx)
 	return r.finish(stopped, runErr, "")
 }
 

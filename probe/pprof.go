@@ -101,6 +101,9 @@ type pprofProbe struct {
 	noHeldBy    bool // BASE/heldby answered 404: the handler is not mounted
 	heldByAsked int  // sites asked of BASE/heldby
 	heldByLeft  int  // sites not asked: over heldby's bounds
+	// noLeakProfile: BASE/goroutineleak answered 404, a service built
+	// with a Go older than 1.27.
+	noLeakProfile bool
 }
 
 func (p *pprofProbe) Name() string { return "pprof " + p.shown }
@@ -239,6 +242,34 @@ func (p *pprofProbe) Resolution(sym leaktest.Symbol, span float64) float64 {
 	return p.set.Resolution(string(sym.Kind()), sym.Site(), span)
 }
 
+// Blocked asks the service's runtime which goroutines are blocked
+// forever: BASE/goroutineleak?debug=2 runs Go 1.27's goroutine leak
+// detection and prints every goroutine, those it found marked
+// "(leaked)". A service built with an older Go answers 404: no answer and
+// no error; Warnings says so. Profiler labels do not cross the network,
+// so none is Labeled: the run charges itself with those of the sites
+// that grew while it ran.
+func (p *pprofProbe) Blocked(ctx context.Context, run string) (map[leaktest.Symbol]*leaktest.Blocked, error) {
+	const page = "/goroutineleak?debug=2"
+	status, body, err := p.fetch(ctx, p.client, page, p.shown+page, func(status int) bool { return status == http.StatusOK })
+	if status == http.StatusNotFound {
+		p.noLeakProfile = true
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	d, err := dump.ParseLeakedGoroutines(p.shown+page, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[leaktest.Symbol]*leaktest.Blocked, len(d.Sites))
+	for site, s := range d.Sites {
+		out[leaktest.Sym(leaktest.KindGoroutines, site)] = &leaktest.Blocked{Goroutines: s.Count, Wait: s.Wait, Stack: s.Stack}
+	}
+	return out, nil
+}
+
 // HeldBy asks the service's heldby handler (BASE/heldby) what holds the
 // objects of the sites: one request, so one heap dump in the service, for
 // the first heldby.MaxSites sites. A service that does not mount the
@@ -303,6 +334,9 @@ func (p *pprofProbe) Warnings(rep *leaktest.Report) []string {
 	}
 	if p.noHeldBy {
 		out = append(out, fmt.Sprintf("%s/heldby: 404: mount github.com/leakslope/leakslope/heldby at %s/heldby to see what holds the leaking sites", p.shown, p.shown))
+	}
+	if p.noLeakProfile {
+		out = append(out, fmt.Sprintf("%s/goroutineleak: 404: the service's Go has no goroutine leak profile (Go 1.27 has): goroutines blocked forever were not looked for", p.shown))
 	}
 	if p.heldByLeft > 0 {
 		out = append(out, fmt.Sprintf("%s/heldby was asked what holds %d leaking or suspect %s (one heap dump a request, at most %d sites); %d more %s not asked",

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/pprof/profile"
 
@@ -321,5 +322,70 @@ func TestPprofProbeReadsARemoteService(t *testing.T) {
 	}
 	if _, err := probe.Pprof(srv.URL + "/nope").Take(context.Background()); err == nil {
 		t.Error("no error from a bad base URL")
+	}
+}
+
+// TestPprofProbeBlocked: probe.Pprof reads a Go 1.27 service's
+// /goroutineleak?debug=2, which runs the runtime's goroutine leak
+// detection: the goroutines blocked forever, by creation site, with what
+// they wait on and where, and none of those that wait on what the
+// service still holds.
+func TestPprofProbeBlocked(t *testing.T) {
+	if rpprof.Lookup("goroutineleak") == nil {
+		if os.Getenv("LEAKSLOPE_NEED_GOROUTINELEAK") == "1" {
+			t.Fatalf("%s has no goroutineleak profile, and LEAKSLOPE_NEED_GOROUTINELEAK=1 says it must", runtime.Version())
+		}
+		t.Skipf("%s has no goroutineleak profile (Go 1.27 has; .ci/run runs this test with GOTOOLCHAIN=go1.27.3)", runtime.Version())
+	}
+	if !fresh(t) {
+		return // the marks stay for the process's life: a process of its own
+	}
+	url := pprofServer(t, nil)
+	hold := make(chan struct{})
+	defer close(hold)
+	for range 2 {
+		go func() { <-hold }() // held: not blocked forever
+	}
+	for range 3 {
+		go func() {
+			ch := make(chan int)
+			<-ch
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	got, err := probe.Pprof(url).(leaktest.Blocker).Blocked(context.Background(), "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("blocked %v: want one site", got)
+	}
+	for sym, b := range got {
+		if !strings.HasPrefix(string(sym), "goroutines:probe_test.TestPprofProbeBlocked pprof_test.go:") || b.Goroutines != 3 || b.Labeled != 0 || b.Wait != "chan receive" ||
+			len(b.Stack) == 0 || !strings.HasPrefix(b.Stack[0], "github.com/leakslope/leakslope/probe_test.TestPprofProbeBlocked.func") {
+			t.Errorf("%s: %+v", sym, b)
+		}
+	}
+}
+
+// TestPprofProbeBlockedOlderService: a service built with a Go older than
+// 1.27 answers /goroutineleak with 404, as net/http/pprof does for a
+// profile it does not have: no answer, no error, and a warning.
+func TestPprofProbeBlockedOlderService(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/goroutineleak", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "Unknown profile", http.StatusNotFound) // net/http/pprof's words
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	p := probe.Pprof(srv.URL + "/debug/pprof")
+	got, err := p.(leaktest.Blocker).Blocked(context.Background(), "1")
+	if err != nil || got != nil {
+		t.Fatalf("Blocked = %v, %v; want nothing", got, err)
+	}
+	w := p.(leaktest.Warner).Warnings(&leaktest.Report{})
+	if len(w) != 1 || !strings.Contains(w[0], "/goroutineleak: 404: the service's Go has no goroutine leak profile (Go 1.27 has)") {
+		t.Errorf("warnings %q", w)
 	}
 }

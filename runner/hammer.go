@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -105,6 +106,9 @@ func (h *Hammer) Errors() Errors {
 // end of ctx for longer than Grace; after either, the hammer is not
 // quiesced and Abort cancels the ops. After a panic, a stall or a stuck
 // round, Round returns that error again.
+//
+// Ops run under ctx's profiler labels (pprof.WithLabels), and so does
+// what they start.
 func (h *Hammer) Round(ctx context.Context) error {
 	if h.closed {
 		return errors.New("runner: Round after Close")
@@ -353,6 +357,11 @@ func (h *Hammer) work(id int, start <-chan struct{}) {
 // started.
 func (h *Hammer) runOps(id int) (completed int64) {
 	ctx, done := h.ctx, h.ctxDone
+	// The worker takes the profiler labels of Round's context (none, when
+	// it has none), and what its ops start inherits them: a CPU profile,
+	// and Go 1.27's goroutine leak profile, tell the ops' goroutines
+	// apart. It allocates nothing.
+	pprof.SetGoroutineLabels(ctx)
 	s := &h.slots[id]
 	for {
 		if h.stop.Load() {

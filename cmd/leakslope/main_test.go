@@ -130,6 +130,11 @@ type jsonVerdict struct {
 	LimitName  string  `json:"limit_name"`
 	ToLimitS   float64 `json:"time_to_limit_s"`
 	Last       float64 `json:"last"`
+	Blocked    *struct {
+		Goroutines int    `json:"goroutines"`
+		Labeled    int    `json:"labeled"`
+		Wait       string `json:"wait"`
+	} `json:"blocked_forever"`
 }
 
 // jsonReport is what the tests read of --json.

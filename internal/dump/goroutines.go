@@ -18,6 +18,13 @@ type GoroutineSite struct {
 	Creator stack.Frame // the function holding the go statement, at its line
 	Count   int
 	Stack   []string // "func\n\tfile:line", innermost first, of the first goroutine seen
+	// Wait is what the first goroutine seen waits on, as its header says
+	// ("chan receive", "sync.Mutex.Lock"); "" when it is not waiting.
+	Wait string
+	// Stacks counts the site's goroutines by their stack's stack.Key:
+	// filled by ParseLeakedGoroutines only, to match them with a profile's
+	// samples.
+	Stacks map[string]int
 }
 
 // GoroutineDump is a goroutine dump grouped by creation site.
@@ -38,6 +45,67 @@ const maxGoroutineLine = 4 << 20
 // creator (main, or a runtime goroutine) by its outermost frame. name is
 // used in errors, which give file:line.
 func ParseGoroutines(name string, r io.Reader) (*GoroutineDump, error) {
+	return parseGoroutines(name, r, false)
+}
+
+// ParseLeakedGoroutines is ParseGoroutines for the goroutines that Go
+// 1.27's goroutine leak detection marked leaked ("goroutine 7 [chan
+// receive (leaked)]:", as /debug/pprof/goroutineleak?debug=2 and
+// runtime.Stack print them until the next detection): the others are
+// skipped. Each site's Wait is its first leaked goroutine's, without
+// "(leaked)"; Stacks counts its goroutines by stack. A dump with no leaked
+// goroutine has no sites and no error.
+func ParseLeakedGoroutines(name string, r io.Reader) (*GoroutineDump, error) {
+	return parseGoroutines(name, r, true)
+}
+
+// leakedMark is what a goroutine's state says once a detection found it
+// blocked forever.
+const leakedMark = " (leaked)"
+
+// goroutineHeader parses "goroutine N [state]:", perhaps with Go 1.27's
+// labels after the state ("goroutine N [state] {k: v}:"), into the state.
+func goroutineHeader(h string) (state string, ok bool) {
+	rest, found := strings.CutPrefix(h, "goroutine ")
+	if !found {
+		return "", false
+	}
+	// A crash's traceback may put "gp=… m=…" between the id and the state.
+	id, _, _ := strings.Cut(rest, " ")
+	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+		return "", false
+	}
+	_, rest, found = strings.Cut(rest, " [")
+	if !found {
+		return "", false
+	}
+	state, rest, found = strings.Cut(rest, "]")
+	if !found {
+		return "", false
+	}
+	if rest == ":" {
+		return state, true
+	}
+	// Labels: " {…}:", keys and values quoted when they need to be.
+	if strings.HasPrefix(rest, " {") && strings.HasSuffix(rest, "}:") {
+		return state, true
+	}
+	return "", false
+}
+
+// waitOf is a state's wait reason: "chan receive (leaked)" and "chan
+// receive, 5 minutes" → "chan receive".
+func waitOf(state string) string {
+	if i := strings.Index(state, leakedMark); i >= 0 {
+		return state[:i]
+	}
+	if i := strings.Index(state, ","); i >= 0 {
+		return state[:i]
+	}
+	return state
+}
+
+func parseGoroutines(name string, r io.Reader, leakedOnly bool) (*GoroutineDump, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxGoroutineLine)
 	out := &GoroutineDump{Sites: map[string]*GoroutineSite{}}
@@ -46,13 +114,18 @@ func ParseGoroutines(name string, r io.Reader) (*GoroutineDump, error) {
 		frames  []stack.Frame // of the current block
 		pending string        // a function line awaiting its location
 		creator *stack.Frame
-		created bool // the pending function line is "created by"
+		created bool   // the pending function line is "created by"
+		state   string // of the current block
+		blocks  int    // goroutine blocks seen, leaked or not
 	)
 	flush := func() {
 		if !in {
 			return
 		}
 		in = false
+		if leakedOnly && !strings.Contains(state, leakedMark) {
+			return
+		}
 		var c stack.Frame
 		switch {
 		case creator != nil:
@@ -71,8 +144,14 @@ func ParseGoroutines(name string, r io.Reader) (*GoroutineDump, error) {
 			for i, f := range frames {
 				lines[i] = fmt.Sprintf("%s\n\t%s:%d", f.Func, f.File, f.Line)
 			}
-			gs = &GoroutineSite{Site: site, Creator: c, Stack: lines}
+			gs = &GoroutineSite{Site: site, Creator: c, Stack: lines, Wait: waitOf(state)}
+			if leakedOnly {
+				gs.Stacks = map[string]int{}
+			}
 			out.Sites[site] = gs
+		}
+		if leakedOnly {
+			gs.Stacks[stack.Key(frames)]++
 		}
 		gs.Count++
 		out.Total++
@@ -92,15 +171,17 @@ func ParseGoroutines(name string, r io.Reader) (*GoroutineDump, error) {
 			if pending != "" {
 				return out, fmt.Errorf("%s:%d: function %q has no file:line after it", name, n, pending)
 			}
-			if !strings.HasSuffix(trimmed, "]:") || !strings.Contains(trimmed, " [") {
-				return out, fmt.Errorf("%s:%d: goroutine header %q: want \"goroutine N [state]:\"", name, n, trimmed)
-			}
 			id, _, _ := strings.Cut(strings.TrimPrefix(trimmed, "goroutine "), " ")
 			if _, err := strconv.ParseUint(id, 10, 64); err != nil {
-				return out, fmt.Errorf("%s:%d: goroutine header %q: id %q is not a number", name, n, trimmed, id)
+				return out, fmt.Errorf("%s:%d: goroutine header %q: id %q is not a number", name, n, clip(trimmed), clip(id))
+			}
+			st, ok := goroutineHeader(trimmed)
+			if !ok {
+				return out, fmt.Errorf("%s:%d: goroutine header %q: want \"goroutine N [state]:\"", name, n, clip(trimmed))
 			}
 			flush()
-			in, frames, creator = true, frames[:0], nil
+			in, frames, creator, state = true, frames[:0], nil, st
+			blocks++
 		case !in:
 			return out, fmt.Errorf("%s:%d: %q is outside any goroutine block (want \"goroutine N [state]:\" blocks, as debug=2 prints)", name, n, clip(trimmed))
 		case pending != "":
@@ -145,7 +226,7 @@ func ParseGoroutines(name string, r io.Reader) (*GoroutineDump, error) {
 		return out, fmt.Errorf("%s:%d: function %q has no file:line after it", name, n, pending)
 	}
 	flush()
-	if out.Total == 0 {
+	if blocks == 0 {
 		return out, fmt.Errorf("%s: no goroutines (want \"goroutine N [state]:\" blocks, as debug=2 prints)", name)
 	}
 	return out, nil

@@ -138,7 +138,7 @@ func TestParseGoroutinesRoundTrip(t *testing.T) {
 }
 
 func FuzzParseGoroutines(f *testing.F) {
-	for _, p := range []string{"testdata/goroutines/pprof-debug2.txt", "testdata/goroutines/crash.txt"} {
+	for _, p := range []string{"testdata/goroutines/pprof-debug2.txt", "testdata/goroutines/crash.txt", "testdata/goroutines/goroutineleak-debug2.txt"} {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			f.Fatal(err)
@@ -165,6 +165,20 @@ func FuzzParseGoroutines(f *testing.F) {
 				t.Fatalf("site %q: %+v", site, s)
 			}
 		}
+		// The leaked ones are some of them, each counted once by stack.
+		l, err := ParseLeakedGoroutines("fuzz.txt", strings.NewReader(in))
+		if err != nil || l.Total > d.Total {
+			t.Fatalf("leaked: %v, %d of %d", err, l.Total, d.Total)
+		}
+		for site, s := range l.Sites {
+			n := 0
+			for _, c := range s.Stacks {
+				n += c
+			}
+			if n != s.Count || d.Sites[site] == nil || d.Sites[site].Count < s.Count || strings.Contains(s.Wait, "(leaked)") {
+				t.Fatalf("leaked site %q: %+v (all: %+v)", site, s, d.Sites[site])
+			}
+		}
 	})
 }
 
@@ -175,4 +189,87 @@ func keys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestParseLeakedGoroutines reads a real /debug/pprof/goroutineleak?debug=2
+// of Go 1.27 (testdata/goroutines/goroutineleak-main.go.txt made it, with
+// GODEBUG=tracebacklabels=1: labels after the state): the goroutines the
+// detection marked leaked, by creation site, with what they wait on; not
+// those that wait on what the process still holds (a channel in a
+// package variable, a mutex main holds).
+func TestParseLeakedGoroutines(t *testing.T) {
+	f, err := os.Open("testdata/goroutines/goroutineleak-debug2.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := ParseLeakedGoroutines("goroutineleak-debug2.txt", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Total != 4 || len(d.Sites) != 2 {
+		t.Fatalf("total %d, sites %v", d.Total, keys(d.Sites))
+	}
+	for site, want := range map[string]struct{ wait, top string }{
+		"main.serve main.go:14": {"chan receive", "main.serve.func1\n\tgl/main.go:16"},
+		"main.serve main.go:20": {"sync.WaitGroup.Wait", "sync.runtime_SemacquireWaitGroup\n\truntime/sema.go:"},
+	} {
+		s := d.Sites[site]
+		if s == nil || s.Count != 2 || s.Wait != want.wait || len(s.Stack) == 0 || !strings.HasPrefix(s.Stack[0], want.top) {
+			t.Errorf("%s: %+v, want 2 waiting on %s at %q", site, s, want.wait, want.top)
+			continue
+		}
+		// Both goroutines of a site have one stack: one key, counted twice.
+		if len(s.Stacks) != 1 {
+			t.Errorf("%s: stacks %v", site, s.Stacks)
+		}
+		for k, n := range s.Stacks {
+			if n != 2 || strings.Contains(k, "runtime.") {
+				t.Errorf("%s: stack key %q counted %d", site, k, n)
+			}
+		}
+	}
+	// All goroutines, leaked or not, as ParseGoroutines reads them: the
+	// labels after the state are no error.
+	f.Seek(0, 0)
+	all, err := ParseGoroutines("goroutineleak-debug2.txt", f)
+	if err != nil || all.Total != 9 {
+		t.Fatalf("ParseGoroutines: %v, %d goroutines, want 9", err, all.Total)
+	}
+	if all.Sites["main.serve main.go:14"].Wait != "chan receive (leaked)" && all.Sites["main.serve main.go:14"].Wait != "chan receive" {
+		t.Errorf("wait %q", all.Sites["main.serve main.go:14"].Wait)
+	}
+}
+
+// TestParseLeakedGoroutinesNone: a dump with no goroutine marked leaked
+// has no sites and is no error; one with no goroutine at all is.
+func TestParseLeakedGoroutinesNone(t *testing.T) {
+	d, err := ParseLeakedGoroutines("x", strings.NewReader("goroutine 1 [running]:\nmain.main()\n\t/a/main.go:3 +0x1\n"))
+	if err != nil || d.Total != 0 || len(d.Sites) != 0 {
+		t.Errorf("= %+v, %v", d, err)
+	}
+	if _, err := ParseLeakedGoroutines("x", strings.NewReader("")); err == nil || !strings.HasPrefix(err.Error(), "x: no goroutines") {
+		t.Errorf("empty: %v", err)
+	}
+}
+
+func TestGoroutineHeader(t *testing.T) {
+	for h, want := range map[string]string{
+		"goroutine 7 [chan receive]:":                                    "chan receive",
+		"goroutine 7 [chan receive (leaked)]:":                           "chan receive (leaked)",
+		"goroutine 7 [select, 5 minutes, locked to thread]:":             "select, 5 minutes, locked to thread",
+		`goroutine 7 [chan receive (leaked)] {handler: "/x y", run: 7}:`: "chan receive (leaked)",
+		"goroutine 1 gp=0xc000002380 m=0 mp=0x5a3c40 [running]:":         "running",
+		"goroutine x [running]:":                                         "",
+		"goroutine 7 [running] junk:":                                    "",
+		"goroutine 7 running:":                                           "",
+	} {
+		got, ok := goroutineHeader(h)
+		if got != want || ok != (want != "") {
+			t.Errorf("goroutineHeader(%q) = %q, %v; want %q", h, got, ok, want)
+		}
+	}
+	if w := waitOf("chan receive (leaked), 5 minutes"); w != "chan receive" {
+		t.Errorf("waitOf = %q", w)
+	}
 }

@@ -53,7 +53,7 @@ func CaptureAtRunEnd(sites []string) (map[string]*Result, error) { return dumpAn
 // process.
 func leakedGoroutines() error {
 	if p := pprof.Lookup("goroutineleak"); p != nil && p.Count() > 0 {
-		return &UnavailableError{Reason: fmt.Sprintf("the goroutineleak profile marked %d goroutines leaked, and %s's heap dump writer crashes on them", p.Count(), runtime.Version())}
+		return &UnavailableError{Reason: fmt.Sprintf("the goroutineleak profile marked %d goroutines leaked, and %s's heap dump writer crashes on them (a goroutine leak detection ran earlier in this process, and its marks stay: fix those goroutines, or run this test alone, to see what holds)", p.Count(), runtime.Version())}
 	}
 	return nil
 }

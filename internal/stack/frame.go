@@ -117,3 +117,28 @@ func closureSuffix(s string) int {
 	}
 	return -1
 }
+
+// keyFrames is how many frames Key looks at: enough to tell goroutines
+// apart, few enough that a traceback's elided middle never reaches them.
+const keyFrames = 16
+
+// Key names a goroutine's stack so that a profile's sample (whose frames
+// come from its PCs) and a traceback of the same goroutine (whose frames
+// are printed) get the same key: the innermost keyFrames frames but the
+// runtime's own (a traceback hides them, a profile has them), each as
+// function and line.
+func Key(frames []Frame) string {
+	var b strings.Builder
+	n := 0
+	for _, f := range frames {
+		if strings.HasPrefix(f.Func, "runtime.") {
+			continue
+		}
+		if n == keyFrames {
+			break
+		}
+		n++
+		fmt.Fprintf(&b, "%s:%d\n", f.Func, f.Line)
+	}
+	return b.String()
+}

@@ -93,6 +93,19 @@ func main() {
 		go func() { <-block }()
 		fmt.Fprint(w, "ok")
 	})
+	http.HandleFunc("/stuck", func(w http.ResponseWriter, r *http.Request) {
+		// The first three requests leave a goroutine blocked forever on a
+		// channel nothing else holds: no trend, but Go 1.27's goroutine
+		// leak detection proves them.
+		mu.Lock()
+		reqs++
+		stuck := reqs <= 3
+		mu.Unlock()
+		if stuck {
+			go func() { ch := make(chan int); <-ch }()
+		}
+		fmt.Fprint(w, "ok")
+	})
 	http.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done() // never answers while the client waits
 	})

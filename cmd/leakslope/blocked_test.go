@@ -1,0 +1,68 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"testing"
+)
+
+// TestHammerBlockedForeverThroughPprof: a Go 1.27 service leaves three
+// goroutines blocked forever (its first three requests): no trend shows
+// them, and --pprof's read of /debug/pprof/goroutineleak at the run's end
+// proves them, exit 1, with the blocking stack. The goroutines that
+// /goleak leaves wait on a channel the service still holds: never blocked
+// forever. The service is built by the go command the test runs under.
+func TestHammerBlockedForeverThroughPprof(t *testing.T) {
+	if pprof.Lookup("goroutineleak") == nil {
+		if os.Getenv("LEAKSLOPE_NEED_GOROUTINELEAK") == "1" {
+			t.Fatalf("%s has no goroutineleak profile, and LEAKSLOPE_NEED_GOROUTINELEAK=1 says it must", runtime.Version())
+		}
+		t.Skipf("%s has no goroutineleak profile (Go 1.27 has; .ci/run runs this test with GOTOOLCHAIN=go1.27.3)", runtime.Version())
+	}
+	goSite := lineOf(t, "testdata/gosvc/main.go", "go func() { ch := make(chan int); <-ch }()")
+	budgets := []string{"--budget", "heap.bytes:* <= 512B/op", "--budget", "heap.objects:* <= 4/op"}
+	for _, tc := range []struct {
+		path    string
+		code    int
+		blocked int
+	}{
+		{"/stuck", 1, 3},
+		{"/clean", 0, 0},
+	} {
+		t.Run(tc.path[1:], func(t *testing.T) {
+			url, _ := goService(t)
+			dir := t.TempDir()
+			js := filepath.Join(dir, "out.json")
+			args := append([]string{"hammer", "--pprof", url + "/debug/pprof", "--max-duration", "120s",
+				"--out", filepath.Join(dir, "artifacts"), "--json", js}, budgets...)
+			stdout, stderr, code := cli(t, append(args, url+tc.path)...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+			r := readJSON(t, js)
+			n := 0
+			for _, v := range r.Verdicts {
+				if v.Blocked == nil {
+					continue
+				}
+				n += v.Blocked.Goroutines
+				if v.Decision != "leak" || v.Kind != "goroutines" || v.Site != goSite || v.Blocked.Wait != "chan receive" || v.Blocked.Labeled != 0 {
+					t.Errorf("blocked verdict %+v (blocked %+v), want a leak at %s on chan receive", v, *v.Blocked, goSite)
+				}
+			}
+			if n != tc.blocked {
+				t.Errorf("%d goroutines blocked forever, want %d\n%s", n, tc.blocked, stdout)
+			}
+			if tc.blocked > 0 {
+				for _, want := range []string{"proof   3 goroutines blocked forever (chan receive), found by the runtime's goroutine leak detection", "one of them is blocked at", "main.main.func"} {
+					if !strings.Contains(stdout, want) {
+						t.Errorf("stdout lacks %q:\n%s", want, stdout)
+					}
+				}
+			}
+		})
+	}
+}

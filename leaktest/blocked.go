@@ -1,0 +1,312 @@
+package leaktest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/leakslope/leakslope/internal/dump"
+	"github.com/leakslope/leakslope/internal/stack"
+	"github.com/leakslope/leakslope/internal/units"
+)
+
+// Blocked is what the runtime's goroutine leak detection (Go 1.27's
+// goroutineleak profile) found of one creation site: goroutines blocked
+// forever on a channel, mutex or condition variable that nothing
+// reachable can ever wake. It is proof, not a trend: a goroutine so
+// blocked never runs again, so a run that created one leaked it, however
+// short the run. A verdict with Blocked is a leak whatever its budget.
+type Blocked struct {
+	// Goroutines counts them. From a Blocker, all the site's; in a
+	// Verdict, those charged to the run: the Labeled ones, and of those
+	// with no run's label as many as the site's live goroutines grew by
+	// during the run, less what the others' runs started.
+	Goroutines int
+	// Labeled counts those that carry the run's profiler label
+	// ("leakslope.run"): created under its ops, by them or by goroutines
+	// they started. The hammer's workers run ops with it, so it is exact
+	// for a func target; goroutines started elsewhere (an in-process
+	// server's handlers, a remote service's) carry none.
+	Labeled int
+	// Foreign counts, from a Blocker, those that carry another run's
+	// label: never this run's. 0 in a Verdict.
+	Foreign int
+	// Wait is what one of them waits on, as the runtime says: "chan
+	// receive", "chan send (nil chan)", "sync.Mutex.Lock", "select".
+	Wait string
+	// Stack is that one's stack, innermost first, "func\n\tfile:line".
+	Stack []string
+}
+
+// runLabel is the profiler label the hammer's workers run ops under, with
+// the run's id: goroutines inherit their creator's labels, so the
+// goroutine leak profile tells the goroutines a run's ops started from
+// other code's.
+const runLabel = "leakslope.run"
+
+var runIDs atomic.Int64
+
+// newRunID names a run for its label, unique in the process.
+func newRunID() string { return strconv.FormatInt(runIDs.Add(1), 10) }
+
+// Blocked asks this process's runtime which goroutines are blocked
+// forever (Go 1.27's goroutineleak profile; nil, nil where the toolchain
+// has none). Only WriteTo runs a detection (a Count alone reports the last
+// one), so the profile is written: its samples carry the goroutines'
+// labels, by stack. The goroutines it marked leaked stay marked until the
+// next detection, and runtime.Stack shows them so ("[chan receive
+// (leaked)]"), with their creation sites; the two are matched by stack.
+func (p *goroutineProbe) Blocked(ctx context.Context, run string) (map[Symbol]*Blocked, error) {
+	prof := pprof.Lookup("goroutineleak")
+	if prof == nil {
+		return nil, nil
+	}
+	var (
+		d                 *dump.GoroutineDump
+		labeled, excluded map[string]int // by stack key: this run's, another run's
+	)
+	// A detection running meanwhile elsewhere in the process (another
+	// run's, a /debug/pprof/goroutineleak request) resets the marks while
+	// it marks; the traceback then shows fewer than the profile had.
+	for try := 0; ; try++ {
+		var buf bytes.Buffer
+		if err := prof.WriteTo(&buf, 0); err != nil {
+			return nil, fmt.Errorf("goroutineleak profile: %w", err)
+		}
+		pr, err := profile.Parse(&buf)
+		if err != nil {
+			return nil, fmt.Errorf("goroutineleak profile: %w", err)
+		}
+		var total int
+		labeled, excluded, total = labelsByStack(pr, run)
+		d, err = dump.ParseLeakedGoroutines("runtime.Stack", bytes.NewReader(p.stacks()))
+		if err != nil {
+			return nil, err
+		}
+		if d.Total >= total || try == 2 || ctx.Err() != nil {
+			break
+		}
+	}
+	out := map[Symbol]*Blocked{}
+	for _, s := range d.Sites {
+		if stack.IsOwn(stack.Package(s.Creator.Func)) {
+			continue // the hammer's and leakslope's own
+		}
+		b := &Blocked{Wait: s.Wait, Stack: s.Stack}
+		for key, n := range s.Stacks {
+			mine := min(n, labeled[key])
+			labeled[key] -= mine
+			theirs := min(n-mine, excluded[key])
+			excluded[key] -= theirs
+			b.Labeled += mine
+			b.Foreign += theirs
+			b.Goroutines += n
+		}
+		if b.Goroutines == 0 {
+			continue
+		}
+		sym := Sym(KindGoroutines, s.Creator.Site())
+		if _, ok := p.creator[sym]; !ok {
+			p.creator[sym] = goroutineSite{fn: s.Creator.Func, loc: fmt.Sprintf("%s:%d", s.Creator.File, s.Creator.Line)}
+		}
+		out[sym] = b
+	}
+	return out, nil
+}
+
+// stacks is runtime.Stack of every goroutine.
+func (p *goroutineProbe) stacks() []byte {
+	for {
+		n := runtime.Stack(p.buf, true)
+		if n < len(p.buf) {
+			return p.buf[:n]
+		}
+		p.buf = make([]byte, 2*len(p.buf))
+	}
+}
+
+// labelsByStack counts a goroutine leak profile's goroutines by stack key:
+// those with the run's label, and those with another run's.
+func labelsByStack(pr *profile.Profile, run string) (mine, others map[string]int, total int) {
+	mine, others = map[string]int{}, map[string]int{}
+	var frames []stack.Frame
+	for _, s := range pr.Sample {
+		if len(s.Value) == 0 {
+			continue
+		}
+		n := int(s.Value[0])
+		total += n
+		labels := s.Label[runLabel]
+		if len(labels) == 0 {
+			continue
+		}
+		frames = frames[:0]
+		for _, loc := range s.Location {
+			for _, ln := range loc.Line {
+				if ln.Function != nil {
+					frames = append(frames, stack.Frame{Func: ln.Function.Name, File: ln.Function.Filename, Line: int(ln.Line)})
+				}
+			}
+		}
+		key := stack.Key(frames)
+		if slices.Contains(labels, run) {
+			mine[key] += n
+		} else {
+			others[key] += n
+		}
+	}
+	return mine, others, total
+}
+
+// findBlocked asks the run's Blockers, once, at its end, which goroutines
+// are blocked forever, and charges the run with its own. It runs after
+// explainHeld: once a detection has marked goroutines leaked, the
+// runtime's heap dump crashes on them (retain refuses it), and they stay
+// marked for the life of the process.
+func (r *run) findBlocked(ctx context.Context) {
+	if ctx.Err() != nil {
+		ctx = context.Background() // the run's end is no reason to skip it
+	}
+	ctx, cancel := context.WithTimeout(ctx, heldByTimeout)
+	defer cancel()
+	// A detection marks every goroutine blocked forever in the process,
+	// other code's too, and a heap dump (held by, in a later run) is
+	// refused while any is marked: a probe is asked only when some
+	// goroutine site of its grew during the run, which whatever the run
+	// leaked did.
+	grew := map[int]bool{}
+	for sym, i := range r.source {
+		if sym.Kind() == KindGoroutines && r.growth(sym) > 0 {
+			grew[i] = true
+		}
+	}
+	var others []string
+	otherN := 0
+	for i, p := range r.probes {
+		bl, ok := p.(Blocker)
+		if !ok || !grew[i] {
+			continue
+		}
+		got, err := bl.Blocked(ctx, r.label)
+		if err != nil {
+			r.blockedErr = append(r.blockedErr, fmt.Sprintf("%s: goroutine leak detection: %v", p.Name(), err))
+			continue
+		}
+		syms := make([]Symbol, 0, len(got))
+		for sym := range got {
+			syms = append(syms, sym)
+		}
+		slices.Sort(syms)
+		for _, sym := range syms {
+			b := got[sym]
+			labeled := min(b.Labeled, b.Goroutines)
+			foreign := min(b.Foreign, b.Goroutines-labeled)
+			n := labeled + min(b.Goroutines-labeled-foreign, max(0, r.growth(sym)-labeled-foreign))
+			if left := b.Goroutines - foreign - n; left > 0 {
+				otherN += left
+				others = append(others, fmt.Sprintf("%s (%d)", sym.Site(), left))
+			}
+			if n == 0 {
+				continue
+			}
+			if r.blocked == nil {
+				r.blocked = map[Symbol]*Blocked{}
+			}
+			r.blocked[sym] = &Blocked{Goroutines: n, Labeled: labeled, Wait: b.Wait, Stack: b.Stack}
+		}
+	}
+	if otherN > 0 {
+		more := ""
+		if len(others) > 3 {
+			more = fmt.Sprintf(", and %d more sites", len(others)-3)
+			others = others[:3]
+		}
+		r.blockedErr = append(r.blockedErr, fmt.Sprintf("the runtime's goroutine leak detection found %s %s blocked forever that this run did not start (other code's, or from before it): %s%s",
+			units.Group(int64(otherN)), plural(otherN, "goroutine", "goroutines"), strings.Join(others, ", "), more))
+	}
+}
+
+// growth is how much a symbol's value grew over the run: its last
+// snapshot's over its first (the op-0 baseline), 0 when it fell or was
+// never seen.
+func (r *run) growth(sym Symbol) int {
+	col := r.hist.cols[sym]
+	first, last := -1.0, 0.0
+	for _, v := range col {
+		if v != v { // NaN: a gap
+			continue
+		}
+		if first < 0 {
+			first = v
+		}
+		last = v
+	}
+	if first < 0 || last <= first {
+		return 0
+	}
+	return int(last - first)
+}
+
+// applyBlocked makes a leak of every verdict the run's blocked goroutines
+// prove, adding one for a site no snapshot saw, and shows their blocking
+// stack.
+func (r *run) applyBlocked(rep *Report) {
+	if len(r.blocked) == 0 {
+		return
+	}
+	seen := map[Symbol]bool{}
+	for i := range rep.Verdicts {
+		v := &rep.Verdicts[i]
+		b := r.blocked[v.Symbol]
+		if b == nil {
+			continue
+		}
+		seen[v.Symbol] = true
+		v.Decision, v.Blocked = Leak, b
+		v.Stopped, v.Tolerated = false, false
+		if len(b.Stack) > 0 {
+			v.Stack = b.Stack
+		}
+	}
+	var add []Symbol
+	for sym := range r.blocked {
+		if !seen[sym] {
+			add = append(add, sym)
+		}
+	}
+	sort.Slice(add, func(i, j int) bool { return add[i] < add[j] })
+	for _, sym := range add {
+		v := r.verdict(sym)
+		if _, ok := r.results[sym]; !ok {
+			nan := math.NaN() // no series: no slope, only the proof
+			v.Trend = Trend{PerOp: nan, PerOpLo: nan, PerOpHi: nan, PerSecond: nan, PerSecondLo: nan, PerSecondHi: nan, Level: nan, P: nan}
+		}
+		v.Decision, v.Blocked = Leak, r.blocked[sym]
+		if len(v.Blocked.Stack) > 0 {
+			v.Stack = v.Blocked.Stack
+		}
+		rep.Verdicts = append(rep.Verdicts, v)
+	}
+	sortVerdicts(rep.Verdicts)
+}
+
+// blockedText says what the runtime proved of a verdict's goroutines:
+// "37 goroutines blocked forever (chan receive), found by the runtime's
+// goroutine leak detection".
+func (b *Blocked) text() string {
+	wait := ""
+	if b.Wait != "" {
+		wait = " (" + b.Wait + ")"
+	}
+	return fmt.Sprintf("%s %s blocked forever%s, found by the runtime's goroutine leak detection", units.Group(int64(b.Goroutines)), plural(b.Goroutines, "goroutine", "goroutines"), wait)
+}
