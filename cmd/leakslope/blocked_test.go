@@ -1,12 +1,15 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHammerBlockedForeverThroughPprof: a Go 1.27 service leaves three
@@ -65,4 +68,46 @@ func TestHammerBlockedForeverThroughPprof(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWatchBlockedForeverThroughPprof: watch --pprof asks too, at its
+// end: three goroutines the service left blocked forever while watched.
+func TestWatchBlockedForeverThroughPprof(t *testing.T) {
+	if pprof.Lookup("goroutineleak") == nil {
+		if os.Getenv("LEAKSLOPE_NEED_GOROUTINELEAK") == "1" {
+			t.Fatalf("%s has no goroutineleak profile, and LEAKSLOPE_NEED_GOROUTINELEAK=1 says it must", runtime.Version())
+		}
+		t.Skipf("%s has no goroutineleak profile (Go 1.27 has; .ci/run runs this test with GOTOOLCHAIN=go1.27.3)", runtime.Version())
+	}
+	url, _ := goService(t)
+	done := make(chan struct{})
+	go func() {
+		// After the watch's first snapshot: the goroutines are the growth
+		// it sees.
+		defer close(done)
+		time.Sleep(time.Second)
+		for range 5 {
+			if resp, err := http.Get(url + "/stuck"); err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}
+	}()
+	defer func() { <-done }()
+	dir := t.TempDir()
+	js := filepath.Join(dir, "r.json")
+	stdout, stderr, code := cli(t, "watch", "--pprof", url+"/debug/pprof/", "--interval", "100ms", "--max-duration", "5s", "--out", dir, "--json", js)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	want := lineOf(t, "testdata/gosvc/main.go", "go func() { ch := make(chan int); <-ch }()")
+	for _, v := range readJSON(t, js).Verdicts {
+		if v.Site == want && v.Kind == "goroutines" {
+			if v.Decision != "leak" || v.Blocked == nil || v.Blocked.Goroutines != 3 {
+				t.Errorf("verdict %+v, want a leak of 3 goroutines blocked forever\n%s", v, stdout)
+			}
+			return
+		}
+	}
+	t.Errorf("no verdict at %s:\n%s", want, stdout)
 }
