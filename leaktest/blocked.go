@@ -16,6 +16,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/leakslope/leakslope/internal/dump"
+	"github.com/leakslope/leakslope/internal/retain"
 	"github.com/leakslope/leakslope/internal/stack"
 	"github.com/leakslope/leakslope/internal/units"
 )
@@ -27,22 +28,19 @@ import (
 // blocked never runs again, so a run that created one leaked it, however
 // short the run. A verdict with Blocked is a leak whatever its budget.
 type Blocked struct {
-	// Goroutines counts them. From a Blocker, all the site's; in a
-	// Verdict, those charged to the run: the Labeled ones, and of those
-	// with no run's label as many as the site's live goroutines grew by
-	// during the run, less what the others' runs started.
+	// Goroutines counts them. From a Blocker, those of the site that were
+	// not alive at the probe's first snapshot; in a Verdict, those charged
+	// to the run: the Labeled ones, and of the others as many as the
+	// site's live goroutines grew by during the run beyond the Labeled.
 	Goroutines int
 	// Labeled counts those that carry the run's profiler label
 	// ("leakslope.run"): created under its ops, by them or by goroutines
 	// they started. The hammer's workers run ops with it, so it is exact
-	// for a func target; goroutines started elsewhere (an in-process
-	// server's handlers, a remote service's) carry none.
+	// for what a func target starts; goroutines started elsewhere (an
+	// in-process server's handlers, a remote service's) carry none.
 	Labeled int
-	// Foreign counts, from a Blocker, those that carry another run's
-	// label: never this run's. 0 in a Verdict.
-	Foreign int
 	// Wait is what one of them waits on, as the runtime says: "chan
-	// receive", "chan send (nil chan)", "sync.Mutex.Lock", "select".
+	// receive", "chan send (nil chan)", "sync.WaitGroup.Wait", "select".
 	Wait string
 	// Stack is that one's stack, innermost first, "func\n\tfile:line".
 	Stack []string
@@ -65,56 +63,83 @@ func newRunID() string { return strconv.FormatInt(runIDs.Add(1), 10) }
 // one), so the profile is written: its samples carry the goroutines'
 // labels, by stack. The goroutines it marked leaked stay marked until the
 // next detection, and runtime.Stack shows them so ("[chan receive
-// (leaked)]"), with their creation sites; the two are matched by stack.
+// (leaked)]"), with their ids and creation sites; the two are matched by
+// stack. Goroutines alive at the first snapshot are left out.
 func (p *goroutineProbe) Blocked(ctx context.Context, run string) (map[Symbol]*Blocked, error) {
 	prof := pprof.Lookup("goroutineleak")
 	if prof == nil {
 		return nil, nil
 	}
 	var (
-		d                 *dump.GoroutineDump
-		labeled, excluded map[string]int // by stack key: this run's, another run's
+		d    *dump.GoroutineDump
+		mine map[string]int // the run's labeled goroutines, by stack key
+		err  error
 	)
-	// A detection running meanwhile elsewhere in the process (another
-	// run's, a /debug/pprof/goroutineleak request) resets the marks while
-	// it marks; the traceback then shows fewer than the profile had.
+	// A detection running meanwhile elsewhere in the process (a
+	// /debug/pprof/goroutineleak request) resets the marks while it
+	// marks: the traceback may show fewer than the profile had. (One
+	// fewer is the main goroutine in select{}, which the runtime counts,
+	// then unmarks.)
 	for try := 0; ; try++ {
-		var buf bytes.Buffer
-		if err := prof.WriteTo(&buf, 0); err != nil {
-			return nil, fmt.Errorf("goroutineleak profile: %w", err)
-		}
-		pr, err := profile.Parse(&buf)
-		if err != nil {
-			return nil, fmt.Errorf("goroutineleak profile: %w", err)
-		}
 		var total int
-		labeled, excluded, total = labelsByStack(pr, run)
-		d, err = dump.ParseLeakedGoroutines("runtime.Stack", bytes.NewReader(p.stacks()))
+		retain.Exclusive(func() {
+			var buf bytes.Buffer
+			if err = prof.WriteTo(&buf, 0); err != nil {
+				err = fmt.Errorf("goroutineleak profile: %w", err)
+				return
+			}
+			var pr *profile.Profile
+			if pr, err = profile.Parse(&buf); err != nil {
+				err = fmt.Errorf("goroutineleak profile: %w", err)
+				return
+			}
+			mine, total = labelsByStack(pr, run)
+			d, err = dump.ParseLeakedGoroutines("runtime.Stack", bytes.NewReader(p.stacks()))
+		})
 		if err != nil {
 			return nil, err
 		}
-		if d.Total >= total || try == 2 || ctx.Err() != nil {
+		if d.Total+1 >= total || try == 2 || ctx.Err() != nil {
 			break
 		}
 	}
+	// A stack in more than one site: its labels cannot say whose.
+	sitesOf := map[string]int{}
+	names := make([]string, 0, len(d.Sites))
+	for name, s := range d.Sites {
+		names = append(names, name)
+		for key := range s.Stacks {
+			sitesOf[key]++
+		}
+	}
+	slices.Sort(names)
 	out := map[Symbol]*Blocked{}
-	for _, s := range d.Sites {
+	for _, name := range names {
+		s := d.Sites[name]
 		if stack.IsOwn(stack.Package(s.Creator.Func)) {
 			continue // the hammer's and leakslope's own
 		}
-		b := &Blocked{Wait: s.Wait, Stack: s.Stack}
-		for key, n := range s.Stacks {
-			mine := min(n, labeled[key])
-			labeled[key] -= mine
-			theirs := min(n-mine, excluded[key])
-			excluded[key] -= theirs
-			b.Labeled += mine
-			b.Foreign += theirs
-			b.Goroutines += n
+		b := &Blocked{}
+		var shown *dump.LeakedGoroutine
+		for i := range s.Leaked {
+			g := &s.Leaked[i]
+			if _, ok := p.before[g.ID]; ok {
+				continue // alive before the run
+			}
+			b.Goroutines++
+			labeled := sitesOf[g.Key] == 1 && mine[g.Key] > 0
+			if labeled {
+				mine[g.Key]--
+				b.Labeled++
+			}
+			if shown == nil || labeled && b.Labeled == 1 {
+				shown = g // one of the run's, when it has some
+			}
 		}
 		if b.Goroutines == 0 {
 			continue
 		}
+		b.Wait, b.Stack = shown.Wait, s.Stacks[shown.Key]
 		sym := Sym(KindGoroutines, s.Creator.Site())
 		if _, ok := p.creator[sym]; !ok {
 			p.creator[sym] = goroutineSite{fn: s.Creator.Func, loc: fmt.Sprintf("%s:%d", s.Creator.File, s.Creator.Line)}
@@ -135,10 +160,10 @@ func (p *goroutineProbe) stacks() []byte {
 	}
 }
 
-// labelsByStack counts a goroutine leak profile's goroutines by stack key:
-// those with the run's label, and those with another run's.
-func labelsByStack(pr *profile.Profile, run string) (mine, others map[string]int, total int) {
-	mine, others = map[string]int{}, map[string]int{}
+// labelsByStack counts a goroutine leak profile's goroutines with the
+// run's label by stack key, and all of them.
+func labelsByStack(pr *profile.Profile, run string) (mine map[string]int, total int) {
+	mine = map[string]int{}
 	var frames []stack.Frame
 	for _, s := range pr.Sample {
 		if len(s.Value) == 0 {
@@ -146,8 +171,7 @@ func labelsByStack(pr *profile.Profile, run string) (mine, others map[string]int
 		}
 		n := int(s.Value[0])
 		total += n
-		labels := s.Label[runLabel]
-		if len(labels) == 0 {
+		if !slices.Contains(s.Label[runLabel], run) {
 			continue
 		}
 		frames = frames[:0]
@@ -158,14 +182,9 @@ func labelsByStack(pr *profile.Profile, run string) (mine, others map[string]int
 				}
 			}
 		}
-		key := stack.Key(frames)
-		if slices.Contains(labels, run) {
-			mine[key] += n
-		} else {
-			others[key] += n
-		}
+		mine[stack.Key(frames)] += n
 	}
-	return mine, others, total
+	return mine, total
 }
 
 // findBlocked asks the run's Blockers, once, at its end, which goroutines
@@ -210,9 +229,8 @@ func (r *run) findBlocked(ctx context.Context) {
 		for _, sym := range syms {
 			b := got[sym]
 			labeled := min(b.Labeled, b.Goroutines)
-			foreign := min(b.Foreign, b.Goroutines-labeled)
-			n := labeled + min(b.Goroutines-labeled-foreign, max(0, r.growth(sym)-labeled-foreign))
-			if left := b.Goroutines - foreign - n; left > 0 {
+			n := labeled + min(b.Goroutines-labeled, max(0, r.growth(sym)-labeled))
+			if left := b.Goroutines - n; left > 0 {
 				otherN += left
 				others = append(others, fmt.Sprintf("%s (%d)", sym.Site(), left))
 			}
@@ -231,7 +249,7 @@ func (r *run) findBlocked(ctx context.Context) {
 			more = fmt.Sprintf(", and %d more sites", len(others)-3)
 			others = others[:3]
 		}
-		r.blockedErr = append(r.blockedErr, fmt.Sprintf("the runtime's goroutine leak detection found %s %s blocked forever that this run did not start (other code's, or from before it): %s%s",
+		r.blockedErr = append(r.blockedErr, fmt.Sprintf("the runtime's goroutine leak detection found %s %s blocked forever that started during the run but are not the run's (other code's, left by a finished run's ops, or more than the site grew by): %s%s",
 			units.Group(int64(otherN)), plural(otherN, "goroutine", "goroutines"), strings.Join(others, ", "), more))
 	}
 }
@@ -257,47 +275,37 @@ func (r *run) growth(sym Symbol) int {
 	return int(last - first)
 }
 
-// applyBlocked makes a leak of every verdict the run's blocked goroutines
-// prove, adding one for a site no snapshot saw, and shows their blocking
-// stack.
-func (r *run) applyBlocked(rep *Report) {
-	if len(r.blocked) == 0 {
+// proven makes a leak of a verdict that the run's goroutines blocked
+// forever prove, showing their blocking stack.
+func (r *run) proven(v *Verdict) {
+	b := r.blocked[v.Symbol]
+	if b == nil {
 		return
 	}
-	seen := map[Symbol]bool{}
-	for i := range rep.Verdicts {
-		v := &rep.Verdicts[i]
-		b := r.blocked[v.Symbol]
-		if b == nil {
+	v.Decision, v.Blocked = Leak, b
+	v.Stopped, v.Tolerated = false, false
+	if len(b.Stack) > 0 {
+		v.Stack = b.Stack
+	}
+}
+
+// unseenBlocked gives verdicts for the sites of goroutines blocked
+// forever that no snapshot saw (none of them alive at any): no series,
+// only the proof.
+func (r *run) unseenBlocked(seen []Symbol) []Verdict {
+	var out []Verdict
+	for sym := range r.blocked {
+		if slices.Contains(seen, sym) {
 			continue
 		}
-		seen[v.Symbol] = true
-		v.Decision, v.Blocked = Leak, b
-		v.Stopped, v.Tolerated = false, false
-		if len(b.Stack) > 0 {
-			v.Stack = b.Stack
-		}
+		nan := math.NaN()
+		v := Verdict{Symbol: sym, Budget: *r.budgetFor(sym), First: nan, Last: nan, Origin: r.origin(sym),
+			Trend: Trend{PerOp: nan, PerOpLo: nan, PerOpHi: nan, PerSecond: nan, PerSecondLo: nan, PerSecondHi: nan, Level: nan, P: nan}}
+		r.proven(&v)
+		out = append(out, v)
 	}
-	var add []Symbol
-	for sym := range r.blocked {
-		if !seen[sym] {
-			add = append(add, sym)
-		}
-	}
-	sort.Slice(add, func(i, j int) bool { return add[i] < add[j] })
-	for _, sym := range add {
-		v := r.verdict(sym)
-		if _, ok := r.results[sym]; !ok {
-			nan := math.NaN() // no series: no slope, only the proof
-			v.Trend = Trend{PerOp: nan, PerOpLo: nan, PerOpHi: nan, PerSecond: nan, PerSecondLo: nan, PerSecondHi: nan, Level: nan, P: nan}
-		}
-		v.Decision, v.Blocked = Leak, r.blocked[sym]
-		if len(v.Blocked.Stack) > 0 {
-			v.Stack = v.Blocked.Stack
-		}
-		rep.Verdicts = append(rep.Verdicts, v)
-	}
-	sortVerdicts(rep.Verdicts)
+	sort.Slice(out, func(i, j int) bool { return out[i].Symbol < out[j].Symbol })
+	return out
 }
 
 // blockedText says what the runtime proved of a verdict's goroutines:

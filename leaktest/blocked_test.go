@@ -63,13 +63,19 @@ func blockForever() {
 	}()
 }
 
-// blockForeverOther is another site, for other code's leaks.
+// waitOn starts a goroutine waiting on wg: blocked forever when nothing
+// else holds wg, parked and well when something does.
+func waitOn(wg *sync.WaitGroup) {
+	go func() { // LEAK waitOn
+		wg.Wait()
+	}()
+}
+
+// blockForeverOther leaves a goroutine blocked forever at waitOn's site.
 func blockForeverOther() {
 	wg := new(sync.WaitGroup)
 	wg.Add(1)
-	go func() { // LEAK blockForeverOther
-		wg.Wait()
-	}()
+	waitOn(wg)
 }
 
 // line is the file:line of blocked_test.go marked "// LEAK name".
@@ -99,10 +105,10 @@ func blockSite(t *testing.T, fn string) leaktest.Symbol {
 // TestBlockedForeverIsALeakWithoutATrend: three goroutines blocked
 // forever, started by the first three ops, are no trend (a bounded rise);
 // the runtime's goroutine leak detection proves them leaked, and the
-// failure says so with the stack they are blocked at. Other code's
-// goroutines blocked forever at the same site — two from before the run,
-// two started meanwhile under another run's label — and one at another
-// site are not charged to the run.
+// failure says so with the stack they are blocked at. Goroutines blocked
+// forever since before the run are not charged to it: two at the same
+// site, and one at a site (waitOn) whose live goroutines grew during the
+// run by two that are well.
 func TestBlockedForeverIsALeakWithoutATrend(t *testing.T) {
 	needGoroutineLeakProfile(t)
 	if !alone(t) {
@@ -114,18 +120,15 @@ func TestBlockedForeverIsALeakWithoutATrend(t *testing.T) {
 	blockForeverOther()
 	waitBlocked(before, 3)
 
-	var once sync.Once
+	held := new(sync.WaitGroup)
+	held.Add(1)
+	defer held.Done()
 	rep, err := leaktest.Run(context.Background(), runner.Func(func(ctx context.Context, i int) error {
 		if i < 3 {
 			blockForever()
 		}
-		if i == 100 {
-			// Another run's ops, meanwhile, at the same site.
-			once.Do(func() {
-				pprof.Do(context.Background(), pprof.Labels("leakslope.run", "another"), func(context.Context) {
-					go func() { blockForever(); blockForever() }()
-				})
-			})
+		if i == 100 || i == 101 {
+			waitOn(held)
 		}
 		return nil
 	}), leaktest.Workers(2), leaktest.MinOps(2000), leaktest.MaxDuration(20*time.Second), leaktest.WithoutHeldBy(), leaktest.ArtifactsDir(t.TempDir()))
@@ -148,18 +151,17 @@ func TestBlockedForeverIsALeakWithoutATrend(t *testing.T) {
 	if len(v.Stack) == 0 || !strings.Contains(v.Stack[0], line(t, "blockForever-recv")) {
 		t.Errorf("stack %q: want the receive, the receive line, first", v.Stack)
 	}
-	other := blockSite(t, "blockForeverOther")
-	for _, l := range rep.Leaks() {
-		if l.Symbol == other {
-			t.Errorf("other code's goroutine charged to the run: %+v", l)
-		}
+	other := blockSite(t, "waitOn")
+	if v := verdictOf(rep, other); v == nil || v.Blocked != nil || v.Last != 3 {
+		t.Errorf("%s: %+v, want its 3 goroutines (one blocked forever from before, two well) and none charged", other, v)
 	}
 	text := rep.String()
+	if strings.Contains(text, "goroutine leak detection found") {
+		t.Errorf("goroutines from before the run are in a warning:\n%s", text)
+	}
 	for _, want := range []string{
 		"proof   3 goroutines blocked forever (chan receive), found by the runtime's goroutine leak detection",
 		"created at " + line(t, "blockForever") + "; one of them is blocked at",
-		"goroutine leak detection found",
-		"blockForeverOther " + line(t, "blockForeverOther") + " (1)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the message lacks %q:\n%s", want, text)
@@ -220,7 +222,7 @@ func TestBlockedForeverStartedByAServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sym := blockSite(t, "blockForeverOther")
+	sym := blockSite(t, "waitOn")
 	for _, v := range rep.Leaks() {
 		if v.Symbol == sym {
 			if b := v.Blocked; b == nil || b.Goroutines != 4 || b.Labeled != 0 || b.Wait != "sync.WaitGroup.Wait" {
@@ -347,4 +349,45 @@ func verdictOf(rep *leaktest.Report, sym leaktest.Symbol) *leaktest.Verdict {
 		}
 	}
 	return nil
+}
+
+// TestBlockedForeverStartedForTheRunByAnEarlierRunsGoroutine: a
+// dispatcher goroutine, started lazily by the ops of an earlier run,
+// carries that run's label for good; goroutines it starts for a later
+// run's ops and leaves blocked forever are the later run's leak (their
+// site grew), not hidden as another run's.
+func TestBlockedForeverStartedForTheRunByAnEarlierRunsGoroutine(t *testing.T) {
+	needGoroutineLeakProfile(t)
+	if !alone(t) {
+		return
+	}
+	spawn := make(chan struct{})
+	var start sync.Once
+	dispatcher := runner.Func(func(ctx context.Context, i int) error {
+		start.Do(func() {
+			go func() {
+				for range spawn {
+					blockForever()
+				}
+			}()
+		})
+		return nil
+	})
+	opts := []leaktest.Option{leaktest.Workers(2), leaktest.MinOps(1000), leaktest.MaxDuration(20 * time.Second), leaktest.WithoutHeldBy(), leaktest.ArtifactsDir(t.TempDir())}
+	if rep, err := leaktest.Run(context.Background(), dispatcher, opts...); err != nil || rep.Failed() {
+		t.Fatalf("the first run: %v\n%s", err, rep)
+	}
+	rep, err := leaktest.Run(context.Background(), runner.Func(func(ctx context.Context, i int) error {
+		if i < 3 {
+			spawn <- struct{}{}
+		}
+		return nil
+	}), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := verdictOf(rep, blockSite(t, "blockForever"))
+	if v == nil || v.Decision != leaktest.Leak || v.Blocked == nil || v.Blocked.Goroutines != 3 || v.Blocked.Labeled != 0 {
+		t.Fatalf("want the 3 goroutines blocked forever charged by their site's growth, none labeled: %+v\n%s", v, rep)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ type goroutineProbe struct {
 	// One gleak parse serves every Describe until the next Take.
 	parsed []goroutine.Goroutine
 	stale  bool
+	// before holds the ids of the goroutines alive at the first Take (the
+	// run's op-0 snapshot): ids are never reused, so Blocked leaves them
+	// out, whatever they became.
+	before map[uint64]struct{}
 }
 
 type goroutineSite struct {
@@ -77,9 +82,18 @@ func (p *goroutineProbe) Take(ctx context.Context) ([]Sample, error) {
 	total := 0.0
 	text := p.buf[:n]
 	first := true
+	record := p.before == nil
+	if record {
+		p.before = map[uint64]struct{}{}
+	}
 	for len(text) > 0 {
 		var block []byte
 		block, text, _ = bytes.Cut(text, []byte("\n\n"))
+		if record {
+			if id, ok := goroutineID(block); ok {
+				p.before[id] = struct{}{}
+			}
+		}
 		if first {
 			first = false // runtime.Stack lists the calling goroutine first: ours
 			continue
@@ -107,6 +121,17 @@ func (p *goroutineProbe) Take(ctx context.Context) ([]Sample, error) {
 		out = append(out, Sample{sym, c})
 	}
 	return append(out, Sample{SymRuntimeGoroutine, total}), nil
+}
+
+// goroutineID reads "goroutine N [" at the start of a block.
+func goroutineID(block []byte) (uint64, bool) {
+	rest, ok := bytes.CutPrefix(block, []byte("goroutine "))
+	if !ok {
+		return 0, false
+	}
+	id, _, _ := bytes.Cut(rest, []byte(" "))
+	n, err := strconv.ParseUint(string(id), 10, 64)
+	return n, err == nil
 }
 
 // newSymbol names a creation site, or returns "" for leakslope's own.

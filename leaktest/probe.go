@@ -128,9 +128,10 @@ type Holder interface {
 // Blocked is called once, at the end of a run or watch, after HeldBy (a
 // detection marks the goroutines it finds, and the runtime's heap dump
 // crashes on marked goroutines) and before any teardown. It returns them
-// by creation-site symbol (the probe's goroutines:… symbols); run is the
-// value of the run's "leakslope.run" profiler label, which the ops'
-// goroutines carry, for a probe that can read labels (Blocked.Labeled).
+// by creation-site symbol (the probe's goroutines:… symbols), but those
+// alive at the probe's first snapshot; run is the value of the run's
+// "leakslope.run" profiler label, which the ops' goroutines carry, for a
+// probe that can read labels (Blocked.Labeled).
 // A runtime without the profile gives nil and no error. An error becomes
 // a warning of the report.
 type Blocker interface {

@@ -344,8 +344,6 @@ func (r *run) finish(stopped StopReason, runErr error, leftover string) (*Report
 	}
 	runErr = r.failedTarget(runErr)
 	rep := r.report(stopped, runErr)
-	r.applyBlocked(rep)
-	rep.Warnings = append(rep.Warnings, r.blockedErr...)
 	rep.Goleak = leftover
 	if err := r.applyBaseline(rep, runErr); err != nil && runErr == nil {
 		runErr, rep.Err = err, err
@@ -818,6 +816,7 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 	undecided := 0
 	for _, sym := range r.order {
 		v := r.verdict(sym)
+		r.proven(&v)
 		if v.Decision == Undecided {
 			undecided++
 		}
@@ -834,6 +833,7 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 			rep.series[sym] = r.hist.series(sym)
 		}
 	}
+	rep.Verdicts = append(rep.Verdicts, r.unseenBlocked(r.order)...)
 	sortVerdicts(rep.Verdicts)
 	if r.sticky[SymRuntimeHeapBytes] {
 		// The sites growing most under the leaking heap total: what holds
@@ -848,6 +848,7 @@ func (r *run) report(stopped StopReason, runErr error) *Report {
 		}
 	}
 	rep.Warnings = append(rep.Warnings, r.heldByErr...)
+	rep.Warnings = append(rep.Warnings, r.blockedErr...)
 	if r.hurried {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("snapshots are slow (%v each): near the %v cap they were taken closer than %d× that apart, so the run would get the snapshots a verdict needs; a longer MaxDuration spaces them out",
 			roundDuration(r.snapCost()), c.maxDuration, snapshotSpacing))
@@ -935,15 +936,20 @@ func (r *run) verdict(sym Symbol) Verdict {
 			v.TimeToLimit = time.Duration(min((l.Value-v.Last)/s, float64(math.MaxInt64/2)/1e9) * float64(time.Second))
 		}
 	}
+	v.Origin = r.origin(sym)
+	return v
+}
+
+// origin is the first describing probe's word on where sym comes from.
+func (r *run) origin(sym Symbol) Origin {
 	for _, p := range r.probes {
 		if d, ok := p.(Describer); ok {
 			if o, ok := d.Describe(sym); ok {
-				v.Origin = o
-				break
+				return o
 			}
 		}
 	}
-	return v
+	return Origin{}
 }
 
 func stoppedAtLeak(undecided int) string {

@@ -178,6 +178,12 @@ func (r *Report) writeLeaks(b *strings.Builder, leaks []Verdict) {
 		blocks++
 		shown[v.Symbol.Site()] = true
 		fmt.Fprintf(b, "\n%s\n", v.Symbol)
+		if v.Blocked != nil && math.IsNaN(v.Last) {
+			// Goroutines blocked forever that no snapshot saw: no series.
+			fmt.Fprintf(b, "    proof   %s\n", v.Blocked.text())
+			writeStack(b, v)
+			continue
+		}
 		fmt.Fprintf(b, "    slope   %s; budget %s\n", trendText(v), budgetText(v))
 		if o, ok := objects[v.Symbol.Site()]; ok && v.Kind() == KindHeapBytes {
 			fmt.Fprintf(b, "    objects %s\n", trendText(o))
@@ -215,23 +221,32 @@ func (r *Report) writeLeaks(b *strings.Builder, leaks []Verdict) {
 		if v.Blocked != nil {
 			fmt.Fprintf(b, "    proof   %s\n", v.Blocked.text())
 		}
-		if len(v.Stack) > 0 {
-			what := "allocated at"
-			switch {
-			case v.Blocked != nil:
-				what = "created at " + v.Site + "; one of them is blocked at"
-			case v.Kind() == KindGoroutines:
-				what = "created at " + v.Site + "; one of them is at"
-			}
-			fmt.Fprintf(b, "    %s\n", what)
-			for i, f := range v.Stack {
-				if i == maxFrames {
-					fmt.Fprintf(b, "        ... %d more frames\n", len(v.Stack)-maxFrames)
-					break
-				}
-				fmt.Fprintf(b, "        %s\n", strings.ReplaceAll(f, "\n\t", "\n            "))
-			}
+		writeStack(b, v)
+	}
+}
+
+// writeStack writes a leak's stack: where its objects were allocated, or
+// where one of its goroutines is (blocked).
+func writeStack(b *strings.Builder, v Verdict) {
+	if len(v.Stack) == 0 {
+		return
+	}
+	what := "allocated at"
+	switch {
+	case v.Blocked != nil && v.Site != "":
+		what = "created at " + v.Site + "; one of them is blocked at"
+	case v.Blocked != nil:
+		what = "one of them is blocked at"
+	case v.Kind() == KindGoroutines:
+		what = "created at " + v.Site + "; one of them is at"
+	}
+	fmt.Fprintf(b, "    %s\n", what)
+	for i, f := range v.Stack {
+		if i == maxFrames {
+			fmt.Fprintf(b, "        ... %d more frames\n", len(v.Stack)-maxFrames)
+			break
 		}
+		fmt.Fprintf(b, "        %s\n", strings.ReplaceAll(f, "\n\t", "\n            "))
 	}
 }
 

@@ -104,6 +104,9 @@ type pprofProbe struct {
 	// noLeakProfile: BASE/goroutineleak answered 404, a service built
 	// with a Go older than 1.27.
 	noLeakProfile bool
+	// before holds the ids of the service's goroutines at the first
+	// snapshot: Blocked leaves them out (ids are never reused).
+	before map[uint64]bool
 }
 
 func (p *pprofProbe) Name() string { return "pprof " + p.shown }
@@ -206,6 +209,12 @@ func (p *pprofProbe) Take(ctx context.Context) ([]leaktest.Sample, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.before == nil {
+		p.before = make(map[uint64]bool, len(gor.IDs))
+		for _, id := range gor.IDs {
+			p.before[id] = true
+		}
+	}
 	p.set, p.last = dump.Set{Heap: heap, Goroutines: gor}, heap
 	p.set.Values(func(kind, site string, v float64) {
 		samples = append(samples, leaktest.Sample{Symbol: leaktest.Sym(leaktest.Kind(kind), site), Value: v})
@@ -245,10 +254,10 @@ func (p *pprofProbe) Resolution(sym leaktest.Symbol, span float64) float64 {
 // Blocked asks the service's runtime which goroutines are blocked
 // forever: BASE/goroutineleak?debug=2 runs Go 1.27's goroutine leak
 // detection and prints every goroutine, those it found marked
-// "(leaked)". A service built with an older Go answers 404: no answer and
-// no error; Warnings says so. Profiler labels do not cross the network,
-// so none is Labeled: the run charges itself with those of the sites
-// that grew while it ran.
+// "(leaked)". Those alive at the first snapshot are left out. A service
+// built with an older Go answers 404: no answer and no error; Warnings
+// says so. Profiler labels do not cross the network, so none is Labeled:
+// the run charges itself with those of the sites that grew while it ran.
 func (p *pprofProbe) Blocked(ctx context.Context, run string) (map[leaktest.Symbol]*leaktest.Blocked, error) {
 	const page = "/goroutineleak?debug=2"
 	status, body, err := p.fetch(ctx, p.client, page, p.shown+page, func(status int) bool { return status == http.StatusOK })
@@ -265,7 +274,19 @@ func (p *pprofProbe) Blocked(ctx context.Context, run string) (map[leaktest.Symb
 	}
 	out := make(map[leaktest.Symbol]*leaktest.Blocked, len(d.Sites))
 	for site, s := range d.Sites {
-		out[leaktest.Sym(leaktest.KindGoroutines, site)] = &leaktest.Blocked{Goroutines: s.Count, Wait: s.Wait, Stack: s.Stack}
+		b := &leaktest.Blocked{}
+		for _, g := range s.Leaked {
+			if p.before[g.ID] {
+				continue
+			}
+			if b.Goroutines == 0 {
+				b.Wait, b.Stack = g.Wait, s.Stacks[g.Key]
+			}
+			b.Goroutines++
+		}
+		if b.Goroutines > 0 {
+			out[leaktest.Sym(leaktest.KindGoroutines, site)] = b
+		}
 	}
 	return out, nil
 }

@@ -21,16 +21,29 @@ type GoroutineSite struct {
 	// Wait is what the first goroutine seen waits on, as its header says
 	// ("chan receive", "sync.Mutex.Lock"); "" when it is not waiting.
 	Wait string
-	// Stacks counts the site's goroutines by their stack's stack.Key:
-	// filled by ParseLeakedGoroutines only, to match them with a profile's
-	// samples.
-	Stacks map[string]int
+	// Leaked lists the site's goroutines, and Stacks the stack of the
+	// first of each stack.Key: filled by ParseLeakedGoroutines only, to
+	// match them with a profile's samples (by key) and with the
+	// goroutines alive earlier (by id).
+	Leaked []LeakedGoroutine
+	Stacks map[string][]string
+}
+
+// LeakedGoroutine is one goroutine of ParseLeakedGoroutines.
+type LeakedGoroutine struct {
+	ID   uint64
+	Wait string // without "(leaked)"
+	Key  string // its stack's stack.Key
 }
 
 // GoroutineDump is a goroutine dump grouped by creation site.
 type GoroutineDump struct {
 	Sites map[string]*GoroutineSite
 	Total int
+	// IDs are the ids of every goroutine of the dump, leaked or not:
+	// goroutine ids are never reused, so a later dump's goroutine whose id
+	// is here was alive then.
+	IDs []uint64
 }
 
 // maxGoroutineLine bounds a line of a goroutine dump (a frame's arguments
@@ -53,7 +66,7 @@ func ParseGoroutines(name string, r io.Reader) (*GoroutineDump, error) {
 // receive (leaked)]:", as /debug/pprof/goroutineleak?debug=2 and
 // runtime.Stack print them until the next detection): the others are
 // skipped. Each site's Wait is its first leaked goroutine's, without
-// "(leaked)"; Stacks counts its goroutines by stack. A dump with no leaked
+// "(leaked)"; Leaked lists its goroutines. A dump with no leaked
 // goroutine has no sites and no error.
 func ParseLeakedGoroutines(name string, r io.Reader) (*GoroutineDump, error) {
 	return parseGoroutines(name, r, true)
@@ -116,6 +129,7 @@ func parseGoroutines(name string, r io.Reader, leakedOnly bool) (*GoroutineDump,
 		creator *stack.Frame
 		created bool   // the pending function line is "created by"
 		state   string // of the current block
+		id      uint64 // of the current block
 		blocks  int    // goroutine blocks seen, leaked or not
 	)
 	flush := func() {
@@ -146,12 +160,20 @@ func parseGoroutines(name string, r io.Reader, leakedOnly bool) (*GoroutineDump,
 			}
 			gs = &GoroutineSite{Site: site, Creator: c, Stack: lines, Wait: waitOf(state)}
 			if leakedOnly {
-				gs.Stacks = map[string]int{}
+				gs.Stacks = map[string][]string{}
 			}
 			out.Sites[site] = gs
 		}
 		if leakedOnly {
-			gs.Stacks[stack.Key(frames)]++
+			key := stack.Key(frames)
+			if gs.Stacks[key] == nil {
+				lines := make([]string, len(frames))
+				for i, f := range frames {
+					lines[i] = fmt.Sprintf("%s\n\t%s:%d", f.Func, f.File, f.Line)
+				}
+				gs.Stacks[key] = lines
+			}
+			gs.Leaked = append(gs.Leaked, LeakedGoroutine{ID: id, Wait: waitOf(state), Key: key})
 		}
 		gs.Count++
 		out.Total++
@@ -171,16 +193,18 @@ func parseGoroutines(name string, r io.Reader, leakedOnly bool) (*GoroutineDump,
 			if pending != "" {
 				return out, fmt.Errorf("%s:%d: function %q has no file:line after it", name, n, pending)
 			}
-			id, _, _ := strings.Cut(strings.TrimPrefix(trimmed, "goroutine "), " ")
-			if _, err := strconv.ParseUint(id, 10, 64); err != nil {
-				return out, fmt.Errorf("%s:%d: goroutine header %q: id %q is not a number", name, n, clip(trimmed), clip(id))
+			ids, _, _ := strings.Cut(strings.TrimPrefix(trimmed, "goroutine "), " ")
+			gid, err := strconv.ParseUint(ids, 10, 64)
+			if err != nil {
+				return out, fmt.Errorf("%s:%d: goroutine header %q: id %q is not a number", name, n, clip(trimmed), clip(ids))
 			}
 			st, ok := goroutineHeader(trimmed)
 			if !ok {
 				return out, fmt.Errorf("%s:%d: goroutine header %q: want \"goroutine N [state]:\"", name, n, clip(trimmed))
 			}
 			flush()
-			in, frames, creator, state = true, frames[:0], nil, st
+			in, frames, creator, state, id = true, frames[:0], nil, st, gid
+			out.IDs = append(out.IDs, gid)
 			blocks++
 		case !in:
 			return out, fmt.Errorf("%s:%d: %q is outside any goroutine block (want \"goroutine N [state]:\" blocks, as debug=2 prints)", name, n, clip(trimmed))

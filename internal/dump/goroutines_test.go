@@ -170,13 +170,17 @@ func FuzzParseGoroutines(f *testing.F) {
 		if err != nil || l.Total > d.Total {
 			t.Fatalf("leaked: %v, %d of %d", err, l.Total, d.Total)
 		}
+		if len(l.IDs) != d.Total {
+			t.Fatalf("%d ids of %d goroutines", len(l.IDs), d.Total)
+		}
 		for site, s := range l.Sites {
-			n := 0
-			for _, c := range s.Stacks {
-				n += c
-			}
-			if n != s.Count || d.Sites[site] == nil || d.Sites[site].Count < s.Count || strings.Contains(s.Wait, "(leaked)") {
+			if len(s.Leaked) != s.Count || d.Sites[site] == nil || d.Sites[site].Count < s.Count || strings.Contains(s.Wait, "(leaked)") {
 				t.Fatalf("leaked site %q: %+v (all: %+v)", site, s, d.Sites[site])
+			}
+			for _, g := range s.Leaked {
+				if _, ok := s.Stacks[g.Key]; !ok {
+					t.Fatalf("leaked site %q: goroutine %+v has no stack", site, g)
+				}
 			}
 		}
 	})
@@ -219,14 +223,11 @@ func TestParseLeakedGoroutines(t *testing.T) {
 			t.Errorf("%s: %+v, want 2 waiting on %s at %q", site, s, want.wait, want.top)
 			continue
 		}
-		// Both goroutines of a site have one stack: one key, counted twice.
-		if len(s.Stacks) != 1 {
-			t.Errorf("%s: stacks %v", site, s.Stacks)
-		}
-		for k, n := range s.Stacks {
-			if n != 2 || strings.Contains(k, "runtime.") {
-				t.Errorf("%s: stack key %q counted %d", site, k, n)
-			}
+		// Both goroutines of a site have one stack: one key, twice, with
+		// their ids and waits.
+		if len(s.Stacks) != 1 || len(s.Leaked) != 2 || s.Leaked[0].Key != s.Leaked[1].Key || s.Leaked[0].ID == s.Leaked[1].ID ||
+			s.Leaked[0].Wait != want.wait || strings.Contains(s.Leaked[0].Key, "runtime.") || s.Stacks[s.Leaked[0].Key] == nil {
+			t.Errorf("%s: leaked %+v, stacks %v", site, s.Leaked, s.Stacks)
 		}
 	}
 	// All goroutines, leaked or not, as ParseGoroutines reads them: the

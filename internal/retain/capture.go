@@ -58,6 +58,16 @@ func leakedGoroutines() error {
 	return nil
 }
 
+// Exclusive runs f while no heap dump is being written: a goroutine leak
+// detection (WriteTo of the goroutineleak profile) must not come between
+// a dump's check for marked goroutines and its writing, or the runtime's
+// dump writer crashes on the marks.
+func Exclusive(f func()) {
+	captures.Lock()
+	defer captures.Unlock()
+	f()
+}
+
 func dumpAndExplain(sites []string, runEnded bool) (map[string]*Result, error) {
 	captures.Lock()
 	defer captures.Unlock()
