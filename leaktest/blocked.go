@@ -63,8 +63,9 @@ func newRunID() string { return strconv.FormatInt(runIDs.Add(1), 10) }
 // one), so the profile is written: its samples carry the goroutines'
 // labels, by stack. The goroutines it marked leaked stay marked until the
 // next detection, and runtime.Stack shows them so ("[chan receive
-// (leaked)]"), with their ids and creation sites; the two are matched by
-// stack. Goroutines alive at the first snapshot are left out.
+// (leaked)]"), with their ids and creation sites, and with their labels
+// where it prints them; else the two are matched by stack. Goroutines
+// alive at the first snapshot are left out.
 func (p *goroutineProbe) Blocked(ctx context.Context, run string) (map[Symbol]*Blocked, error) {
 	prof := pprof.Lookup("goroutineleak")
 	if prof == nil {
@@ -127,9 +128,17 @@ func (p *goroutineProbe) Blocked(ctx context.Context, run string) (map[Symbol]*B
 				continue // alive before the run
 			}
 			b.Goroutines++
-			labeled := sitesOf[g.Key] == 1 && mine[g.Key] > 0
+			var labeled bool
+			if g.Labels != "" {
+				// The traceback printed its labels (Go 1.27's default for
+				// a module at go 1.27): exact.
+				v, ok := dump.Label(g.Labels, runLabel)
+				labeled = ok && v == run
+			} else {
+				labeled = sitesOf[g.Key] == 1 && mine[g.Key] > 0
+			}
 			if labeled {
-				mine[g.Key]--
+				mine[g.Key] = max(0, mine[g.Key]-1)
 				b.Labeled++
 			}
 			if shown == nil || labeled && b.Labeled == 1 {
@@ -249,7 +258,7 @@ func (r *run) findBlocked(ctx context.Context) {
 			more = fmt.Sprintf(", and %d more sites", len(others)-3)
 			others = others[:3]
 		}
-		r.blockedErr = append(r.blockedErr, fmt.Sprintf("the runtime's goroutine leak detection found %s %s blocked forever that started during the run but are not the run's (other code's, left by a finished run's ops, or more than the site grew by): %s%s",
+		r.blockedErr = append(r.blockedErr, fmt.Sprintf("the runtime's goroutine leak detection found %s %s blocked forever, started during the run without its label, that are not charged to it: their sites grew by less (other code may have started them): %s%s",
 			units.Group(int64(otherN)), plural(otherN, "goroutine", "goroutines"), strings.Join(others, ", "), more))
 	}
 }

@@ -39,16 +39,16 @@ func needGoroutineLeakProfile(t *testing.T) {
 // blocked forever stay for the process's life, and so do a detection's
 // marks, which refuse every later heap dump (held by): the other tests
 // of the package must not inherit them.
-func alone(t *testing.T) bool {
+func alone(t *testing.T, env ...string) bool {
 	t.Helper()
 	if os.Getenv("LEAKSLOPE_ALONE") == t.Name() {
 		return true
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
-	cmd.Env = append(os.Environ(), "LEAKSLOPE_ALONE="+t.Name())
+	cmd.Env = append(append(os.Environ(), "LEAKSLOPE_ALONE="+t.Name()), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Fatalf("in a process of its own: %v\n%s", err, out)
+		t.Fatalf("in a process of its own %q: %v\n%s", env, err, out)
 	}
 	return false
 }
@@ -108,10 +108,14 @@ func blockSite(t *testing.T, fn string) leaktest.Symbol {
 // failure says so with the stack they are blocked at. Goroutines blocked
 // forever since before the run are not charged to it: two at the same
 // site, and one at a site (waitOn) whose live goroutines grew during the
-// run by two that are well.
+// run by two that are well. Twice: the run's goroutines are told by
+// their labels in the profile, matched by stack, and (with
+// GODEBUG=tracebacklabels=1, Go 1.27's default for a module at go 1.27)
+// by the labels the traceback prints.
 func TestBlockedForeverIsALeakWithoutATrend(t *testing.T) {
 	needGoroutineLeakProfile(t)
 	if !alone(t) {
+		alone(t, "GODEBUG=tracebacklabels=1")
 		return
 	}
 	before := runtime.NumGoroutine()

@@ -34,6 +34,10 @@ type LeakedGoroutine struct {
 	ID   uint64
 	Wait string // without "(leaked)"
 	Key  string // its stack's stack.Key
+	// Labels is the text of its profiler labels when the traceback
+	// printed them (Go 1.27's default for modules at go 1.27: "{k: v}"
+	// after the state), for Label; "" otherwise.
+	Labels string
 }
 
 // GoroutineDump is a goroutine dump grouped by creation site.
@@ -79,31 +83,80 @@ const leakedMark = " (leaked)"
 // goroutineHeader parses "goroutine N [state]:", perhaps with Go 1.27's
 // labels after the state ("goroutine N [state] {k: v}:"), into the state.
 func goroutineHeader(h string) (state string, ok bool) {
+	state, _, ok = goroutineHeaderLabels(h)
+	return state, ok
+}
+
+// goroutineHeaderLabels is goroutineHeader with the labels' text, "" when
+// none were printed: `k: v, "k 2": "v 2"`.
+func goroutineHeaderLabels(h string) (state, labels string, ok bool) {
 	rest, found := strings.CutPrefix(h, "goroutine ")
 	if !found {
-		return "", false
+		return "", "", false
 	}
 	// A crash's traceback may put "gp=… m=…" between the id and the state.
 	id, _, _ := strings.Cut(rest, " ")
 	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
-		return "", false
+		return "", "", false
 	}
 	_, rest, found = strings.Cut(rest, " [")
 	if !found {
-		return "", false
+		return "", "", false
 	}
 	state, rest, found = strings.Cut(rest, "]")
 	if !found {
-		return "", false
+		return "", "", false
 	}
 	if rest == ":" {
-		return state, true
+		return state, "", true
 	}
 	// Labels: " {…}:", keys and values quoted when they need to be.
 	if strings.HasPrefix(rest, " {") && strings.HasSuffix(rest, "}:") {
-		return state, true
+		return state, rest[2 : len(rest)-2], true
+	}
+	return "", "", false
+}
+
+// Label finds key's value in a traceback's labels (LeakedGoroutine.Labels:
+// `k: v, "k 2": "v 2"`, a key or value quoted when it is not plain
+// letters, digits, '.', '/' and '_').
+func Label(labels, key string) (string, bool) {
+	for labels != "" {
+		k, rest, ok := labelToken(labels)
+		if !ok || !strings.HasPrefix(rest, ": ") {
+			return "", false
+		}
+		v, rest, ok := labelToken(rest[2:])
+		if !ok {
+			return "", false
+		}
+		if k == key {
+			return v, true
+		}
+		if labels, ok = strings.CutPrefix(rest, ", "); !ok {
+			return "", false
+		}
 	}
 	return "", false
+}
+
+// labelToken reads a plain or quoted key or value.
+func labelToken(s string) (tok, rest string, ok bool) {
+	if strings.HasPrefix(s, `"`) {
+		q, err := strconv.QuotedPrefix(s)
+		if err != nil {
+			return "", "", false
+		}
+		t, err := strconv.Unquote(q)
+		return t, s[len(q):], err == nil
+	}
+	i := strings.IndexFunc(s, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '/' || r == '_')
+	})
+	if i < 0 {
+		i = len(s)
+	}
+	return s[:i], s[i:], i > 0
 }
 
 // waitOf is a state's wait reason: "chan receive (leaked)" and "chan
@@ -129,6 +182,7 @@ func parseGoroutines(name string, r io.Reader, leakedOnly bool) (*GoroutineDump,
 		creator *stack.Frame
 		created bool   // the pending function line is "created by"
 		state   string // of the current block
+		labels  string // of the current block
 		id      uint64 // of the current block
 		blocks  int    // goroutine blocks seen, leaked or not
 	)
@@ -173,7 +227,7 @@ func parseGoroutines(name string, r io.Reader, leakedOnly bool) (*GoroutineDump,
 				}
 				gs.Stacks[key] = lines
 			}
-			gs.Leaked = append(gs.Leaked, LeakedGoroutine{ID: id, Wait: waitOf(state), Key: key})
+			gs.Leaked = append(gs.Leaked, LeakedGoroutine{ID: id, Wait: waitOf(state), Key: key, Labels: labels})
 		}
 		gs.Count++
 		out.Total++
@@ -198,12 +252,12 @@ func parseGoroutines(name string, r io.Reader, leakedOnly bool) (*GoroutineDump,
 			if err != nil {
 				return out, fmt.Errorf("%s:%d: goroutine header %q: id %q is not a number", name, n, clip(trimmed), clip(ids))
 			}
-			st, ok := goroutineHeader(trimmed)
+			st, lb, ok := goroutineHeaderLabels(trimmed)
 			if !ok {
 				return out, fmt.Errorf("%s:%d: goroutine header %q: want \"goroutine N [state]:\"", name, n, clip(trimmed))
 			}
 			flush()
-			in, frames, creator, state, id = true, frames[:0], nil, st, gid
+			in, frames, creator, state, labels, id = true, frames[:0], nil, st, lb, gid
 			out.IDs = append(out.IDs, gid)
 			blocks++
 		case !in:

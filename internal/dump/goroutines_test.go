@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -181,6 +182,7 @@ func FuzzParseGoroutines(f *testing.F) {
 				if _, ok := s.Stacks[g.Key]; !ok {
 					t.Fatalf("leaked site %q: goroutine %+v has no stack", site, g)
 				}
+				Label(g.Labels, "leakslope.run") // never panics
 			}
 		}
 	})
@@ -230,6 +232,20 @@ func TestParseLeakedGoroutines(t *testing.T) {
 			t.Errorf("%s: leaked %+v, stacks %v", site, s.Leaked, s.Stacks)
 		}
 	}
+	// One goroutine of each site ran under labels, which the traceback
+	// printed; the other under none.
+	for _, site := range []string{"main.serve main.go:14", "main.serve main.go:20"} {
+		var runs []string
+		for _, g := range d.Sites[site].Leaked {
+			run, _ := Label(g.Labels, "leakslope.run")
+			handler, _ := Label(g.Labels, "handler")
+			runs = append(runs, run+" "+handler)
+		}
+		slices.Sort(runs)
+		if strings.Join(runs, "|") != " |7 /x y" {
+			t.Errorf("%s: labels %q", site, runs)
+		}
+	}
 	// All goroutines, leaked or not, as ParseGoroutines reads them: the
 	// labels after the state are no error.
 	f.Seek(0, 0)
@@ -268,6 +284,21 @@ func TestGoroutineHeader(t *testing.T) {
 		got, ok := goroutineHeader(h)
 		if got != want || ok != (want != "") {
 			t.Errorf("goroutineHeader(%q) = %q, %v; want %q", h, got, ok, want)
+		}
+	}
+	for labels, want := range map[string]string{
+		`leakslope.run: 7`:                           "7",
+		`a: b, leakslope.run: 12`:                    "12",
+		`"leakslope.run: 5": x, leakslope.run: 6`:    "6", // a quoted key is not the key
+		`h: "a, leakslope.run: 9", leakslope.run: 3`: "3",
+		`leakslope.run: "r 1"`:                       "r 1",
+		`a: b`:                                       "",
+		`a b`:                                        "",
+		`leakslope.run: "unterminated`:               "",
+		``:                                           "",
+	} {
+		if got, ok := Label(labels, "leakslope.run"); got != want || ok != (want != "") {
+			t.Errorf("Label(%q) = %q, %v; want %q", labels, got, ok, want)
 		}
 	}
 	if w := waitOf("chan receive (leaked), 5 minutes"); w != "chan receive" {
