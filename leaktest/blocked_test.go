@@ -2,7 +2,6 @@ package leaktest_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -182,13 +181,7 @@ func TestBlockedForeverIsALeakWithoutATrend(t *testing.T) {
 			} `json:"blocked_forever"`
 		} `json:"verdicts"`
 	}
-	b, err := os.ReadFile(rep.Artifacts[leaktest.ArtifactJSON])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &js); err != nil {
-		t.Fatal(err)
-	}
+	b := readReportJSON(t, rep, &js)
 	found := false
 	for _, jv := range js.Verdicts {
 		if jv.Symbol == string(sym) {

@@ -76,13 +76,7 @@ func TestHeldBy(t *testing.T) {
 			} `json:"retained_by"`
 		} `json:"verdicts"`
 	}
-	b, err := os.ReadFile(rep.Artifacts[leaktest.ArtifactJSON])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &js); err != nil {
-		t.Fatal(err)
-	}
+	readReportJSON(t, rep, &js)
 	for _, jv := range js.Verdicts {
 		if jv.Decision != "leak" || !strings.HasPrefix(jv.Symbol, "heap.") {
 			if len(jv.RetainedBy) > 0 {
@@ -286,4 +280,17 @@ func TestHeldByTheTarget(t *testing.T) {
 			t.Errorf("a hop of leakslope's own: %+v", h)
 		}
 	}
+}
+
+// readReportJSON reads a report's report.json into v, and returns it.
+func readReportJSON(t *testing.T, rep *leaktest.Report, v any) []byte {
+	t.Helper()
+	b, err := os.ReadFile(rep.Artifacts[leaktest.ArtifactJSON])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
