@@ -1,7 +1,6 @@
 package leaktest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/leakslope/leakslope/internal/baseline"
+	"github.com/leakslope/leakslope/internal/dump"
 	"github.com/leakslope/leakslope/internal/units"
 )
 
@@ -236,15 +236,8 @@ func readBaseline(path string) (*baselineFile, error) {
 		return nil, fmt.Errorf("%s: over %s: not a baseline", path, units.Bytes(maxBaseline))
 	}
 	var f baselineFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			line := 1 + bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n"))
-			return nil, fmt.Errorf("%s:%d: not a leakslope baseline: %v", path, line, err)
-		}
-		return nil, fmt.Errorf("%s: not a leakslope baseline: %v", path, err)
+	if err := dump.DecodeJSON(path, "leakslope baseline", data, &f, true); err != nil {
+		return nil, err
 	}
 	if f.Format != baselineFormat {
 		return nil, fmt.Errorf("%s: not a leakslope baseline (format %q, want %q)", path, f.Format, baselineFormat)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -170,14 +168,8 @@ func readSlopes(path string) (*reportSlopes, error) {
 			PerSHi  *float64 `json:"slope_per_s_hi"`
 		} `json:"verdicts"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&rep); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			line := 1 + bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n"))
-			return nil, fmt.Errorf("%s:%d: not a leakslope report: %v", path, line, err)
-		}
-		return nil, fmt.Errorf("%s: not a leakslope report: %v", path, err)
+	if err := dump.DecodeJSON(path, "leakslope report", data, &rep, false); err != nil {
+		return nil, err
 	}
 	if rep.X == nil || rep.Verdicts == nil {
 		return nil, fmt.Errorf("%s: not a leakslope report (no \"x\" and \"verdicts\": a report.json of hammer, watch, analyze or Check)", path)
