@@ -13,25 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakslope/leakslope/internal/leakprofile"
 	"github.com/leakslope/leakslope/leaktest"
 	"github.com/leakslope/leakslope/runner"
 )
-
-// needGoroutineLeakProfile skips where the toolchain has no goroutineleak
-// profile: Go 1.27 has it, and .ci/run runs these tests with
-// GOTOOLCHAIN=go1.27.3.
-//
-// LEAKSLOPE_NEED_GOROUTINELEAK=1 (.ci/run's Go 1.27 line) makes a missing
-// profile a failure: there the tests must run.
-func needGoroutineLeakProfile(t *testing.T) {
-	t.Helper()
-	if pprof.Lookup("goroutineleak") == nil {
-		if os.Getenv("LEAKSLOPE_NEED_GOROUTINELEAK") == "1" {
-			t.Fatalf("%s has no goroutineleak profile, and LEAKSLOPE_NEED_GOROUTINELEAK=1 says it must", runtime.Version())
-		}
-		t.Skipf("%s has no goroutineleak profile (Go 1.27 has; .ci/run runs these tests with GOTOOLCHAIN=go1.27.3)", runtime.Version())
-	}
-}
 
 // alone runs the calling test again in a child process of its own, and
 // reports whether this is that child. The goroutines these tests leave
@@ -112,7 +97,7 @@ func blockSite(t *testing.T, fn string) leaktest.Symbol {
 // GODEBUG=tracebacklabels=1, Go 1.27's default for a module at go 1.27)
 // by the labels the traceback prints.
 func TestBlockedForeverIsALeakWithoutATrend(t *testing.T) {
-	needGoroutineLeakProfile(t)
+	leakprofile.Need(t)
 	if !alone(t) {
 		alone(t, "GODEBUG=tracebacklabels=1")
 		return
@@ -199,7 +184,7 @@ func TestBlockedForeverIsALeakWithoutATrend(t *testing.T) {
 // starts the goroutines, not the ops (no label reaches them): they are
 // charged to the run because their site grew while it ran.
 func TestBlockedForeverStartedByAServer(t *testing.T) {
-	needGoroutineLeakProfile(t)
+	leakprofile.Need(t)
 	if !alone(t) {
 		return
 	}
@@ -236,7 +221,7 @@ func TestBlockedForeverStartedByAServer(t *testing.T) {
 // are not blocked forever, and a run whose goroutines all end has nothing
 // to ask: both pass.
 func TestBlockedForeverNotWhenWoken(t *testing.T) {
-	needGoroutineLeakProfile(t)
+	leakprofile.Need(t)
 	if !alone(t) {
 		return
 	}
@@ -280,7 +265,7 @@ func TestBlockedForeverNotWhenWoken(t *testing.T) {
 // marked goroutines leaked, the runtime's heap dump writer would crash)
 // and proves the goroutine blocked forever.
 func TestBlockedForeverAfterHeldBy(t *testing.T) {
-	needGoroutineLeakProfile(t)
+	leakprofile.Need(t)
 	if !alone(t) {
 		return
 	}
@@ -354,7 +339,7 @@ func verdictOf(rep *leaktest.Report, sym leaktest.Symbol) *leaktest.Verdict {
 // run's ops and leaves blocked forever are the later run's leak (their
 // site grew), not hidden as another run's.
 func TestBlockedForeverStartedForTheRunByAnEarlierRunsGoroutine(t *testing.T) {
-	needGoroutineLeakProfile(t)
+	leakprofile.Need(t)
 	if !alone(t) {
 		return
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/pprof/profile"
 
+	"github.com/leakslope/leakslope/internal/leakprofile"
 	"github.com/leakslope/leakslope/leaktest"
 	"github.com/leakslope/leakslope/probe"
 )
@@ -331,12 +332,7 @@ func TestPprofProbeReadsARemoteService(t *testing.T) {
 // they wait on and where, and none of those that wait on what the
 // service still holds.
 func TestPprofProbeBlocked(t *testing.T) {
-	if rpprof.Lookup("goroutineleak") == nil {
-		if os.Getenv("LEAKSLOPE_NEED_GOROUTINELEAK") == "1" {
-			t.Fatalf("%s has no goroutineleak profile, and LEAKSLOPE_NEED_GOROUTINELEAK=1 says it must", runtime.Version())
-		}
-		t.Skipf("%s has no goroutineleak profile (Go 1.27 has; .ci/run runs this test with GOTOOLCHAIN=go1.27.3)", runtime.Version())
-	}
+	leakprofile.Need(t)
 	if !fresh(t) {
 		return // the marks stay for the process's life: a process of its own
 	}

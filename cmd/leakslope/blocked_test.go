@@ -3,13 +3,12 @@ package main
 import (
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leakslope/leakslope/internal/leakprofile"
 )
 
 // TestHammerBlockedForeverThroughPprof: a Go 1.27 service leaves three
@@ -19,12 +18,7 @@ import (
 // /goleak leaves wait on a channel the service still holds: never blocked
 // forever. The service is built by the go command the test runs under.
 func TestHammerBlockedForeverThroughPprof(t *testing.T) {
-	if pprof.Lookup("goroutineleak") == nil {
-		if os.Getenv("LEAKSLOPE_NEED_GOROUTINELEAK") == "1" {
-			t.Fatalf("%s has no goroutineleak profile, and LEAKSLOPE_NEED_GOROUTINELEAK=1 says it must", runtime.Version())
-		}
-		t.Skipf("%s has no goroutineleak profile (Go 1.27 has; .ci/run runs this test with GOTOOLCHAIN=go1.27.3)", runtime.Version())
-	}
+	leakprofile.Need(t)
 	goSite := lineOf(t, "testdata/gosvc/main.go", "go func() { ch := make(chan int); <-ch }()")
 	budgets := []string{"--budget", "heap.bytes:* <= 512B/op", "--budget", "heap.objects:* <= 4/op"}
 	for _, tc := range []struct {
@@ -73,12 +67,7 @@ func TestHammerBlockedForeverThroughPprof(t *testing.T) {
 // TestWatchBlockedForeverThroughPprof: watch --pprof asks too, at its
 // end: three goroutines the service left blocked forever while watched.
 func TestWatchBlockedForeverThroughPprof(t *testing.T) {
-	if pprof.Lookup("goroutineleak") == nil {
-		if os.Getenv("LEAKSLOPE_NEED_GOROUTINELEAK") == "1" {
-			t.Fatalf("%s has no goroutineleak profile, and LEAKSLOPE_NEED_GOROUTINELEAK=1 says it must", runtime.Version())
-		}
-		t.Skipf("%s has no goroutineleak profile (Go 1.27 has; .ci/run runs this test with GOTOOLCHAIN=go1.27.3)", runtime.Version())
-	}
+	leakprofile.Need(t)
 	url, _ := goService(t)
 	done := make(chan struct{})
 	go func() {
