@@ -270,7 +270,7 @@ func (r *run) growth(sym Symbol) int {
 	col := r.hist.cols[sym]
 	first, last := -1.0, 0.0
 	for _, v := range col {
-		if v != v { // NaN: a gap
+		if math.IsNaN(v) { // a gap
 			continue
 		}
 		if first < 0 {
@@ -317,7 +317,7 @@ func (r *run) unseenBlocked(seen []Symbol) []Verdict {
 	return out
 }
 
-// blockedText says what the runtime proved of a verdict's goroutines:
+// text says what the runtime proved of a verdict's goroutines:
 // "37 goroutines blocked forever (chan receive), found by the runtime's
 // goroutine leak detection".
 func (b *Blocked) text() string {
